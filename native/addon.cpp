@@ -1,0 +1,214 @@
+// Node-API bindings of the native engine. JavaScript values are copied into plain C++
+// structs on the main thread before any worker starts; workers never touch Napi. Results
+// travel back through one thread-safe function per scan. Range and format checks happen in
+// TypeScript first (src/native/); the checks here only stop a caller that skipped them.
+#include <napi.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "scan/scanner.h"
+#include "sha256/dispatch.h"
+
+namespace solominer {
+namespace {
+
+constexpr uint64_t kNonceSpace = uint64_t(1) << 32;
+
+Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
+    const CpuFeatures& f = DetectCpu();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("sse41", f.sse41);
+    out.Set("ssse3", f.ssse3);
+    out.Set("shaNi", f.sha_ni);
+    out.Set("avx2", f.avx2);
+    out.Set("avx512f", f.avx512f);
+    out.Set("avx512vl", f.avx512vl);
+    out.Set("armSha2", f.arm_sha2);
+    return out;
+}
+
+Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
+    const auto& table = BackendTable();
+    Napi::Array out = Napi::Array::New(info.Env(), table.size());
+    for (size_t i = 0; i < table.size(); ++i) {
+        Napi::Object row = Napi::Object::New(info.Env());
+        row.Set("name", table[i].backend->name);
+        row.Set("description", table[i].backend->description);
+        row.Set("lanes", table[i].backend->lanes);
+        row.Set("usable", table[i].usable);
+        row.Set("reason", table[i].reason);
+        out.Set(uint32_t(i), row);
+    }
+    return out;
+}
+
+bool CopyBytes(const Napi::Value& value, uint8_t* dest, size_t size) {
+    if (!value.IsTypedArray()) return false;
+    Napi::TypedArray typed = value.As<Napi::TypedArray>();
+    if (typed.TypedArrayType() != napi_uint8_array || typed.ByteLength() != size) return false;
+    Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
+    std::memcpy(dest, bytes.Data(), size);
+    return true;
+}
+
+Napi::Value Sha256dHeaderJs(const Napi::CallbackInfo& info) {
+    uint8_t header[80];
+    if (info.Length() < 1 || !CopyBytes(info[0], header, 80)) {
+        throw Napi::TypeError::New(info.Env(), "header: expected a Uint8Array of 80 bytes");
+    }
+    uint8_t digest[32];
+    Sha256dHeader(header, digest);
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), digest, 32);
+}
+
+// One update sent from the coordinator thread to JavaScript.
+struct Update {
+    std::vector<FoundNonce> found;
+    uint64_t hashes = 0;
+    double seconds = 0;
+    bool done = false;
+    bool stopped = false;
+};
+
+std::string Hex(const uint8_t* bytes, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out(n * 2, '0');
+    for (size_t i = 0; i < n; ++i) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    return out;
+}
+
+void DeliverUpdate(Napi::Env env, Napi::Function callback, Update* raw) {
+    std::unique_ptr<Update> update(raw);
+    if (env == nullptr || callback == nullptr) return;  // environment shutting down
+    Napi::Array found = Napi::Array::New(env, update->found.size());
+    for (size_t i = 0; i < update->found.size(); ++i) {
+        Napi::Object item = Napi::Object::New(env);
+        item.Set("nonce", Napi::Number::New(env, update->found[i].nonce));
+        item.Set("hash", Hex(update->found[i].hash, 32));
+        found.Set(uint32_t(i), item);
+    }
+    Napi::Object event = Napi::Object::New(env);
+    event.Set("found", found);
+    event.Set("hashes", Napi::Number::New(env, double(update->hashes)));
+    event.Set("seconds", Napi::Number::New(env, update->seconds));
+    event.Set("done", Napi::Boolean::New(env, update->done));
+    event.Set("stopped", Napi::Boolean::New(env, update->stopped));
+    callback.Call({event});
+}
+
+// new ScanJob({header, target, start, count, backend, threads, progressMs}, onUpdate)
+// starts at once; onUpdate({found, hashes, seconds, done, stopped}) is called with the nonces
+// found so far, then every progressMs with the hash count, and once with done = true.
+class ScanJob : public Napi::ObjectWrap<ScanJob> {
+public:
+    static Napi::Function Define(Napi::Env env) {
+        return DefineClass(env, "ScanJob", {InstanceMethod("stop", &ScanJob::Stop)});
+    }
+
+    explicit ScanJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ScanJob>(info) {
+        Napi::Env env = info.Env();
+        if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+            throw Napi::TypeError::New(env, "ScanJob: expected (options, onUpdate)");
+        }
+        Napi::Object options = info[0].As<Napi::Object>();
+        ScanRequest request;
+        if (!CopyBytes(options.Get("header"), request.header, 80)) {
+            throw Napi::TypeError::New(env, "header: expected a Uint8Array of 80 bytes");
+        }
+        if (!CopyBytes(options.Get("target"), request.target, 32)) {
+            throw Napi::TypeError::New(env, "target: expected a Uint8Array of 32 bytes");
+        }
+        const double start = options.Get("start").ToNumber().DoubleValue();
+        const double count = options.Get("count").ToNumber().DoubleValue();
+        if (!(start >= 0 && start < double(kNonceSpace) && start == double(uint64_t(start)))) {
+            throw Napi::RangeError::New(env, "start: expected an integer 0..4294967295");
+        }
+        if (!(count >= 1 && count <= double(kNonceSpace) && count == double(uint64_t(count))) ||
+            uint64_t(start) + uint64_t(count) > kNonceSpace) {
+            throw Napi::RangeError::New(env, "count: expected 1..2^32 with start + count <= 2^32");
+        }
+        request.start = uint32_t(start);
+        request.count = uint64_t(count);
+        const double threads = options.Get("threads").ToNumber().DoubleValue();
+        if (!(threads >= 1 && threads <= 1024)) {
+            throw Napi::RangeError::New(env, "threads: expected 1..1024");
+        }
+        request.threads = unsigned(threads);
+        const std::string name = options.Get("backend").ToString().Utf8Value();
+        std::string why;
+        request.backend = FindBackend(name, &why);
+        if (request.backend == nullptr) {
+            throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
+        }
+        const double progress = options.Get("progressMs").ToNumber().DoubleValue();
+        progress_ = std::chrono::milliseconds(progress >= 1 && progress <= 60000 ? int(progress) : 100);
+
+        scanner_ = std::make_unique<Scanner>(request);
+        tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "solominer.scan", 0, 1);
+        scanner_->Start();
+        coordinator_ = std::thread(&ScanJob::Coordinate, this);
+    }
+
+    ~ScanJob() override {
+        if (scanner_) scanner_->RequestStop();
+        if (coordinator_.joinable()) coordinator_.join();
+    }
+
+private:
+    Napi::Value Stop(const Napi::CallbackInfo& info) {
+        if (scanner_) scanner_->RequestStop();
+        return info.Env().Undefined();
+    }
+
+    // Runs on its own thread: forwards found nonces as soon as they appear (they may be
+    // blocks, and latency matters) and the hash count every progress_ interval.
+    void Coordinate() {
+        using Clock = std::chrono::steady_clock;
+        const auto began = Clock::now();
+        // At trivial targets nonces are found continuously; at most one update a millisecond
+        // keeps the main thread from drowning in calls while still answering within 1 ms.
+        constexpr auto kMinGap = std::chrono::milliseconds(1);
+        bool done = false;
+        while (!done) {
+            done = scanner_->WaitFor(progress_);
+            auto* update = new Update;
+            scanner_->TakeFound(update->found);
+            update->hashes = scanner_->HashesDone();
+            update->seconds = std::chrono::duration<double>(Clock::now() - began).count();
+            update->done = done;
+            update->stopped = scanner_->StopRequested();
+            if (tsfn_.BlockingCall(update, DeliverUpdate) != napi_ok) delete update;
+            if (!done) std::this_thread::sleep_for(kMinGap);
+        }
+        scanner_->Join();
+        tsfn_.Release();
+    }
+
+    std::unique_ptr<Scanner> scanner_;
+    Napi::ThreadSafeFunction tsfn_;
+    std::thread coordinator_;
+    std::chrono::milliseconds progress_{100};
+};
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+    exports.Set("backends", Napi::Function::New(env, BackendsJs, "backends"));
+    exports.Set("sha256dHeader", Napi::Function::New(env, Sha256dHeaderJs, "sha256dHeader"));
+    exports.Set("ScanJob", ScanJob::Define(env));
+    return exports;
+}
+
+}  // namespace solominer
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return solominer::Init(env, exports); }
+
+NODE_API_MODULE(solominer_native, InitAddon)

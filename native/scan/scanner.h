@@ -1,0 +1,78 @@
+// Multi-threaded search of one nonce range of one header.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../sha256/sha256.h"
+
+namespace solominer {
+
+// Everything a scan needs, copied out of JavaScript before any thread starts.
+struct ScanRequest {
+    uint8_t header[80];
+    uint8_t target[32];  // big-endian: the number a hash in display order is compared with
+    uint32_t start = 0;
+    uint64_t count = 0;  // 1..2^32, start + count <= 2^32
+    const Backend* backend = nullptr;
+    unsigned threads = 1;
+};
+
+struct FoundNonce {
+    uint32_t nonce;
+    uint8_t hash[32];  // display order (most significant byte first)
+};
+
+// Owns the worker threads of one scan. Workers claim chunks of the range from a shared
+// counter, so threads finish together however fast each runs; every chunk boundary is a
+// point where a stop request is seen (a chunk takes well under a millisecond).
+class Scanner {
+public:
+    explicit Scanner(const ScanRequest& request);
+    ~Scanner();
+    Scanner(const Scanner&) = delete;
+    Scanner& operator=(const Scanner&) = delete;
+
+    void Start();
+    void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
+    bool StopRequested() const { return stop_.load(std::memory_order_relaxed); }
+
+    // Waits until every worker has finished or `timeout` passes, or until a found nonce is
+    // waiting to be taken. Returns true once all workers are done.
+    bool WaitFor(std::chrono::milliseconds timeout);
+    void Join();
+
+    // Moves the nonces found since the last call into `out`.
+    void TakeFound(std::vector<FoundNonce>& out);
+    uint64_t HashesDone() const;
+
+private:
+    void Work(unsigned index);
+    void Report(uint32_t nonce, const uint8_t hash[32]);
+
+    ScanRequest request_;
+    uint64_t chunk_;
+    std::atomic<uint64_t> next_{0};
+    std::atomic<bool> stop_{false};
+    std::vector<std::thread> workers_;
+    // One counter per worker, each on its own cache line so workers never share one.
+    struct alignas(64) Counter {
+        std::atomic<uint64_t> hashes{0};
+    };
+    std::vector<Counter> counters_;
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<FoundNonce> found_;
+    unsigned running_ = 0;
+};
+
+// True when `hash` (display order) is at or below `target` (big-endian).
+bool HashMeetsTarget(const uint8_t hash[32], const uint8_t target[32]);
+
+}  // namespace solominer

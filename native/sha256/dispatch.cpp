@@ -1,0 +1,177 @@
+// Back-end selection: CPU feature detection, a known-answer self-test against the scalar
+// reference, and a table filled once. Mirrors what Bitcoin Core's sha256.cpp AutoDetect does,
+// but for the nonce scanner rather than generic hashing.
+#include "dispatch.h"
+
+#include <cstring>
+#include <mutex>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
+namespace solominer {
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+uint64_t ReadXcr0() {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t(hi) << 32) | lo;
+}
+#endif
+
+CpuFeatures Detect() {
+    CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+    uint32_t a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+    f.ssse3 = (c >> 9) & 1;
+    f.sse41 = (c >> 19) & 1;
+    const bool osxsave = (c >> 27) & 1;
+    const bool avx = (c >> 28) & 1;
+    // Vector state must be enabled by the OS (XCR0), not just present in the CPU.
+    const uint64_t xcr0 = osxsave ? ReadXcr0() : 0;
+    const bool os_ymm = (xcr0 & 0x6) == 0x6;
+    const bool os_zmm = (xcr0 & 0xe6) == 0xe6;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        f.sha_ni = (b >> 29) & 1;
+        f.avx2 = avx && os_ymm && ((b >> 5) & 1);
+        f.avx512f = os_zmm && ((b >> 16) & 1);
+        f.avx512vl = os_zmm && ((b >> 31) & 1);
+    }
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+    f.arm_sha2 = (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0;
+#endif
+    return f;
+}
+
+// A fixed pseudo-random header stream for the self-test (xorshift: deterministic, no state).
+void FillTestHeader(uint8_t header[80], uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    for (int i = 0; i < 80; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        header[i] = uint8_t(x);
+    }
+}
+
+// Runs `candidate` and the scalar reference over the same nonces and demands the same hits.
+bool AgreesWithReference(const Backend& candidate) {
+    constexpr uint32_t kCount = 256;
+    uint32_t want[kCount], got[kCount];
+    const uint32_t limits[] = {0xffffffffu, 0x0fffffffu, 0};
+    for (uint32_t seed = 1; seed <= 4; ++seed) {
+        uint8_t header[80];
+        FillTestHeader(header, seed);
+        HeaderWork work;
+        PrepareHeader(header, work);
+        const uint32_t first = seed == 4 ? 0u - kCount : seed * 977u;  // one run ends at 2^32-1
+        for (uint32_t limit : limits) {
+            const uint32_t n_want = scalar::kBackend.scan(work, first, kCount, limit, want);
+            const uint32_t n_got = candidate.scan(work, first, kCount, limit, got);
+            if (n_want != n_got) return false;
+            // Both lists hold distinct nonces; order may differ between back ends.
+            for (uint32_t i = 0; i < n_want; ++i) {
+                bool seen = false;
+                for (uint32_t j = 0; j < n_got && !seen; ++j) seen = got[j] == want[i];
+                if (!seen) return false;
+            }
+        }
+    }
+    return true;
+}
+
+// Stand-ins for back ends this build lacks (another architecture, or a compiler without
+// the flags), so that asking for one says why instead of "unknown".
+const Backend kNotBuiltAvx512 = {"avx512", "avx512(16way)", 16, nullptr};
+const Backend kNotBuiltShani = {"x86_shani", "x86_shani", 2, nullptr};
+const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2", 1, nullptr};
+const Backend kNotBuiltAvx2 = {"avx2", "avx2(8way)", 8, nullptr};
+
+std::vector<BackendStatus> BuildTable() {
+    const CpuFeatures& cpu = DetectCpu();
+    std::vector<BackendStatus> table;
+    auto add = [&](const Backend& b, bool supported, const char* needs) {
+        if (b.scan == nullptr) {
+            table.push_back({&b, false, "not built for this processor architecture or compiler"});
+        } else if (!supported) {
+            table.push_back({&b, false, std::string("this CPU lacks ") + needs});
+        } else if (!AgreesWithReference(b)) {
+            table.push_back({&b, false, "failed its self-test against the scalar reference"});
+        } else {
+            table.push_back({&b, true, ""});
+        }
+    };
+    // Fastest first, as measured on x86 CPUs that have all of them (see npm run bench).
+#if defined(SOLOMINER_HAVE_AVX512)
+    add(avx512::kBackend, cpu.avx512f && cpu.avx512vl, "avx512f/avx512vl");
+#else
+    add(kNotBuiltAvx512, false, "");
+#endif
+#if defined(SOLOMINER_HAVE_X86_SHANI)
+    add(x86_shani::kBackend, cpu.sha_ni && cpu.sse41 && cpu.ssse3, "sha_ni/sse4.1/ssse3");
+#else
+    add(kNotBuiltShani, false, "");
+#endif
+#if defined(SOLOMINER_HAVE_ARM_SHA2)
+    add(arm_sha2::kBackend, cpu.arm_sha2, "the ARMv8 SHA2 extension");
+#else
+    add(kNotBuiltArm, false, "");
+#endif
+#if defined(SOLOMINER_HAVE_AVX2)
+    add(avx2::kBackend, cpu.avx2, "avx2");
+#else
+    add(kNotBuiltAvx2, false, "");
+#endif
+    add(scalar::kBackend, true, "");
+    return table;
+}
+
+}  // namespace
+
+const CpuFeatures& DetectCpu() {
+    static const CpuFeatures features = Detect();
+    return features;
+}
+
+const std::vector<BackendStatus>& BackendTable() {
+    static const std::vector<BackendStatus> table = BuildTable();
+    return table;
+}
+
+const Backend& BestBackend() {
+    for (const auto& entry : BackendTable()) {
+        if (entry.usable) return *entry.backend;
+    }
+    return scalar::kBackend;
+}
+
+const Backend* FindBackend(const std::string& name, std::string* why) {
+    for (const auto& entry : BackendTable()) {
+        if (name != entry.backend->name) continue;
+        if (entry.usable) return entry.backend;
+        if (why) *why = entry.reason;
+        return nullptr;
+    }
+    if (why) *why = "no such back end";
+    return nullptr;
+}
+
+std::string DescribeBackends() {
+    std::string out;
+    for (const auto& entry : BackendTable()) {
+        if (!entry.usable) continue;
+        if (!out.empty()) out += "; ";
+        out += entry.backend->description;
+    }
+    return out;
+}
+
+}  // namespace solominer

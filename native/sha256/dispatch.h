@@ -1,0 +1,43 @@
+// Chooses the SHA-256 back ends this CPU can run, once per process.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sha256.h"
+
+namespace solominer {
+
+struct CpuFeatures {
+    bool sse41 = false;
+    bool ssse3 = false;
+    bool sha_ni = false;
+    bool avx2 = false;
+    bool avx512f = false;
+    bool avx512vl = false;
+    bool arm_sha2 = false;
+};
+
+// A back end compiled into this build, whether this CPU can run it and, if not, why.
+struct BackendStatus {
+    const Backend* backend;
+    bool usable;
+    std::string reason;  // empty when usable
+};
+
+const CpuFeatures& DetectCpu();
+
+// Every compiled back end, fastest first. Detection and the known-answer self-test run once,
+// on first use; a back end that fails its self-test is marked unusable with the reason.
+const std::vector<BackendStatus>& BackendTable();
+
+// The fastest usable back end; scalar always qualifies.
+const Backend& BestBackend();
+
+// A usable back end by name; nullptr with *why filled when unknown or not usable here.
+const Backend* FindBackend(const std::string& name, std::string* why);
+
+// For the log: e.g. "avx512(16way); x86_shani(2way); avx2(8way); scalar(1way)".
+std::string DescribeBackends();
+
+}  // namespace solominer

@@ -1,0 +1,123 @@
+// Portable SHA-256 (FIPS 180-4), the reference every other back end is tested against.
+// Written for clarity over speed: a fast path that disagrees with this file is wrong.
+#include <cstring>
+
+#include "sha256.h"
+
+namespace solominer {
+
+const uint32_t kSha256K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+const uint32_t kSha256Init[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+};
+
+namespace {
+
+inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+inline uint32_t BigSigma0(uint32_t x) { return Rotr(x, 2) ^ Rotr(x, 13) ^ Rotr(x, 22); }
+inline uint32_t BigSigma1(uint32_t x) { return Rotr(x, 6) ^ Rotr(x, 11) ^ Rotr(x, 25); }
+inline uint32_t SmallSigma0(uint32_t x) { return Rotr(x, 7) ^ Rotr(x, 18) ^ (x >> 3); }
+inline uint32_t SmallSigma1(uint32_t x) { return Rotr(x, 17) ^ Rotr(x, 19) ^ (x >> 10); }
+inline uint32_t Ch(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (~x & z); }
+inline uint32_t Maj(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (x & z) ^ (y & z); }
+
+// One compression over a block given as 16 message words.
+void CompressWords(uint32_t state[8], const uint32_t block[16]) {
+    uint32_t w[64];
+    for (int t = 0; t < 16; ++t) w[t] = block[t];
+    for (int t = 16; t < 64; ++t) {
+        w[t] = SmallSigma1(w[t - 2]) + w[t - 7] + SmallSigma0(w[t - 15]) + w[t - 16];
+    }
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int t = 0; t < 64; ++t) {
+        const uint32_t t1 = h + BigSigma1(e) + Ch(e, f, g) + kSha256K[t] + w[t];
+        const uint32_t t2 = BigSigma0(a) + Maj(a, b, c);
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
+}
+
+// Double hash of the header with the given nonce, as eight state words of the second hash.
+void DoubleHashWords(const HeaderWork& work, uint32_t nonce, uint32_t out[8]) {
+    // Second block of the header: 16 bytes of data, then the padding for an 80-byte message
+    // (a 1 bit, zeros, and the length 640 bits in the last word).
+    uint32_t block[16] = {work.tail[0], work.tail[1], work.tail[2], Bswap32(nonce), 0x80000000u};
+    block[15] = 80 * 8;
+    uint32_t first[8];
+    std::memcpy(first, work.midstate, sizeof first);
+    CompressWords(first, block);
+
+    // The 32-byte first hash is hashed again: one block with padding for a 256-bit message.
+    uint32_t second_block[16] = {first[0], first[1], first[2], first[3],
+                                 first[4], first[5], first[6], first[7], 0x80000000u};
+    second_block[15] = 32 * 8;
+    std::memcpy(out, kSha256Init, sizeof kSha256Init);
+    CompressWords(out, second_block);
+}
+
+uint32_t ScanScalar(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t max_top_word,
+                    uint32_t* hits) {
+    uint32_t found = 0;
+    uint32_t hash[8];
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint32_t nonce = first + i;
+        DoubleHashWords(work, nonce, hash);
+        if (Bswap32(hash[7]) <= max_top_word) hits[found++] = nonce;
+    }
+    return found;
+}
+
+}  // namespace
+
+void Sha256Compress(uint32_t state[8], const uint8_t block[64]) {
+    uint32_t words[16];
+    for (int t = 0; t < 16; ++t) words[t] = ReadBE32(block + 4 * t);
+    CompressWords(state, words);
+}
+
+void PrepareHeader(const uint8_t header[80], HeaderWork& work) {
+    std::memcpy(work.midstate, kSha256Init, sizeof kSha256Init);
+    Sha256Compress(work.midstate, header);
+    for (int t = 0; t < 3; ++t) work.tail[t] = ReadBE32(header + 64 + 4 * t);
+}
+
+void Sha256dHeader(const uint8_t header[80], uint8_t out[32]) {
+    HeaderWork work;
+    PrepareHeader(header, work);
+    const uint32_t nonce = uint32_t(header[76]) | (uint32_t(header[77]) << 8) |
+                           (uint32_t(header[78]) << 16) | (uint32_t(header[79]) << 24);
+    uint32_t hash[8];
+    DoubleHashWords(work, nonce, hash);
+    for (int t = 0; t < 8; ++t) WriteBE32(out + 4 * t, hash[t]);
+}
+
+namespace scalar {
+const Backend kBackend = {"scalar", "scalar(1way)", 1, ScanScalar};
+}
+
+}  // namespace solominer

@@ -1,0 +1,87 @@
+// SHA-256 for the Bitcoin block header search (FIPS 180-4).
+//
+// Every back end (one instruction set per file, each compiled with its own flags) implements
+// one function: scan a run of nonces of one prepared header and report each nonce whose
+// double SHA-256 has a final word small enough to be worth a full comparison with the target.
+// The scalar back end is the reference every fast path is tested against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace solominer {
+
+// A header prepared once before any nonce is tried. The first 64 bytes (version, previous
+// block hash, 28 bytes of merkle root) never change with the nonce, so their compression is
+// done here once; the second block holds the last 4 merkle bytes, time, bits and the nonce.
+struct HeaderWork {
+    uint32_t midstate[8];  // SHA-256 state after compressing header bytes 0..63
+    uint32_t tail[3];      // header bytes 64..75 as big-endian message words W0..W2
+};
+
+// Scans nonces first, first+1, ..., first+count-1. Contract shared by every back end:
+//  - count is a multiple of the back end's lane count, and first + count <= 2^32;
+//  - for each nonce n, let H = SHA-256(SHA-256(header with nonce n)) as eight state words
+//    H0..H7; the most significant 32 bits of the hash read as a number (display order) are
+//    bswap32(H7). Every n with bswap32(H7) <= max_top_word is written to hits (in any order)
+//    and counted in the return value; hits has room for count entries;
+//  - no allocation, no locks, no system calls: it runs in the hot loop of a worker thread.
+// A nonce listed here is only a candidate; the caller compares the full hash with the target.
+using ScanFn = uint32_t (*)(const HeaderWork& work, uint32_t first, uint32_t count,
+                            uint32_t max_top_word, uint32_t* hits);
+
+struct Backend {
+    const char* name;         // stable identifier, used by --backend: "scalar", "x86_shani", ...
+    const char* description;  // for the log, e.g. "x86_shani(2way)"
+    uint32_t lanes;           // nonces per step; ScanFn counts are multiples of this
+    ScanFn scan;
+};
+
+// Round constants (FIPS 180-4 §4.2.2) and initial hash value (§5.3.3).
+extern const uint32_t kSha256K[64];
+extern const uint32_t kSha256Init[8];
+
+// Portable reference pieces, shared by the dispatcher, the self-test and the scanner.
+void Sha256Compress(uint32_t state[8], const uint8_t block[64]);
+void PrepareHeader(const uint8_t header[80], HeaderWork& work);
+// Full double SHA-256 of an 80-byte header, bytes in internal (not display) order.
+void Sha256dHeader(const uint8_t header[80], uint8_t out[32]);
+
+inline uint32_t ReadBE32(const uint8_t* p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+inline void WriteBE32(uint8_t* p, uint32_t v) {
+    p[0] = uint8_t(v >> 24);
+    p[1] = uint8_t(v >> 16);
+    p[2] = uint8_t(v >> 8);
+    p[3] = uint8_t(v);
+}
+inline uint32_t Bswap32(uint32_t v) { return __builtin_bswap32(v); }
+
+// The back ends. Each exists only where its file is compiled (see CMakeLists.txt); the
+// dispatcher checks CPU features before it calls one.
+namespace scalar {
+extern const Backend kBackend;
+}
+#if defined(SOLOMINER_HAVE_X86_SHANI)
+namespace x86_shani {
+extern const Backend kBackend;
+}
+#endif
+#if defined(SOLOMINER_HAVE_AVX2)
+namespace avx2 {
+extern const Backend kBackend;
+}
+#endif
+#if defined(SOLOMINER_HAVE_AVX512)
+namespace avx512 {
+extern const Backend kBackend;
+}
+#endif
+#if defined(SOLOMINER_HAVE_ARM_SHA2)
+namespace arm_sha2 {
+extern const Backend kBackend;
+}
+#endif
+
+}  // namespace solominer

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// npm run bench: hash rate of every CPU back end on one thread and on all cores, measured in
+// one run next to the machine's single-stream OpenSSL SHA-256 rate (node:crypto over 1 MiB
+// buffers, SHA-NI where the CPU has it) expressed as nonces/s: compressions/s ÷ 2, the two
+// compressions a nonce costs once the midstate is known. Ratios measured in one run hold on
+// a noisy machine; absolute figures do not.
+//
+//   node scripts/bench.mjs [--seconds s] [--json]
+import { createHash } from 'node:crypto';
+import { availableParallelism, cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
+});
+const seconds = Number(values.seconds);
+
+const { CpuEngine, cpuBackends } = await import('../dist/src/engines/cpu-engine.js');
+const { benchEngine } = await import('../dist/src/cli/bench-command.js');
+const { scanRange } = await import('../dist/src/engines/scan-range.js');
+
+function opensslNoncesPerSecond(durationS) {
+  const buffer = Buffer.alloc(1 << 20, 0xa5);
+  const started = performance.now();
+  let bytes = 0;
+  while (performance.now() - started < durationS * 1000) {
+    createHash('sha256').update(buffer).digest();
+    bytes += buffer.length;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return bytes / 64 / elapsed / 2;
+}
+
+async function stopLatencyMs(backend, threads) {
+  const engine = new CpuEngine({ backend, threads });
+  try {
+    const running = scanRange(engine, { id: 'stop', header: new Uint8Array(80), target: new Uint8Array(32), start: 0, count: 2 ** 32 });
+    await new Promise((r) => setTimeout(r, 200));
+    const asked = performance.now();
+    await engine.stop();
+    await running;
+    return performance.now() - asked;
+  } finally {
+    await engine.close();
+  }
+}
+
+const flags = (() => {
+  try {
+    const text = readFileSync('/proc/cpuinfo', 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith('flags')) ?? '';
+    return ['sha_ni', 'avx2', 'avx512f', 'avx512vl', 'avx512bw'].filter((f) => line.split(/\s+/).includes(f));
+  } catch {
+    return [];
+  }
+})();
+
+const all = availableParallelism();
+const reference = opensslNoncesPerSecond(Math.min(seconds, 3));
+const rows = [];
+for (const backend of cpuBackends().filter((b) => b.usable)) {
+  for (const threads of all > 1 ? [1, all] : [1]) {
+    const engine = new CpuEngine({ backend: backend.name, threads });
+    try {
+      const row = await benchEngine(engine, seconds);
+      rows.push({ ...row, description: backend.description, ratioToOpenSsl: row.hashesPerSecond / reference });
+    } finally {
+      await engine.close();
+    }
+  }
+}
+// Measured again at the end: if the machine's speed drifted during the run, this shows it.
+const referenceAfter = opensslNoncesPerSecond(Math.min(seconds, 3));
+const stop = await stopLatencyMs(cpuBackends().find((b) => b.usable).name, all);
+
+if (values.json) {
+  console.log(JSON.stringify({ cpu: cpus()[0]?.model, flags, opensslNoncesPerSecond: [reference, referenceAfter], stopLatencyMs: stop, rows }));
+} else {
+  console.log(`cpu: ${cpus()[0]?.model} (${all} cores; ${flags.join(' ')})`);
+  console.log(`openssl sha256 single stream: ${(reference / 1e6).toFixed(2)} M nonces/s equivalent (after the run: ${(referenceAfter / 1e6).toFixed(2)})`);
+  console.log('backend           threads      MH/s   × openssl   × 1 thread');
+  const single = new Map();
+  for (const row of rows) {
+    if (row.threads === 1) single.set(row.backend, row.hashesPerSecond);
+    const scaling = row.threads === 1 ? '' : (row.hashesPerSecond / single.get(row.backend)).toFixed(2);
+    console.log(
+      `${row.description.padEnd(18)}${String(row.threads).padStart(7)}${(row.hashesPerSecond / 1e6).toFixed(2).padStart(10)}` +
+        `${row.ratioToOpenSsl.toFixed(2).padStart(12)}${scaling.padStart(13)}`,
+    );
+  }
+  console.log(`stop latency (${all} threads, best back end): ${stop.toFixed(2)} ms`);
+}

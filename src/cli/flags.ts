@@ -1,0 +1,66 @@
+// Parsing of flag values, each failure one line naming the flag and what it expects.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+import { BackendUnavailableError } from '../engines/cpu-engine.js';
+import { EngineUnavailableError } from '../engines/create-engine.js';
+import { UsageError } from './usage-error.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    // parseArgs says e.g. "Unknown option '--frob'. To specify a positional argument ...":
+    // keep the first sentence, which names the flag.
+    const message = err instanceof Error ? err.message.split('\n')[0]!.split('. ')[0]! : String(err);
+    throw new UsageError(`${message.charAt(0).toLowerCase()}${message.slice(1)} (${command} --help lists the flags)`);
+  }
+}
+
+export function hexFlag(flag: string, value: string, bytes: number): Uint8Array {
+  const digits = bytes * 2;
+  if (value.length !== digits || !/^[0-9a-fA-F]*$/.test(value)) {
+    const what = /^[0-9a-fA-F]*$/.test(value) ? `${value.length} digits` : 'a non-hex character';
+    throw new UsageError(`--${flag}: expected ${digits} hex digits, got ${what}`);
+  }
+  return Uint8Array.from(Buffer.from(value, 'hex'));
+}
+
+/** A non-negative integer flag within [min, max]; decimal, or hex with 0x. */
+export function intFlag(flag: string, value: string | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function numberFlag(flag: string, value: string | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${flag}: expected a number ${min}..${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function choiceFlag<C extends string>(flag: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`--${flag}: expected ${choices.join(' or ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as C;
+}
+
+/**
+ * Engine-layer errors name the field ("backend: ..."); on the command line the field is a
+ * flag, so say "--backend: ...".
+ */
+export function asFlagError(err: unknown): unknown {
+  if (err instanceof BackendUnavailableError || err instanceof EngineUnavailableError) {
+    return new UsageError(`--${err.message}`);
+  }
+  return err;
+}

@@ -1,0 +1,52 @@
+// Entry point of `solominer <command>`. Exit codes (DESIGN.md): 0 success, 1 runtime
+// failure, 2 bad usage or configuration. Every failure is one line, never a stack trace.
+import { BitcoinError } from '../bitcoin/errors.js';
+import { BackendUnavailableError } from '../engines/cpu-engine.js';
+import { EngineUnavailableError } from '../engines/create-engine.js';
+import { ScanInputError } from '../engines/work-checks.js';
+import { BENCH_USAGE, benchCommand } from './bench-command.js';
+import { SCAN_USAGE, scanCommand } from './scan-command.js';
+import { UsageError } from './usage-error.js';
+
+const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
+  scan: { usage: SCAN_USAGE, run: scanCommand },
+  bench: { usage: BENCH_USAGE, run: benchCommand },
+};
+
+function usage(): string {
+  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+}
+
+function isUsageProblem(err: unknown): boolean {
+  return (
+    err instanceof UsageError ||
+    err instanceof BitcoinError ||
+    err instanceof ScanInputError ||
+    err instanceof BackendUnavailableError ||
+    err instanceof EngineUnavailableError
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`solominer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`solominer ${name}: ${message}\n`);
+    return isUsageProblem(err) ? 2 : 1;
+  }
+}

@@ -1,0 +1,63 @@
+// The shape every hashing engine has (DESIGN.md, "engines"): the scheduler hands it work,
+// it reports candidates and hash counts, and it can be stopped. An engine never decides what
+// a block is: the orchestrator re-checks every candidate with its own SHA-256d.
+import type { EventEmitter } from 'node:events';
+
+/** One piece of work: a nonce range of one header, with the target a candidate must meet. */
+export interface ScanWork {
+  /** Chosen by the scheduler; candidates carry it back so stale results can be told apart. */
+  readonly id: string;
+  /** The 80-byte header; its nonce field (bytes 76..79) is ignored. */
+  readonly header: Uint8Array;
+  /** 32 bytes, big-endian: a hash (display order) at or below it is a candidate. */
+  readonly target: Uint8Array;
+  /** First nonce, 0..2^32-1. */
+  readonly start: number;
+  /** Number of nonces, 1..2^32, with start + count <= 2^32. */
+  readonly count: number;
+}
+
+export interface Candidate {
+  readonly workId: string;
+  readonly nonce: number;
+  /** Double SHA-256 in display order, hex. */
+  readonly hash: string;
+}
+
+export interface HashReport {
+  readonly workId: string;
+  /** Nonces hashed since the previous report of the same work. */
+  readonly hashes: number;
+}
+
+export interface WorkDone {
+  readonly workId: string;
+  /** Total nonces hashed for this work. */
+  readonly hashes: number;
+  readonly seconds: number;
+  /** True when stop() ended it before the range was exhausted. */
+  readonly stopped: boolean;
+}
+
+export interface EngineEvents {
+  candidate: [Candidate];
+  hashes: [HashReport];
+  done: [WorkDone];
+  error: [Error];
+}
+
+export interface Engine extends EventEmitter<EngineEvents> {
+  /** "cpu" or "gpu". */
+  readonly kind: string;
+  /** The back end (CPU) or adapter (GPU) doing the hashing, for logs and metrics. */
+  readonly backend: string;
+  readonly threads: number;
+  /** True between start() and the matching done event. */
+  readonly busy: boolean;
+  /** Starts hashing `work`; a previous scan must have finished or been stopped first. */
+  start(work: ScanWork): void;
+  /** Stops the current scan; resolves once its done event has been emitted. */
+  stop(): Promise<void>;
+  /** Releases everything the engine holds; it cannot be started again. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+// Typed access to the C++ addon (native/, built by scripts/build-native.mjs). Every value is
+// range-checked here before it crosses into C++, so a bad input becomes a typed error that
+// names the field instead of a crash or a silent truncation.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface CpuFeatures {
+  readonly sse41: boolean;
+  readonly ssse3: boolean;
+  readonly shaNi: boolean;
+  readonly avx2: boolean;
+  readonly avx512f: boolean;
+  readonly avx512vl: boolean;
+  readonly armSha2: boolean;
+}
+
+export interface NativeBackend {
+  /** Stable identifier, accepted by --backend. */
+  readonly name: string;
+  /** For the log, e.g. "avx512(16way)". */
+  readonly description: string;
+  readonly lanes: number;
+  /** False when this CPU lacks the instructions or the back end failed its self-test. */
+  readonly usable: boolean;
+  readonly reason: string;
+}
+
+export interface NativeFound {
+  readonly nonce: number;
+  /** Double SHA-256 in display order (hex), already compared in full with the target. */
+  readonly hash: string;
+}
+
+export interface NativeUpdate {
+  readonly found: readonly NativeFound[];
+  /** Nonces hashed so far in this scan. */
+  readonly hashes: number;
+  readonly seconds: number;
+  readonly done: boolean;
+  readonly stopped: boolean;
+}
+
+export interface NativeScanOptions {
+  readonly header: Uint8Array;
+  /** 32 bytes, big-endian: the largest hash (display order) that counts as found. */
+  readonly target: Uint8Array;
+  readonly start: number;
+  readonly count: number;
+  readonly backend: string;
+  readonly threads: number;
+  readonly progressMs: number;
+}
+
+export interface NativeScanJob {
+  stop(): void;
+}
+
+interface NativeAddon {
+  cpuFeatures(): CpuFeatures;
+  backends(): NativeBackend[];
+  sha256dHeader(header: Uint8Array): Uint8Array;
+  ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
+}
+
+/** The addon could not be loaded: not built, or built for another Node. */
+export class NativeAddonError extends Error {
+  override readonly name = 'NativeAddonError';
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const addonPath = join(root, 'build', 'Release', 'solominer_native.node');
+
+let loaded: NativeAddon | undefined;
+
+export function nativeAddon(): NativeAddon {
+  if (loaded) return loaded;
+  if (!existsSync(addonPath)) {
+    throw new NativeAddonError('the native engine is not built: run npm install (or npm run build:native)');
+  }
+  try {
+    loaded = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new NativeAddonError(`the native engine failed to load (${reason}): run npm run build:native`);
+  }
+  return loaded;
+}
