@@ -1,0 +1,163 @@
+// A job: everything needed to hash on one template, in the shape Stratum distributes work
+// (coinbase part 1, extranonce, coinbase part 2, merkle branch, version, bits, time), so a
+// later Stratum server can hand the same jobs out unchanged. Building a job costs one merkle
+// branch; each new extranonce after that costs O(log n) hashes (DESIGN.md, "job builder").
+import { bytesToHex, compactSize, hexToBytes, reverseBytes } from '../bitcoin/bytes.js';
+import {
+  buildCoinbase,
+  coinbaseTx,
+  coinbaseWithWitness,
+  txid as txidOf,
+  witnessCommitment,
+  type CoinbaseParts,
+} from '../bitcoin/coinbase.js';
+import { sha256d } from '../bitcoin/hash.js';
+import { serializeHeader, withNonce } from '../bitcoin/header.js';
+import { merkleBranch, rootFromBranch } from '../bitcoin/merkle.js';
+import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
+import { TemplateError, type BlockTemplate } from './template.js';
+
+/** Bitcoin Core accepts block times up to two hours ahead of its clock (MAX_FUTURE_BLOCK_TIME). */
+export const MAX_FUTURE_SECONDS = 2 * 60 * 60;
+
+export interface JobOptions {
+  readonly id: string;
+  readonly payoutScript: Uint8Array;
+  readonly coinbaseTag?: string;
+  /** Bytes of extranonce space in the coinbase scriptSig. */
+  readonly extranonceSize: number;
+  /** Whether engines must drop earlier work at once (a new tip) or may finish it (refresh). */
+  readonly cleanJobs: boolean;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly height: number;
+  /** Previous block hash, display hex (as the node shows it). */
+  readonly previousBlockHash: string;
+  /** Previous block hash, internal byte order, as in the header. */
+  readonly prevHash: Uint8Array;
+  readonly version: number;
+  readonly bits: number;
+  readonly target: bigint;
+  /** The block target, 32 bytes big-endian, as engines take it. */
+  readonly targetBytes: Uint8Array;
+  readonly curtime: number;
+  readonly mintime: number;
+  readonly coinbase: CoinbaseParts;
+  readonly coinbaseValue: number;
+  readonly merkleBranch: readonly Uint8Array[];
+  /** Number of transactions in the block, coinbase included. */
+  readonly txCount: number;
+  /** The template's transactions in block order, raw hex, concatenated; coinbase excluded. */
+  readonly transactionsHex: string;
+  readonly cleanJobs: boolean;
+  readonly longpollId: string | undefined;
+  /** Milliseconds since the epoch when the job was built. */
+  readonly createdAt: number;
+}
+
+/** One engine's share of a job: a distinct coinbase (extranonce) and time. */
+export interface WorkUnit {
+  readonly job: Job;
+  readonly extranonce: Uint8Array;
+  readonly time: number;
+  readonly version: number;
+  readonly coinbaseTx: Uint8Array;
+  /** 80 bytes with nonce 0. */
+  readonly header: Uint8Array;
+}
+
+export interface AssembledBlock {
+  readonly hash: string;
+  readonly header: Uint8Array;
+  readonly hex: string;
+}
+
+/** The 32-byte commitment carried in a `default_witness_commitment` script. */
+function commitmentFromScript(scriptHex: string): Uint8Array {
+  const script = hexToBytes(scriptHex, 'getblocktemplate/default_witness_commitment');
+  if (script.length !== 38 || script[0] !== 0x6a || script[1] !== 0x24 || bytesToHex(script.subarray(2, 6)) !== 'aa21a9ed') {
+    throw new TemplateError('getblocktemplate/default_witness_commitment: expected OP_RETURN 0x24 aa21a9ed <32 bytes>');
+  }
+  return script.slice(6);
+}
+
+export function buildJob(template: BlockTemplate, options: JobOptions): Job {
+  const txs = template.transactions;
+  const segwit = template.rules.some((r) => r === 'segwit' || r === '!segwit');
+  let commitment: Uint8Array | undefined;
+  if (segwit) {
+    // BIP141: computed from the wtxids ourselves and, when the node offers its own, checked
+    // against it, so a disagreement is caught here rather than as a rejected block.
+    commitment = witnessCommitment(txs.map((tx) => reverseBytes(hexToBytes(tx.hash))));
+    if (template.default_witness_commitment !== undefined) {
+      const offered = commitmentFromScript(template.default_witness_commitment);
+      if (bytesToHex(offered) !== bytesToHex(commitment)) {
+        throw new TemplateError('getblocktemplate/default_witness_commitment: does not match the commitment computed from the transactions');
+      }
+    }
+  }
+  const coinbase = buildCoinbase({
+    height: template.height,
+    extranonceSize: options.extranonceSize,
+    payoutScript: options.payoutScript,
+    value: template.coinbasevalue,
+    ...(options.coinbaseTag ? { tag: options.coinbaseTag } : {}),
+    ...(commitment ? { witnessCommitment: commitment } : {}),
+  });
+  const bits = bitsFromHex(template.bits);
+  const target = bitsToTarget(bits);
+  if (target.toString(16).padStart(64, '0') !== template.target.toLowerCase()) {
+    throw new TemplateError(`getblocktemplate/target: ${template.target} does not match bits ${template.bits}`);
+  }
+  return {
+    id: options.id,
+    height: template.height,
+    previousBlockHash: template.previousblockhash.toLowerCase(),
+    prevHash: reverseBytes(hexToBytes(template.previousblockhash)),
+    version: template.version >>> 0,
+    bits,
+    target,
+    targetBytes: targetToBytes(target),
+    curtime: template.curtime,
+    mintime: template.mintime,
+    coinbase,
+    coinbaseValue: template.coinbasevalue,
+    merkleBranch: merkleBranch(txs.map((tx) => reverseBytes(hexToBytes(tx.txid)))),
+    txCount: txs.length + 1,
+    // Joined once per job: a found block is then three small hex conversions and one concat,
+    // which keeps solved-to-submitted in the sub-millisecond range even for large templates.
+    transactionsHex: txs.map((tx) => tx.data).join(''),
+    cleanJobs: options.cleanJobs,
+    longpollId: template.longpollid,
+    createdAt: Date.now(),
+  };
+}
+
+/** The block time to use now: the clock, kept within [mintime, clock + 2 h]. */
+export function jobTime(job: Job, nowSeconds = Math.floor(Date.now() / 1000)): number {
+  return Math.min(Math.max(nowSeconds, job.mintime, job.curtime), nowSeconds + MAX_FUTURE_SECONDS);
+}
+
+export function makeWorkUnit(job: Job, extranonce: Uint8Array, time: number, version = job.version): WorkUnit {
+  const tx = coinbaseTx(job.coinbase, extranonce);
+  const merkleRoot = rootFromBranch(txidOf(tx), job.merkleBranch);
+  const header = serializeHeader({ version, prevHash: job.prevHash, merkleRoot, time, bits: job.bits, nonce: 0 });
+  return { job, extranonce, time, version, coinbaseTx: tx, header };
+}
+
+/** The double hash of a unit's header with `nonce`, display hex: the orchestrator's own check. */
+export function unitHash(unit: WorkUnit, nonce: number): string {
+  return bytesToHex(reverseBytes(sha256d(withNonce(unit.header, nonce))));
+}
+
+export function assembleBlock(unit: WorkUnit, nonce: number): AssembledBlock {
+  const header = withNonce(unit.header, nonce);
+  const coinbase = unit.job.coinbase.hasWitnessCommitment ? coinbaseWithWitness(unit.coinbaseTx) : unit.coinbaseTx;
+  return {
+    hash: bytesToHex(reverseBytes(sha256d(header))),
+    header,
+    hex: bytesToHex(header) + bytesToHex(compactSize(unit.job.txCount)) + bytesToHex(coinbase) + unit.job.transactionsHex,
+  };
+}
