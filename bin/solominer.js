@@ -9,4 +9,6 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(entry).href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Sockets a command opened (a longpoll in flight, ZMQ) must not keep a finished command alive.
+process.exit(code);

@@ -103,7 +103,7 @@ void DeliverUpdate(Napi::Env env, Napi::Function callback, Update* raw) {
     callback.Call({event});
 }
 
-// new ScanJob({header, target, start, count, backend, threads, progressMs}, onUpdate)
+// new ScanJob({header, target, start, count, backend, threads, progressMs, stopOnFound}, onUpdate)
 // starts at once; onUpdate({found, hashes, seconds, done, stopped}) is called with the nonces
 // found so far, then every progressMs with the hash count, and once with done = true.
 class ScanJob : public Napi::ObjectWrap<ScanJob> {
@@ -147,6 +147,7 @@ public:
         if (request.backend == nullptr) {
             throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
         }
+        request.stop_on_found = options.Get("stopOnFound").ToBoolean().Value();
         const double progress = options.Get("progressMs").ToNumber().DoubleValue();
         progress_ = std::chrono::milliseconds(progress >= 1 && progress <= 60000 ? int(progress) : 100);
 

@@ -99,7 +99,13 @@ void Scanner::Work(unsigned index) {
             header[79] = uint8_t(nonce >> 24);
             Sha256dHeader(header, digest);
             for (int b = 0; b < 32; ++b) display[b] = digest[31 - b];
-            if (HashMeetsTarget(display, request_.target)) Report(nonce, display);
+            if (HashMeetsTarget(display, request_.target)) {
+                Report(nonce, display);
+                if (request_.stop_on_found) {
+                    RequestStop();
+                    break;
+                }
+            }
         }
         hashes.fetch_add(n, std::memory_order_relaxed);
     }

@@ -21,6 +21,10 @@ struct ScanRequest {
     uint64_t count = 0;  // 1..2^32, start + count <= 2^32
     const Backend* backend = nullptr;
     unsigned threads = 1;
+    // Stop the whole scan at the first nonce found. A miner sets it when the target it passes
+    // is the block target: after one block the template is dead, and at a trivial target
+    // (regtest) every other nonce would otherwise be reported.
+    bool stop_on_found = false;
 };
 
 struct FoundNonce {

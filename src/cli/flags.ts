@@ -64,3 +64,7 @@ export function asFlagError(err: unknown): unknown {
   }
   return err;
 }
+
+export function flagError(flag: string, message: string): UsageError {
+  return new UsageError(`--${flag}: ${message}`);
+}

@@ -5,10 +5,14 @@ import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { ScanInputError } from '../engines/work-checks.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
+import { DEMO_USAGE, demoCommand } from './demo-command.js';
+import { MINE_USAGE, mineCommand } from './mine-command.js';
 import { SCAN_USAGE, scanCommand } from './scan-command.js';
 import { UsageError } from './usage-error.js';
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
+  mine: { usage: MINE_USAGE, run: mineCommand },
+  demo: { usage: DEMO_USAGE, run: demoCommand },
   scan: { usage: SCAN_USAGE, run: scanCommand },
   bench: { usage: BENCH_USAGE, run: benchCommand },
 };

@@ -94,6 +94,7 @@ export class CpuEngine extends EventEmitter<EngineEvents> implements Engine {
         backend: this.backend,
         threads: this.threads,
         progressMs: this.progressMs,
+        stopOnFound: work.stopOnFound ?? false,
       },
       (update) => this.onUpdate(work, update, resolveFinished),
     );

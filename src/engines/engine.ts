@@ -15,6 +15,12 @@ export interface ScanWork {
   readonly start: number;
   /** Number of nonces, 1..2^32, with start + count <= 2^32. */
   readonly count: number;
+  /**
+   * End the scan at the first candidate (its done event then says stopped). Set when the
+   * target is the block target: one block makes the template dead, and at a trivial target
+   * (regtest) half of all nonces would otherwise come back as candidates.
+   */
+  readonly stopOnFound?: boolean;
 }
 
 export interface Candidate {

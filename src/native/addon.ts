@@ -51,6 +51,8 @@ export interface NativeScanOptions {
   readonly backend: string;
   readonly threads: number;
   readonly progressMs: number;
+  /** End the scan at the first nonce found (stopped = true in the last update). */
+  readonly stopOnFound: boolean;
 }
 
 export interface NativeScanJob {

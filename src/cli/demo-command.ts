@@ -1,0 +1,151 @@
+// solominer demo: the main job on an embedded default. A private regtest node is started, a
+// payout key is made for the occasion, a few blocks are mined with every engine this machine
+// has, what happened is printed, and the node is stopped and its data removed — also when
+// interrupted. Regtest's target is trivial, so the demo then mines one block per engine on a
+// private signet (challenge OP_TRUE, difficulty ~0.001) to show real proof of work.
+import { createECDH } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
+
+import { loadMineConfig } from '../config/load-config.js';
+import { createEngine, type EngineKind } from '../engines/create-engine.js';
+import { LocalNode, type LocalNetwork } from '../node/local-node.js';
+import type { FoundBlock } from '../miner/miner.js';
+import { runMineService } from '../miner/service.js';
+import { textLogger, type Logger } from '../ops/logger.js';
+import { flagError, intFlag, parseFlags } from './flags.js';
+
+export const DEMO_USAGE = 'solominer demo [--blocks <n>] [--engines cpu,gpu] [--verbose]';
+
+const REGTEST_NETWORK = { ...TEST_NETWORK, bech32: 'bcrt' };
+const SIGNET_NETWORK = TEST_NETWORK;
+
+interface EngineRun {
+  readonly kind: EngineKind;
+  readonly backend: string;
+  readonly blocks: { height: number; hash: string; ms: number }[];
+  readonly hashes: number;
+  readonly seconds: number;
+}
+
+function payoutAddress(network: LocalNetwork): string {
+  // A throwaway key: the demo's coins live and die with its private chain.
+  const ecdh = createECDH('secp256k1');
+  ecdh.generateKeys();
+  const pubkey = Uint8Array.from(ecdh.getPublicKey(undefined, 'compressed'));
+  return p2wpkh(pubkey, network === 'regtest' ? REGTEST_NETWORK : SIGNET_NETWORK).address!;
+}
+
+async function availableEngines(wanted: readonly EngineKind[], say: (line: string) => void): Promise<EngineKind[]> {
+  const out: EngineKind[] = [];
+  for (const kind of wanted) {
+    try {
+      const engine = await createEngine({ kind });
+      await engine.close();
+      out.push(kind);
+    } catch (err) {
+      say(`  ${kind}: not available here (${(err as Error).message.replace(/^engine: /, '')})`);
+    }
+  }
+  return out;
+}
+
+async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workDir: string, log: Logger): Promise<EngineRun> {
+  const address = payoutAddress(node.network);
+  const argv = [
+    '--network', node.network === 'regtest' ? 'regtest' : 'signet',
+    '--rpc-url', node.rpcUrl,
+    '--rpc-cookie', node.cookiePath,
+    '--address', address,
+    '--engines', kind,
+    '--max-blocks', String(blocks),
+    '--journal', join(workDir, `${node.network}-${kind}.jsonl`),
+    '--report-dir', join(workDir, 'reports'),
+    ...(node.zmqEndpoint ? ['--zmq', node.zmqEndpoint] : []),
+  ];
+  // The demo's own settings only: the user's SOLOMINER_* variables and config.json stay out of it.
+  const config = await loadMineConfig({ argv, env: {}, cwd: workDir });
+  const engine = await createEngine({ kind });
+  const found: EngineRun['blocks'] = [];
+  let lastAt = performance.now();
+  const summary = await runMineService({
+    config,
+    log,
+    engines: [engine],
+    onStarted: ({ miner }) => {
+      lastAt = performance.now();
+      miner.on('block', (b: FoundBlock) => {
+        const now = performance.now();
+        found.push({ height: b.job.height, hash: b.block.hash, ms: now - lastAt });
+        lastAt = now;
+      });
+    },
+  });
+  return { kind, backend: engine.backend, blocks: found, hashes: summary.stats.totalHashes, seconds: summary.seconds };
+}
+
+function report(say: (line: string) => void, run: EngineRun): void {
+  const rate = run.seconds > 0 ? run.hashes / run.seconds : 0;
+  say(`  ${run.kind}/${run.backend}: ${run.blocks.length} blocks, ${run.hashes} hashes in ${run.seconds.toFixed(2)} s (${(rate / 1e6).toFixed(2)} MH/s)`);
+  for (const b of run.blocks) say(`    height ${String(b.height).padStart(4)}  ${b.hash}  ${b.ms.toFixed(1)} ms`);
+}
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags('demo', argv, {
+    blocks: { type: 'string' },
+    engines: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  });
+  const blocks = intFlag('blocks', flags.blocks, 1, 1000, 3);
+  const wanted = (flags.engines ?? 'cpu,gpu').split(',').map((s) => s.trim());
+  for (const w of wanted) if (w !== 'cpu' && w !== 'gpu') throw flagError('engines', `expected cpu, gpu or cpu,gpu, got ${JSON.stringify(w)}`);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const log: Logger = flags.verbose ? textLogger() : (level, msg) => level !== 'info' && process.stderr.write(`${level}: ${msg}\n`);
+
+  say('solominer demo: a private node, mined with every engine this machine has');
+  const engines = await availableEngines(wanted as EngineKind[], say);
+  if (engines.length === 0) {
+    say('no engine is available: nothing to mine with');
+    return 1;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'solominer-demo-'));
+  let node: LocalNode | undefined;
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    say('interrupted: stopping the node and cleaning up');
+    interrupted.abort();
+    void node?.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (const network of ['regtest', 'signet'] as const) {
+      if (interrupted.signal.aborted) break;
+      const perEngine = network === 'regtest' ? blocks : 1;
+      node = await LocalNode.start({ network, ...(flags.verbose ? { log: (l) => process.stderr.write(`node: ${l}\n`) } : {}) });
+      const version = await node.rpc.call<{ subversion: string }>('getnetworkinfo');
+      say(
+        network === 'regtest'
+          ? `regtest (trivial target: the whole find-submit-next cycle), node ${version.subversion}:`
+          : `private signet (challenge OP_TRUE, real proof of work at difficulty ~0.001), same node:`,
+      );
+      for (const kind of engines) {
+        if (interrupted.signal.aborted) break;
+        report(say, await mineWith(node, kind, perEngine, workDir, log));
+      }
+      const height = (await node.rpc.call<{ blocks: number }>('getblockchaininfo')).blocks;
+      say(`  chain height ${height}; every block above was accepted by the node`);
+      await node.stop();
+      node = undefined;
+    }
+    return interrupted.signal.aborted ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await node?.stop().catch(() => undefined);
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * `loadMineConfig`: command-line flags over SOLOMINER_* environment variables over the config
+ * file, validated field by field with the schemas of mine-config.ts. Every failure is a
+ * ConfigError whose message is one line naming the field as the user spelled it
+ * (`--threads`, `SOLOMINER_THREADS`, `config.json threads`) and what is expected, and never
+ * holds the RPC password. Mapping it to exit code 2 is the CLI's business.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+import {
+  DEFAULTS,
+  FIELD_BY_KEY,
+  MINE_FIELDS,
+  defaultCookiePath,
+  defaultRpcUrl,
+  defaultThreads,
+  fieldSchemas,
+  mineConfigFileSchema,
+  mineConfigSchema,
+  resolvePath,
+  valueFromText,
+  type FieldKey,
+  type FieldSpec,
+  type MineConfig,
+} from './mine-config.js';
+import { findJsonSyntaxError } from './json-syntax.js';
+
+/** Bad configuration: one line, naming the field as the user spelled it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The field as the user spelled it: `--threads`, `SOLOMINER_THREADS`, `config.json threads`, `config.json`. */
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export interface LoadMineConfigOptions {
+  /** The arguments after `mine`. */
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** Folder that relative command-line and environment paths, and ./config.json, are relative to. */
+  readonly cwd: string;
+}
+
+export const CONFIG_FLAG = 'config';
+export const CONFIG_ENV = 'SOLOMINER_CONFIG';
+export const DEFAULT_CONFIG_FILE = 'config.json';
+
+/** parseArgs options of `mine`: every field's flag, plus --config. */
+export const MINE_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries([
+  [CONFIG_FLAG, { type: 'string' }],
+  ...MINE_FIELDS.map((f) => [f.flag, { type: f.flagType }]),
+]);
+
+const SECRET_FLAGS = new Set(MINE_FIELDS.filter((f) => f.secret).map((f) => `--${f.flag}`));
+
+interface Candidate {
+  readonly from: 'flag' | 'env' | 'file';
+  /** The field as the user spelled it. */
+  readonly label: string;
+  readonly raw: unknown;
+  /** Folder relative paths are relative to. */
+  readonly base: string;
+}
+
+export async function loadMineConfig(options: LoadMineConfigOptions): Promise<MineConfig> {
+  const { argv, env, cwd } = options;
+  const secrets = secretValues(argv, env);
+  try {
+    return await load(argv, env, cwd, secrets);
+  } catch (err) {
+    // Belt and braces: whatever went wrong, a password given anywhere never reaches the message.
+    if (err instanceof ConfigError) throw scrub(err, secrets);
+    throw err;
+  }
+}
+
+async function load(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string, secrets: string[]): Promise<MineConfig> {
+  const flags = parseFlags(argv);
+  const file = await readConfigFile(flags, env, cwd);
+  for (const f of MINE_FIELDS) {
+    const v = f.secret ? file?.values[f.key] : undefined;
+    if (typeof v === 'string') secrets.push(v);
+  }
+
+  const winners = new Map<FieldKey, Candidate>();
+  for (const f of MINE_FIELDS) {
+    const c = candidate(f, flags, env, file, cwd);
+    if (c !== undefined) winners.set(f.key, c);
+  }
+
+  const values: Partial<Record<FieldKey, unknown>> = {};
+  for (const [key, c] of winners) values[key] = validate(FIELD_BY_KEY[key], c);
+
+  const config = applyDefaults(values, winners, file, cwd);
+  const checked = mineConfigSchema.safeParse(config);
+  if (!checked.success) {
+    // Unreachable unless the defaults above disagree with the schema; never echo values.
+    const issue = checked.error.issues[0];
+    throw new ConfigError('configuration', `internal check failed at ${issue?.path.join('.') ?? '?'}`);
+  }
+  return checked.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+type FlagValues = Record<string, string | boolean | undefined>;
+
+function parseFlags(argv: readonly string[]): FlagValues {
+  try {
+    return parseArgs({ args: [...argv], options: MINE_FLAG_OPTIONS, strict: true, allowPositionals: false }).values as FlagValues;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const message = String(e.message ?? err);
+    const quoted = /'(-{1,2}[^' =]+)/.exec(message)?.[1];
+    switch (e.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+        const flag = quoted ?? 'flag';
+        const hint = suggest(flag.replace(/^-+/, ''), MINE_FIELDS.map((f) => f.flag).concat(CONFIG_FLAG));
+        throw new ConfigError(flag, `unknown flag${hint === undefined ? '' : ` (did you mean --${hint}?)`}; mine --help lists the flags`);
+      }
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+        const flag = quoted ?? 'flag';
+        if (/does not take an argument/.test(message)) throw new ConfigError(flag, 'takes no value (it is a switch)');
+        const f = MINE_FIELDS.find((x) => `--${x.flag}` === flag);
+        const expected = `expected ${f?.expected ?? 'a value'}`;
+        // Not echoed: the next argument may be a password that starts with '-'.
+        if (/ambiguous/.test(message)) throw new ConfigError(flag, `${expected}, got an argument starting with '-' (write ${flag}=<value> if that is the value)`);
+        throw new ConfigError(flag, `${expected}, got nothing`);
+      }
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+        // A stray word may be the rest of an unquoted password ("--rpc-password two words").
+        const secretGiven = argv.some((a) => SECRET_FLAGS.has(a.split('=')[0]!));
+        const shown = secretGiven ? '' : ` ${show(argv[positionalIndex(argv)])}`;
+        throw new ConfigError('mine', `unexpected argument${shown}; mine takes only flags (--name value)`);
+      }
+      default:
+        throw new ConfigError('mine', 'cannot read the command line; mine --help lists the flags');
+    }
+  }
+}
+
+/** Index of the first argument parseArgs would call positional (strict mode already passed the flags). */
+function positionalIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return i + 1;
+    if (!a.startsWith('-') || a === '-') return i;
+    const name = a.replace(/^-+/, '').split('=')[0]!;
+    const opt = MINE_FLAG_OPTIONS[name];
+    if (opt?.type === 'string' && !a.includes('=')) i++;
+  }
+  return argv.length - 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config file
+
+interface ConfigFile {
+  /** How the user named the file: the --config / SOLOMINER_CONFIG text, or "config.json". */
+  readonly label: string;
+  readonly dir: string;
+  readonly values: Record<string, unknown>;
+}
+
+async function readConfigFile(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: string): Promise<ConfigFile | undefined> {
+  const fromFlag = flags[CONFIG_FLAG];
+  const fromEnv = nonEmpty(env[CONFIG_ENV]);
+  const named = typeof fromFlag === 'string' ? { by: `--${CONFIG_FLAG}`, name: fromFlag } : fromEnv !== undefined ? { by: CONFIG_ENV, name: fromEnv } : undefined;
+  if (named !== undefined && named.name === '') throw new ConfigError(named.by, 'expected a file path, got ""');
+  const label = named?.name ?? DEFAULT_CONFIG_FILE;
+  const path = resolvePath(label, cwd);
+
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT' && named === undefined) return undefined;
+    const field = named?.by ?? label;
+    if (code === 'ENOENT') throw new ConfigError(field, `file not found: ${label}`);
+    if (code === 'EISDIR') throw new ConfigError(field, `expected a JSON file, got a folder: ${label}`);
+    throw new ConfigError(field, `cannot read ${label} (${code})`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const where = findJsonSyntaxError(text);
+    const detail = where === undefined ? '' : ` at line ${where.line} column ${where.column}: expected ${where.expected}`;
+    throw new ConfigError(label, `not valid JSON${detail}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const got = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
+    throw new ConfigError(label, `expected a JSON object such as {"network": "main"}, got ${got}`);
+  }
+
+  // Unknown keys are always an error; field values are checked only where the file's value wins.
+  const shape = mineConfigFileSchema.safeParse(parsed);
+  const unknown = shape.success ? undefined : shape.error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown !== undefined && unknown.code === 'unrecognized_keys') {
+    const key = unknown.keys[0]!;
+    const hint = suggest(key, MINE_FIELDS.map((f) => f.key));
+    throw new ConfigError(
+      `${label} ${key}`,
+      `unknown key${hint === undefined ? '' : ` (did you mean ${hint}?)`}; keys are the camelCase field names such as rpcUrl`,
+    );
+  }
+  return { label, dir: dirname(path), values: parsed as Record<string, unknown> };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fields
+
+function candidate(f: FieldSpec, flags: FlagValues, env: NodeJS.ProcessEnv, file: ConfigFile | undefined, cwd: string): Candidate | undefined {
+  const flag = flags[f.flag];
+  if (flag !== undefined) return { from: 'flag', label: `--${f.flag}`, raw: flag, base: cwd };
+  const fromEnv = nonEmpty(env[f.env]);
+  if (fromEnv !== undefined) return { from: 'env', label: f.env, raw: fromEnv, base: cwd };
+  const fromFile = file?.values[f.key];
+  if (file !== undefined && fromFile !== undefined && fromFile !== null) return { from: 'file', label: `${file.label} ${f.key}`, raw: fromFile, base: file.dir };
+  return undefined;
+}
+
+function validate(f: FieldSpec, c: Candidate): unknown {
+  const input = c.from === 'file' || typeof c.raw !== 'string' ? c.raw : valueFromText(f.text, c.raw);
+  const result = fieldSchemas[f.key].safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const custom = issue?.code === 'custom' && issue.message.startsWith('expected ') ? issue.message : undefined;
+    // In JSON a boolean is just true or false; the 1/0, yes/no spellings are for text.
+    const expected = c.from === 'file' && f.text === 'boolean' ? 'true or false' : f.expected;
+    throw new ConfigError(c.label, `${custom ?? `expected ${expected}`}${got(f, c)}`);
+  }
+  const value = result.data;
+  return f.isPath && typeof value === 'string' ? resolvePath(value, c.base) : value;
+}
+
+/** ", got ..." — nothing for a secret, credentials blanked in a URL, a byte count for a long tag. */
+function got(f: FieldSpec, c: Candidate): string {
+  if (f.secret) return '';
+  if (f.key === 'rpcUrl' && typeof c.raw === 'string') return `, got ${show(redactUrl(c.raw))}`;
+  if (f.key === 'coinbaseTag' && typeof c.raw === 'string') return `, got ${Buffer.byteLength(c.raw, 'utf8')} bytes`;
+  if (c.from === 'file' && typeof c.raw !== 'string') {
+    const kind = Array.isArray(c.raw) ? 'an array' : typeof c.raw === 'object' ? 'an object' : undefined;
+    return `, got ${kind ?? show(c.raw)}`;
+  }
+  return `, got ${show(c.raw)}`;
+}
+
+/** Anything before the last '@' of a URL-like text (the user:password part) → "***". */
+export function redactUrl(text: string): string {
+  return text.includes('@') ? text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^]*@/, '$1***@') : text;
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 72 ? `${s.slice(0, 70)}…"` : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults and rules across fields
+
+function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<FieldKey, Candidate>, file: ConfigFile | undefined, cwd: string): Record<string, unknown> {
+  const fileLabel = file?.label ?? DEFAULT_CONFIG_FILE;
+  const spellings = (key: FieldKey) => {
+    const f = FIELD_BY_KEY[key];
+    return `--${f.flag}, ${f.env} or ${fileLabel} ${f.key}`;
+  };
+
+  if (values.address === undefined) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
+
+  const user = winners.get('rpcUser');
+  const password = winners.get('rpcPassword');
+  const cookie = winners.get('rpcCookie');
+  if (user !== undefined && password === undefined) throw new ConfigError(user.label, `needs a password as well (${spellings('rpcPassword')})`);
+  if (password !== undefined && user === undefined) throw new ConfigError(password.label, `needs a user as well (${spellings('rpcUser')})`);
+  if (user !== undefined && cookie !== undefined) {
+    throw new ConfigError(cookie.label, `conflicts with ${user.label}: log in with a cookie file or with a user and password, not both`);
+  }
+
+  const network = (values.network ?? DEFAULTS.network) as (typeof fieldSchemas.network.options)[number];
+  const reportDir = (values.reportDir as string | undefined) ?? resolve(cwd, DEFAULTS.reportDir);
+  return {
+    network,
+    rpcUrl: values.rpcUrl ?? defaultRpcUrl(network),
+    rpcUser: values.rpcUser,
+    rpcPassword: values.rpcPassword,
+    rpcCookie: user !== undefined ? undefined : (values.rpcCookie ?? defaultCookiePath(network)),
+    zmq: values.zmq,
+    address: values.address,
+    coinbaseTag: values.coinbaseTag ?? DEFAULTS.coinbaseTag,
+    engines: values.engines ?? [...DEFAULTS.engines],
+    threads: values.threads ?? defaultThreads(),
+    gpuAdapter: values.gpuAdapter,
+    reportDir,
+    metricsPort: values.metricsPort,
+    metricsHost: values.metricsHost ?? DEFAULTS.metricsHost,
+    journal: values.journal ?? join(reportDir, DEFAULTS.journalName),
+    connectTimeout: values.connectTimeout ?? DEFAULTS.connectTimeout,
+    maxBlocks: values.maxBlocks,
+    duration: values.duration,
+    smokeTest: values.smokeTest ?? false,
+    smokeNetwork: values.smokeNetwork ?? false,
+    logFormat: values.logFormat ?? DEFAULTS.logFormat,
+    refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and small helpers
+
+/** Every password text given on the command line or in the environment (the file's is read later). */
+function secretValues(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const found: string[] = [];
+  for (const f of MINE_FIELDS.filter((x) => x.secret)) {
+    const e = env[f.env];
+    if (e) found.push(e);
+    argv.forEach((a, i) => {
+      if (a === `--${f.flag}` && argv[i + 1]) found.push(argv[i + 1]!);
+      else if (a.startsWith(`--${f.flag}=`)) found.push(a.slice(f.flag.length + 3));
+    });
+  }
+  return found;
+}
+
+function scrub(err: ConfigError, all: string[]): ConfigError {
+  // Passwords too short to search for without mangling the message are never echoed anyway.
+  const secrets = all.filter((s) => s.length >= 4);
+  let message = err.message;
+  for (const s of secrets) message = message.split(s).join('***');
+  if (message === err.message) return err;
+  const field = err.field.split(secrets.find((s) => err.field.includes(s)) ?? '\0').join('***');
+  return new ConfigError(field, message.slice(message.indexOf(': ') + 2));
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A known name equal to `name` once case, '-' and '_' are ignored. */
+function suggest(name: string, known: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
+  return known.find((k) => norm(k) === norm(name));
+}

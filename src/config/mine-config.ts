@@ -1,0 +1,334 @@
+/**
+ * Configuration of `solominer mine`: one table of fields, each with its command-line flag, its
+ * environment variable, its config-file key and a zod schema, and the schema of the complete,
+ * resolved configuration (`MineConfig`).
+ *
+ * Spellings (one per source, no aliases):
+ *
+ * | source               | spelling                                   | example                  |
+ * |----------------------|--------------------------------------------|--------------------------|
+ * | command line         | `--` + kebab-case                          | `--rpc-url`              |
+ * | environment          | `SOLOMINER_` + flag upper-cased, `-` → `_` | `SOLOMINER_RPC_URL`      |
+ * | config file (JSON)   | camelCase, exactly the `MineConfig` names  | `"rpcUrl"`               |
+ *
+ * Flags override environment variables, which override the config file (`--config <file>`,
+ * else `SOLOMINER_CONFIG`, else `./config.json`, which may be absent). Only the winning value
+ * of a field is validated, so a flag can rescue a bad variable. An empty environment variable
+ * counts as unset. In the file, `null` counts as unset, an unknown key is an error (a typo
+ * such as "rpc_url" would otherwise be silently ignored), values have their JSON types
+ * (`"threads": 4`, `"smokeTest": true`, `"engines": ["cpu", "gpu"]` or `"cpu,gpu"`), and
+ * relative paths are taken relative to the file's own folder (relative paths on the command
+ * line and in the environment: relative to the working directory). A leading `~/` in a path
+ * means the home directory wherever it comes from.
+ *
+ * Values from text (flags, environment): numbers in decimal; booleans as a bare flag, or in the
+ * environment as 1/0, true/false, yes/no, on/off; lists comma-separated.
+ *
+ * Secrets: the RPC password is never echoed in an error message nor in `describeConfig`; a
+ * malformed `--rpc-url` is shown with anything before an `@` replaced by `***`; credentials
+ * inside `rpcUrl` are refused, so they cannot leak through it. The cookie file is not read
+ * here (the node rewrites it at every restart; the RPC client reads it at connect time).
+ * @module
+ */
+import { availableParallelism, homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+import { z } from 'zod';
+
+import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas (JSON-typed values: what a config file holds, and what text becomes)
+
+export const ENGINES = ['cpu', 'gpu'] as const;
+export type EngineKind = (typeof ENGINES)[number];
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * The tag is pushed into the coinbase scriptSig after the BIP34 height push and before the
+ * extranonce; consensus allows a scriptSig of at most 100 bytes in all (`bad-cb-length`).
+ * 60 bytes of tag (61 with its push opcode, a single direct push since 60 ≤ 75) leave room for
+ * the height push (≤ 6 bytes) and a 1 + 8..32-byte extranonce push, whatever the extranonce size.
+ */
+export const COINBASE_TAG_MAX_BYTES = 60;
+export const THREADS_MAX = 1024;
+export const REFRESH_MIN_SECONDS = 0.1;
+export const REFRESH_MAX_SECONDS = 3600;
+export const CONNECT_TIMEOUT_MAX_SECONDS = 86_400;
+
+const nonEmpty = z.string().min(1);
+const path = z.string().min(1).refine((s) => !s.includes('\0'), { message: 'expected a file path without NUL characters' });
+
+const rpcUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((s) => {
+    // zod runs refinements after a failed format check too: only judge what parses.
+    if (!URL.canParse(s)) return true;
+    const u = new URL(s);
+    return u.username === '' && u.password === '';
+  }, { message: 'expected no user:password@ in the URL (give the RPC user and password separately, or a cookie file)' });
+
+// tcp://host:port (IPv4, name or [IPv6]) or ipc://path, the transports bitcoind publishes on.
+const zmq = z
+  .string()
+  .regex(/^(tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}|ipc:\/\/.+)$/)
+  .refine((s) => !s.startsWith('tcp:') || inPortRange(Number(s.slice(s.lastIndexOf(':') + 1)), 1), {
+    message: 'expected a port 1..65535 in the ZMQ endpoint',
+  });
+
+const coinbaseTag = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= COINBASE_TAG_MAX_BYTES);
+
+const engines = z.preprocess(
+  (v) => (typeof v === 'string' ? splitList(v) : v),
+  z
+    .array(z.enum(ENGINES))
+    .min(1)
+    .transform((list) => [...new Set(list)]),
+);
+
+const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
+const seconds = (min: number, max: number) => z.number().min(min).max(max);
+
+export const fieldSchemas = {
+  network: z.enum(NETWORKS),
+  rpcUrl,
+  rpcUser: nonEmpty.refine((s) => !s.includes(':')),
+  rpcPassword: nonEmpty,
+  rpcCookie: path,
+  zmq,
+  address: z.string().regex(/^\S+$/),
+  coinbaseTag,
+  engines,
+  threads: z.int().min(1).max(THREADS_MAX),
+  gpuAdapter: z.union([z.int().min(0), nonEmpty]),
+  reportDir: path,
+  metricsPort: z.int().min(0).max(65535),
+  metricsHost: host,
+  journal: path,
+  connectTimeout: seconds(0, CONNECT_TIMEOUT_MAX_SECONDS),
+  maxBlocks: z.int().min(1),
+  duration: z.number().positive(),
+  smokeTest: z.boolean(),
+  smokeNetwork: z.boolean(),
+  logFormat: z.enum(LOG_FORMATS),
+  refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
+} as const;
+
+export type FieldKey = keyof typeof fieldSchemas;
+
+// ---------------------------------------------------------------------------------------------
+// The field table: spellings, how text becomes a value, what an error says
+
+export type TextKind = 'string' | 'number' | 'boolean' | 'adapter';
+
+export interface FieldSpec {
+  readonly key: FieldKey;
+  /** Flag name without the leading dashes. */
+  readonly flag: string;
+  readonly env: string;
+  /** A bare flag (`--smoke-test`) or one taking a value. */
+  readonly flagType: 'string' | 'boolean';
+  /** How a flag's or variable's text is turned into a JSON-typed value before validation. */
+  readonly text: TextKind;
+  /** What a valid value is, for "expected ..." in error messages. */
+  readonly expected: string;
+  /** Resolved to an absolute path. */
+  readonly isPath?: boolean;
+  /** Never echoed. */
+  readonly secret?: boolean;
+  /** One line for --help. */
+  readonly help: string;
+}
+
+function spec(key: FieldKey, flag: string, s: Omit<FieldSpec, 'key' | 'flag' | 'env' | 'flagType'> & { flagType?: 'string' | 'boolean' }): FieldSpec {
+  return { key, flag, env: envName(flag), flagType: s.flagType ?? 'string', ...s };
+}
+
+/** SOLOMINER_ + the flag upper-cased, dashes → underscores. */
+export function envName(flag: string): string {
+  return `SOLOMINER_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export const MINE_FIELDS: readonly FieldSpec[] = [
+  spec('network', 'network', { text: 'string', expected: NETWORKS.join(', ').replace(/, (\w+)$/, ' or $1'), help: 'chain to mine on (default main)' }),
+  spec('rpcUrl', 'rpc-url', { text: 'string', expected: 'an http:// or https:// URL such as http://127.0.0.1:8332', help: "node's RPC URL (default: the network's port on 127.0.0.1)" }),
+  spec('rpcUser', 'rpc-user', { text: 'string', expected: "a non-empty user name without ':'", help: 'RPC user (with --rpc-password; instead of the cookie)' }),
+  spec('rpcPassword', 'rpc-password', { text: 'string', expected: 'a non-empty password', secret: true, help: 'RPC password (prefer SOLOMINER_RPC_PASSWORD: flags are visible to other users)' }),
+  spec('rpcCookie', 'rpc-cookie', { text: 'string', expected: 'a file path', isPath: true, help: "node's RPC cookie file (default: Bitcoin Core's, per network)" }),
+  spec('zmq', 'zmq', { text: 'string', expected: 'a ZMQ endpoint such as tcp://127.0.0.1:28332', help: "node's zmqpubhashblock endpoint (optional; without it, longpoll)" }),
+  spec('address', 'address', { text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
+  spec('coinbaseTag', 'coinbase-tag', { text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase (default /solominer/; "" for none)' }),
+  spec('engines', 'engines', { text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list)', help: 'hashing engines (default cpu)' }),
+  spec('threads', 'threads', { text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads (default: all cores)' }),
+  spec('gpuAdapter', 'gpu-adapter', { text: 'adapter', expected: 'an adapter index (0, 1, ...) or a non-empty name', help: 'GPU adapter by index or name (default: the first)' }),
+  spec('reportDir', 'report-dir', { text: 'string', expected: 'a folder path', isPath: true, help: 'folder for hourly reports (default ./reports)' }),
+  spec('metricsPort', 'metrics-port', { text: 'number', expected: 'a port 0..65535', help: 'Prometheus/status port (optional; 0 picks a free one)' }),
+  spec('metricsHost', 'metrics-host', { text: 'string', expected: 'a host name or IP address such as 127.0.0.1', help: 'address the metrics endpoint listens on (default 127.0.0.1)' }),
+  spec('journal', 'journal', { text: 'string', expected: 'a file path', isPath: true, help: 'found-blocks journal (default <report-dir>/found-blocks.jsonl)' }),
+  spec('connectTimeout', 'connect-timeout', { text: 'number', expected: `seconds, a number 0..${CONNECT_TIMEOUT_MAX_SECONDS}`, help: 'how long start-up waits for the node (default 30)' }),
+  spec('maxBlocks', 'max-blocks', { text: 'number', expected: 'a positive integer', help: 'exit 0 once this many blocks are accepted (optional)' }),
+  spec('duration', 'duration', { text: 'number', expected: 'seconds, a number greater than 0', help: 'stop after this many seconds (optional)' }),
+  spec('smokeTest', 'smoke-test', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "check a block proposal with the node, don't mine" }),
+  spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'check the node connection and ZMQ, then exit' }),
+  spec('logFormat', 'log-format', { text: 'string', expected: 'text or json', help: 'log line format (default text)' }),
+  spec('refreshInterval', 'refresh-interval', { text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period for new transactions (default 30)' }),
+];
+
+export const FIELD_BY_KEY: Readonly<Record<FieldKey, FieldSpec>> = Object.fromEntries(MINE_FIELDS.map((f) => [f.key, f])) as Record<FieldKey, FieldSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// Whole-config schemas
+
+/** What a config file may hold: every field optional, `null` meaning unset, no other keys. */
+export const mineConfigFileSchema = z.strictObject(
+  Object.fromEntries(MINE_FIELDS.map((f) => [f.key, fieldSchemas[f.key].nullable().optional()])) as {
+    [K in FieldKey]: z.ZodOptional<z.ZodNullable<(typeof fieldSchemas)[K]>>;
+  },
+);
+export type MineConfigFile = z.input<typeof mineConfigFileSchema>;
+
+/**
+ * The complete configuration after merging and defaults. Authentication invariant: either
+ * `rpcUser` and `rpcPassword` are both set and `rpcCookie` is not, or `rpcCookie` is set and
+ * neither of the others is.
+ */
+export const mineConfigSchema = z
+  .strictObject({
+    network: fieldSchemas.network,
+    rpcUrl: fieldSchemas.rpcUrl,
+    rpcUser: fieldSchemas.rpcUser.optional(),
+    rpcPassword: fieldSchemas.rpcPassword.optional(),
+    rpcCookie: fieldSchemas.rpcCookie.optional(),
+    zmq: fieldSchemas.zmq.optional(),
+    address: fieldSchemas.address,
+    coinbaseTag: fieldSchemas.coinbaseTag,
+    engines: fieldSchemas.engines,
+    threads: fieldSchemas.threads,
+    gpuAdapter: fieldSchemas.gpuAdapter.optional(),
+    reportDir: fieldSchemas.reportDir,
+    metricsPort: fieldSchemas.metricsPort.optional(),
+    metricsHost: fieldSchemas.metricsHost,
+    journal: fieldSchemas.journal,
+    connectTimeout: fieldSchemas.connectTimeout,
+    maxBlocks: fieldSchemas.maxBlocks.optional(),
+    duration: fieldSchemas.duration.optional(),
+    smokeTest: fieldSchemas.smokeTest,
+    smokeNetwork: fieldSchemas.smokeNetwork,
+    logFormat: fieldSchemas.logFormat,
+    refreshInterval: fieldSchemas.refreshInterval,
+  })
+  .refine(
+    (c) =>
+      c.rpcUser !== undefined && c.rpcPassword !== undefined
+        ? c.rpcCookie === undefined
+        : c.rpcUser === undefined && c.rpcPassword === undefined && c.rpcCookie !== undefined,
+    { message: 'expected either rpcUser and rpcPassword, or rpcCookie' },
+  );
+
+export type MineConfig = Readonly<z.output<typeof mineConfigSchema>>;
+
+// ---------------------------------------------------------------------------------------------
+// Defaults
+
+/**
+ * Defaults, and why:
+ * - network `main`: what `bitcoind` and `bitcoin-cli` assume when no chain is named, so a solo
+ *   miner pointing at their own node gets the chain they run. Nothing is at stake by default —
+ *   mining spends no coins, the payout address must be given and is checked against the
+ *   network (a test address on mainnet, or the reverse, is refused), and the RPC URL and
+ *   cookie follow the network, so a wrong guess fails at start-up rather than mining in vain.
+ * - rpcUrl / rpcCookie: Bitcoin Core's own per-network port on 127.0.0.1 and cookie file under
+ *   its default data folder, so a local node works with no configuration and no secret.
+ * - coinbaseTag `/solominer/`: the customary slash-delimited software tag; "" for none.
+ * - engines [cpu], threads = all cores: the GPU engine needs an adapter, so it is opt-in.
+ * - metricsHost 127.0.0.1: the endpoint is not exposed beyond the machine unless asked;
+ *   metricsPort unset: no endpoint unless asked.
+ * - reportDir ./reports (git-ignored), journal <reportDir>/found-blocks.jsonl.
+ * - connectTimeout 30 s (DESIGN), refreshInterval 30 s (a new-transactions refresh about as
+ *   often as the node's own getblocktemplate caching makes worthwhile), logFormat text.
+ */
+export const DEFAULTS = {
+  network: 'main',
+  coinbaseTag: '/solominer/',
+  engines: ['cpu'],
+  metricsHost: '127.0.0.1',
+  reportDir: 'reports',
+  journalName: 'found-blocks.jsonl',
+  connectTimeout: 30,
+  refreshInterval: 30,
+  logFormat: 'text',
+} as const;
+
+export function defaultThreads(): number {
+  return Math.min(THREADS_MAX, Math.max(1, availableParallelism()));
+}
+
+export { defaultCookiePath, defaultRpcUrl };
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+/** A copy safe to log: the password replaced by "***". */
+export function redactConfig(config: MineConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (v === undefined) continue;
+    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : v;
+  }
+  return out;
+}
+
+/**
+ * One printable line for the start-up log: `key=value` for every set field in table order,
+ * the password as `***`. Values with spaces, quotes or `=` are JSON-quoted.
+ */
+export function describeConfig(config: MineConfig): string {
+  const safe = redactConfig(config);
+  const parts: string[] = [];
+  for (const f of MINE_FIELDS) {
+    const v = safe[f.key];
+    if (v === undefined) continue;
+    const text = Array.isArray(v) ? v.join(',') : String(v);
+    parts.push(`${f.key}=${text === '' || /[\s"'=\\]/.test(text) || /[^\x20-\x7e]/.test(text) ? JSON.stringify(text) : text}`);
+  }
+  return parts.join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared with load-config.ts
+
+export function splitList(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+function inPortRange(n: number, min: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= 65535;
+}
+
+/** Flag or environment text → the JSON-typed value its schema checks (unchanged if it does not fit). */
+export function valueFromText(kind: TextKind, text: string): unknown {
+  switch (kind) {
+    case 'string':
+      return text;
+    case 'number':
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : text;
+    case 'adapter':
+      return /^\d+$/.test(text) ? Number(text) : text;
+    case 'boolean': {
+      const t = text.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+      if (['0', 'false', 'no', 'off'].includes(t)) return false;
+      return text;
+    }
+  }
+}
+
+/** `~/x` → home/x; relative → against `base`. */
+export function resolvePath(p: string, base: string): string {
+  const expanded = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+  return isAbsolute(expanded) ? expanded : resolve(base, expanded);
+}

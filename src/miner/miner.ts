@@ -1,0 +1,243 @@
+// The orchestrator (DESIGN.md, data flow): templates in, jobs built, disjoint work handed to
+// every engine, candidates re-checked with an independent SHA-256d, blocks assembled and
+// handed to the submitter. It owns the rule that matters most on a trivial-target chain: once
+// a block is found on a previous hash, that template is dead and no second block on the same
+// previous hash is ever submitted.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
+import { DIFF1_TARGET, targetToBytes, targetToDifficulty } from '../bitcoin/target.js';
+import type { Candidate, Engine, WorkDone } from '../engines/engine.js';
+import type { TemplateReason, TemplateUpdate } from '../node/template-source.js';
+import { assembleBlock, buildJob, jobTime, makeWorkUnit, unitHash, type AssembledBlock, type Job, type WorkUnit } from '../work/job.js';
+
+/** 4 bytes fixed per miner process + 4 bytes counted per work unit. */
+export const EXTRANONCE1_SIZE = 4;
+export const EXTRANONCE2_SIZE = 4;
+const NONCE_SPACE = 2 ** 32;
+
+export interface FoundBlock {
+  readonly job: Job;
+  readonly unit: WorkUnit;
+  readonly nonce: number;
+  readonly block: AssembledBlock;
+  readonly engine: string;
+  readonly backend: string;
+  /** performance.now() when the engine's candidate reached the orchestrator. */
+  readonly foundAt: number;
+}
+
+export interface WorkSwitch {
+  readonly job: Job;
+  readonly reason: TemplateReason;
+  /** A new previous block (true) or new transactions on the same one (false). */
+  readonly newTip: boolean;
+  /** Milliseconds from the trigger (ZMQ message, timer, ...) to every engine hashing the new job. */
+  readonly latencyMs: number;
+  /** The part of latencyMs that is not the getblocktemplate round trip. */
+  readonly overheadMs: number;
+  readonly rpcMs: number;
+}
+
+export interface ShareEvent {
+  readonly hash: string;
+  readonly difficulty: number;
+  readonly engine: string;
+}
+
+export interface MinerEvents {
+  job: [WorkSwitch];
+  block: [FoundBlock];
+  share: [ShareEvent];
+  hashes: [{ engine: Engine; hashes: number }];
+  /** A candidate dropped: stale work, a solved tip, or an engine that reported a wrong hash. */
+  discarded: [{ reason: 'stale' | 'solved' | 'bad-hash'; engine: string; nonce: number }];
+  warning: [string];
+}
+
+export interface MinerOptions {
+  readonly engines: readonly Engine[];
+  readonly payoutScript: Uint8Array;
+  readonly coinbaseTag?: string | undefined;
+  /** Called once per found block, after the template has been retired; must not throw. */
+  readonly onBlock: (found: FoundBlock) => Promise<void>;
+  /** Asks the template source for a fresh template (after a block is found). */
+  readonly requestTemplate: (reason: TemplateReason) => void;
+  /** Random when absent; distinct per process so two miners never hash the same coinbase. */
+  readonly extranonce1?: Uint8Array;
+}
+
+interface EngineSlot {
+  readonly engine: Engine;
+  current: WorkUnit | undefined;
+}
+
+export class Miner extends EventEmitter<MinerEvents> {
+  private readonly options: MinerOptions;
+  private readonly extranonce1: Uint8Array;
+  private readonly slots: EngineSlot[];
+  private readonly units = new Map<string, WorkUnit>();
+  private job: Job | undefined;
+  private jobSeq = 0;
+  private extranonce2 = 0;
+  /** Previous-block hashes a block has been found on: their templates are dead. */
+  private readonly solvedTips = new Set<string>();
+  private switching: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private held = false;
+
+  constructor(options: MinerOptions) {
+    super();
+    this.options = options;
+    this.extranonce1 = options.extranonce1 ?? randomBytes(EXTRANONCE1_SIZE);
+    this.slots = options.engines.map((engine) => ({ engine, current: undefined }));
+    for (const slot of this.slots) {
+      slot.engine.on('candidate', (c) => this.onCandidate(slot, c));
+      slot.engine.on('done', (d) => this.onDone(slot, d));
+      slot.engine.on('hashes', (r) => this.emit('hashes', { engine: slot.engine, hashes: r.hashes }));
+      slot.engine.on('error', (err) => this.emit('warning', `${slot.engine.kind} engine: ${err.message}`));
+    }
+  }
+
+  get currentJob(): Job | undefined {
+    return this.job;
+  }
+
+  /** A new template: build its job and move every engine onto it. */
+  onTemplate(update: TemplateUpdate): Promise<void> {
+    this.switching = this.switching.then(() => this.switchTo(update)).catch((err: unknown) => {
+      this.emit('warning', `template rejected: ${(err as Error).message}`);
+    });
+    return this.switching;
+  }
+
+  private async switchTo(update: TemplateUpdate): Promise<void> {
+    if (this.stopped) return;
+    const t = update.template;
+    const tip = t.previousblockhash.toLowerCase();
+    if (this.solvedTips.has(tip)) return; // a template fetched before our block reached the node
+    const current = this.job;
+    if (
+      current &&
+      current.previousBlockHash === tip &&
+      current.coinbaseValue === t.coinbasevalue &&
+      current.txCount === t.transactions.length + 1 &&
+      this.slots.every((s) => s.current?.job === current)
+    ) {
+      return; // nothing new to hash: same tip, same transactions
+    }
+    const newTip = !current || current.previousBlockHash !== tip;
+    const job = buildJob(t, {
+      id: `j${++this.jobSeq}`,
+      payoutScript: this.options.payoutScript,
+      coinbaseTag: this.options.coinbaseTag,
+      extranonceSize: EXTRANONCE1_SIZE + EXTRANONCE2_SIZE,
+      cleanJobs: newTip,
+    });
+    this.job = job;
+    await Promise.all(this.slots.map((slot) => this.restart(slot, job)));
+    const latencyMs = performance.now() - update.requestedAt;
+    this.emit('job', { job, reason: update.reason, newTip, latencyMs, rpcMs: update.rpcMs, overheadMs: Math.max(0, latencyMs - update.rpcMs) });
+  }
+
+  private async restart(slot: EngineSlot, job: Job): Promise<void> {
+    if (slot.engine.busy) await slot.engine.stop();
+    if (this.stopped || this.job !== job) return;
+    this.assign(slot, job);
+  }
+
+  /**
+   * Holds all hashing (engines stop, templates are still followed) or lets it resume on the
+   * current job. The service holds while the block that would complete --max-blocks is being
+   * submitted, so that no block beyond the last one wanted is ever mined.
+   */
+  hold(held: boolean): void {
+    this.held = held;
+    if (held) {
+      for (const s of this.slots) void s.engine.stop();
+      return;
+    }
+    const job = this.job;
+    if (!job || this.stopped) return;
+    for (const slot of this.slots) if (!slot.engine.busy) this.assign(slot, job);
+  }
+
+  /** Hands the engine a fresh extranonce of `job`: work no other engine or unit shares. */
+  private assign(slot: EngineSlot, job: Job): void {
+    if (this.held || this.stopped) return;
+    const extranonce = new Uint8Array(EXTRANONCE1_SIZE + EXTRANONCE2_SIZE);
+    extranonce.set(this.extranonce1, 0);
+    new DataView(extranonce.buffer).setUint32(EXTRANONCE1_SIZE, this.extranonce2);
+    this.extranonce2 = (this.extranonce2 + 1) >>> 0;
+    const unit = makeWorkUnit(job, extranonce, jobTime(job));
+    const id = `${job.id}/${this.extranonce2}`;
+    // Engines report at the share target (at least difficulty 1) so the best share is known;
+    // only a hash at or below the block target becomes a block.
+    const blockIsEasier = job.target >= DIFF1_TARGET;
+    const shareTarget = blockIsEasier ? job.targetBytes : targetToBytes(DIFF1_TARGET);
+    this.units.set(id, unit);
+    if (this.units.size > 4096) this.units.delete(this.units.keys().next().value!);
+    slot.current = unit;
+    try {
+      slot.engine.start({ id, header: unit.header, target: shareTarget, start: 0, count: NONCE_SPACE, stopOnFound: blockIsEasier });
+    } catch (err) {
+      slot.current = undefined;
+      this.emit('warning', `${slot.engine.kind} engine refused work: ${(err as Error).message}`);
+    }
+  }
+
+  private onDone(slot: EngineSlot, done: WorkDone): void {
+    if (done.stopped || this.stopped) return;
+    // The whole nonce range of this extranonce is spent: move on to the next extranonce.
+    const job = this.job;
+    if (job && !this.solvedTips.has(job.previousBlockHash) && !slot.engine.busy) this.assign(slot, job);
+  }
+
+  private onCandidate(slot: EngineSlot, c: Candidate): void {
+    const foundAt = performance.now();
+    const engine = slot.engine;
+    if (this.stopped) return;
+    const unit = this.units.get(c.workId);
+    if (!unit) {
+      this.emit('discarded', { reason: 'stale', engine: engine.kind, nonce: c.nonce });
+      return;
+    }
+    // Cheap checks first: after a block, engines may still deliver what they found meanwhile.
+    if (this.solvedTips.has(unit.job.previousBlockHash)) {
+      this.emit('discarded', { reason: 'solved', engine: engine.kind, nonce: c.nonce });
+      return;
+    }
+    // An engine only proposes: the orchestrator hashes the header itself before trusting it.
+    const hash = unitHash(unit, c.nonce);
+    if (hash !== c.hash) {
+      this.emit('discarded', { reason: 'bad-hash', engine: engine.kind, nonce: c.nonce });
+      this.emit('warning', `${engine.kind}/${engine.backend} reported nonce ${c.nonce} with hash ${c.hash}, but it hashes to ${hash}; ignored`);
+      return;
+    }
+    const value = BigInt(`0x${hash}`);
+    this.emit('share', { hash, difficulty: value === 0n ? Infinity : targetToDifficulty(value), engine: engine.kind });
+    const job = unit.job;
+    if (value > job.target) return;
+    if (this.solvedTips.has(job.previousBlockHash)) {
+      this.emit('discarded', { reason: 'solved', engine: engine.kind, nonce: c.nonce });
+      return;
+    }
+    if (this.job?.previousBlockHash !== job.previousBlockHash) {
+      this.emit('discarded', { reason: 'stale', engine: engine.kind, nonce: c.nonce });
+      return;
+    }
+    // Retire the tip before anything else can happen: every later candidate on it is dropped.
+    this.solvedTips.add(job.previousBlockHash);
+    const block = assembleBlock(unit, c.nonce);
+    for (const s of this.slots) void s.engine.stop();
+    const found: FoundBlock = { job, unit, nonce: c.nonce, block, engine: engine.kind, backend: engine.backend, foundAt };
+    this.emit('block', found);
+    void this.options.onBlock(found).finally(() => this.options.requestTemplate('submit'));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.switching;
+    await Promise.all(this.slots.map((s) => s.engine.stop()));
+  }
+}

@@ -1,0 +1,355 @@
+// The found-blocks journal: an append-only JSON-lines file that holds every solved block before
+// it is handed to the node. A block is worth a block reward; the journal is what makes "a found
+// block is never lost" true across crashes, node outages and restarts (it is replayed at
+// start-up). Every append is fsynced before its promise resolves.
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+export const DEFAULT_JOURNAL_NAME = 'found-blocks.jsonl';
+
+/** Outcomes after which a block is never submitted again. */
+export type FinalOutcome = 'accepted' | 'duplicate' | 'rejected' | 'stale';
+/** `inconclusive` and `unconfirmed` leave the block pending: replay looks at it again. */
+export type Outcome = FinalOutcome | 'inconclusive' | 'unconfirmed';
+
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>([
+  'accepted',
+  'duplicate',
+  'rejected',
+  'stale',
+  'inconclusive',
+  'unconfirmed',
+]);
+const FINAL: ReadonlySet<string> = new Set<FinalOutcome>(['accepted', 'duplicate', 'rejected', 'stale']);
+
+export function isFinalOutcome(outcome: Outcome): outcome is FinalOutcome {
+  return FINAL.has(outcome);
+}
+
+export interface FoundBlockRecord {
+  readonly type: 'found';
+  /** ISO 8601 time the block was solved. */
+  readonly time: string;
+  readonly network: string;
+  readonly height: number;
+  /** Block hash in display order (leading zeros first). */
+  readonly hash: string;
+  readonly previousblockhash: string;
+  /** The whole serialized block, as submitblock takes it. */
+  readonly blockHex: string;
+  readonly engine?: string;
+  readonly backend?: string;
+}
+
+export interface OutcomeRecord {
+  readonly type: 'outcome';
+  readonly time: string;
+  readonly hash: string;
+  readonly outcome: Outcome;
+  readonly reason?: string;
+}
+
+export type JournalRecord = FoundBlockRecord | OutcomeRecord;
+
+/** What one read of the file found. */
+export interface JournalScan {
+  /** Found records (first per hash, file order) with no final outcome. */
+  readonly pending: FoundBlockRecord[];
+  readonly records: JournalRecord[];
+  /** The last line had no newline and did not parse: a crash in the middle of a write. */
+  readonly tornTail: boolean;
+  /** 1-based numbers of complete lines that were not a valid record and were skipped. */
+  readonly corruptLines: number[];
+}
+
+export interface JournalOptions {
+  /** Where torn-tail and corrupt-line warnings go (default: console.warn). */
+  readonly warn?: (message: string) => void;
+}
+
+/** The journal cannot be created, written or synced. The message is one line for the user. */
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class FoundBlockJournal {
+  // Appends (and reads) run one after another on this chain, so concurrent callers never
+  // interleave bytes and lines land in call order.
+  private tail: Promise<unknown> = Promise.resolve();
+  private fh: FileHandle | undefined;
+  private closed = false;
+  // Set when the file may not end in '\n' (a torn line from a crash, or a failed write):
+  // the next record then starts on a fresh line instead of being glued onto the fragment.
+  private needsNewline: boolean;
+  private tornReported = false;
+  private corruptReported = 0;
+  private readonly warn: (message: string) => void;
+
+  private constructor(
+    readonly path: string,
+    fh: FileHandle,
+    needsNewline: boolean,
+    options: JournalOptions,
+  ) {
+    this.fh = fh;
+    this.needsNewline = needsNewline;
+    this.warn = options.warn ?? ((m) => console.warn(m));
+  }
+
+  /**
+   * Creates the parent folders and the file if needed, opens it for appending and proves it
+   * can be written and synced, so a bad path fails at start-up rather than when a block is found.
+   */
+  static async open(path: string, options: JournalOptions = {}): Promise<FoundBlockJournal> {
+    let fh: FileHandle | undefined;
+    try {
+      const dir = dirname(path);
+      const firstCreated = await makeDirectories(dir);
+      const existed = await fileExists(path);
+      // a+: appends go to the end (O_APPEND) and the last byte can still be read.
+      fh = await open(path, 'a+');
+      const st = await fh.stat();
+      // /dev/null and friends would swallow found blocks without a sign.
+      if (!st.isFile()) throw new JournalError(path, undefined, `journal: cannot write ${path} (not a regular file)`);
+      let needsNewline = false;
+      if (st.size > 0) {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, st.size - 1);
+        needsNewline = last[0] !== 0x0a;
+      }
+      await fh.sync();
+      // A new file (and new folders) exist only in their directory's entries: sync those too,
+      // or a crash could leave an fsynced file that no directory points at.
+      if (!existed) await syncDirectories(dir, firstCreated);
+      return new FoundBlockJournal(path, fh, needsNewline, options);
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      throw journalError(path, err);
+    }
+  }
+
+  /** Resolves once the line is written and fsynced. */
+  appendFound(record: FoundBlockRecord): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.enqueue(() => this.writeLine({ ...record, type: 'found' }));
+  }
+
+  /** Resolves once the line is written and fsynced. */
+  appendOutcome(record: OutcomeRecord): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.enqueue(() => this.writeLine({ ...record, type: 'outcome' }));
+  }
+
+  /** Found blocks with no final outcome (accepted, duplicate, rejected, stale), in file order. */
+  async pending(): Promise<FoundBlockRecord[]> {
+    const scan = await this.scan();
+    if (scan.tornTail && !this.tornReported) {
+      this.tornReported = true;
+      this.warn(`journal: ${this.path}: last line is incomplete (interrupted write); ignored`);
+    }
+    if (scan.corruptLines.length > this.corruptReported) {
+      this.corruptReported = scan.corruptLines.length;
+      this.warn(
+        `journal: ${this.path}: skipped ${scan.corruptLines.length} unreadable line(s) (line ${scan.corruptLines.join(', ')})`,
+      );
+    }
+    return scan.pending;
+  }
+
+  /** Reads the whole file; queued behind pending appends so it never sees half a line of ours. */
+  scan(): Promise<JournalScan> {
+    return this.enqueue(async () => {
+      try {
+        return scanText(await readFile(this.path, 'utf8'));
+      } catch (err) {
+        throw journalError(this.path, err, 'read');
+      }
+    });
+  }
+
+  /** Lets appends already queued finish, then closes; later appends fail with JournalError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.enqueue(async () => {
+      const fh = this.fh;
+      this.fh = undefined;
+      await fh?.close();
+    });
+  }
+
+  private closedError(): JournalError {
+    return new JournalError(this.path, undefined, `journal: cannot write ${this.path} (journal is closed)`);
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeLine(record: JournalRecord): Promise<void> {
+    const fh = this.fh;
+    if (!fh) throw this.closedError();
+    const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
+    try {
+      let offset = 0;
+      while (offset < buf.length) {
+        const { bytesWritten } = await fh.write(buf, offset, buf.length - offset, null);
+        offset += bytesWritten;
+      }
+      this.needsNewline = false;
+      await fh.sync();
+    } catch (err) {
+      // Part of the line may be in the file: start the next one on a new line.
+      this.needsNewline = true;
+      throw journalError(this.path, err);
+    }
+  }
+}
+
+function scanText(text: string): JournalScan {
+  const lines = text.split('\n');
+  // After the last '\n' comes '' for a well-formed file, else the fragment of a torn write.
+  const last = lines.pop() ?? '';
+  const records: JournalRecord[] = [];
+  const corruptLines: number[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const record = parseRecord(line);
+    if (record) records.push(record);
+    else corruptLines.push(i + 1);
+  });
+  let tornTail = false;
+  if (last.trim() !== '') {
+    // A write that stopped right before its '\n' is still a whole record.
+    const record = parseRecord(last);
+    if (record) records.push(record);
+    else tornTail = true;
+  }
+  const finals = new Set<string>();
+  for (const r of records) if (r.type === 'outcome' && FINAL.has(r.outcome)) finals.add(r.hash.toLowerCase());
+  const seen = new Set<string>();
+  const pending: FoundBlockRecord[] = [];
+  for (const r of records) {
+    if (r.type !== 'found') continue;
+    const key = r.hash.toLowerCase();
+    if (seen.has(key) || finals.has(key)) continue;
+    seen.add(key);
+    pending.push(r);
+  }
+  return { pending, records, tornTail, corruptLines };
+}
+
+function parseRecord(line: string): JournalRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (
+    o.type === 'found' &&
+    typeof o.time === 'string' &&
+    typeof o.network === 'string' &&
+    typeof o.height === 'number' &&
+    typeof o.hash === 'string' &&
+    typeof o.previousblockhash === 'string' &&
+    typeof o.blockHex === 'string' &&
+    o.blockHex.length > 0
+  ) {
+    return o as unknown as FoundBlockRecord;
+  }
+  if (o.type === 'outcome' && typeof o.hash === 'string' && typeof o.outcome === 'string' && OUTCOMES.has(o.outcome)) {
+    return o as unknown as OutcomeRecord;
+  }
+  return undefined;
+}
+
+/**
+ * mkdir -p that returns the first folder it created. Not mkdir({ recursive: true }): on Node 20
+ * that spins forever where mkdir fails with ENOENT under an existing parent (e.g. in /proc).
+ */
+async function makeDirectories(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if ((await stat(d)).isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR' });
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT' || dirname(d) === d) throw err;
+      missing.push(d);
+    }
+  }
+  const topDown = [...missing].reverse();
+  for (const d of topDown) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      // Another process may have made it meanwhile; anything else is the caller's error.
+      if (errorCode(err) !== 'EEXIST' || !(await stat(d)).isDirectory()) throw err;
+    }
+  }
+  return topDown[0];
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** fsyncs `dir` and, when mkdir created folders, every folder from the parent of the first one. */
+async function syncDirectories(dir: string, firstCreated: string | undefined): Promise<void> {
+  const dirs = [dir];
+  if (firstCreated !== undefined) {
+    const top = dirname(firstCreated);
+    let d = dir;
+    while (d !== top && dirname(d) !== d) {
+      d = dirname(d);
+      dirs.push(d);
+    }
+  }
+  for (const d of dirs) {
+    const dh = await open(d, 'r');
+    try {
+      await dh.sync();
+    } catch (err) {
+      // Some file systems cannot fsync a directory (EINVAL); the file itself is still synced.
+      if (errorCode(err) !== 'EINVAL') throw err;
+    } finally {
+      await dh.close();
+    }
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** One line: "journal: cannot write /x/y.jsonl (EACCES: permission denied)". */
+function journalError(path: string, err: unknown, verb: 'write' | 'read' = 'write'): JournalError {
+  if (err instanceof JournalError) return err;
+  const code = errorCode(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  // Node's messages read "ENOTDIR: not a directory, mkdir '/x'": keep the part before the path.
+  let detail = raw.split('\n')[0] ?? raw;
+  const comma = detail.indexOf(', ');
+  if (code !== undefined && detail.startsWith(`${code}:`) && comma > 0) detail = detail.slice(0, comma);
+  else if (code !== undefined && !detail.startsWith(code)) detail = `${code}: ${detail}`;
+  return new JournalError(path, code, `journal: cannot ${verb} ${path} (${detail})`);
+}

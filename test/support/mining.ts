@@ -1,0 +1,54 @@
+// Runs the mining service against a LocalNode the way `solominer mine` would, with a logger
+// that collects lines for assertions instead of printing them.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadMineConfig } from '../../src/config/load-config.js';
+import type { MineConfig } from '../../src/config/mine-config.js';
+import { runMineService, type ServiceOptions, type ServiceSummary } from '../../src/miner/service.js';
+import type { LocalNode } from '../../src/node/local-node.js';
+import type { Logger } from '../../src/ops/logger.js';
+
+export async function scratchDir(prefix = 'solominer-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The flags `mine` would get to mine on `node`, for use with the CLI or loadMineConfig. */
+export function mineArgs(node: LocalNode, address: string, dir: string, extra: string[] = []): string[] {
+  return [
+    '--network', node.network,
+    '--rpc-url', node.rpcUrl,
+    '--rpc-cookie', node.cookiePath,
+    '--address', address,
+    '--journal', join(dir, 'found-blocks.jsonl'),
+    '--report-dir', join(dir, 'reports'),
+    '--threads', '2',
+    ...(node.zmqEndpoint ? ['--zmq', node.zmqEndpoint] : []),
+    ...extra,
+  ];
+}
+
+export async function mineConfig(node: LocalNode, address: string, dir: string, extra: string[] = []): Promise<MineConfig> {
+  return loadMineConfig({ argv: mineArgs(node, address, dir, extra), env: {}, cwd: dir });
+}
+
+export interface CollectedLog {
+  readonly lines: string[];
+  readonly log: Logger;
+}
+
+export function collectingLogger(): CollectedLog {
+  const lines: string[] = [];
+  const log: Logger = (level, msg, fields) => {
+    lines.push(`${level} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+    if (process.env.SOLOMINER_TEST_MINER_LOG) process.stderr.write(`[miner] ${level} ${msg}\n`);
+  };
+  return { lines, log };
+}
+
+export async function runMiner(config: MineConfig, options: Partial<ServiceOptions> = {}): Promise<ServiceSummary & CollectedLog> {
+  const collected = collectingLogger();
+  const summary = await runMineService({ config, log: collected.log, ...options });
+  return { ...summary, ...collected };
+}
