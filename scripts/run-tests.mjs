@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// npm test's runner: every compiled *.test.js under dist/test, one file at a time (the
+// integration tests start real nodes; two at once would only fight over two cores).
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+const files = testFiles('dist/test').sort().map((f) => relative('.', f));
+if (files.length === 0) {
+  console.error('run-tests: no compiled tests under dist/test (did tsc run?)');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
