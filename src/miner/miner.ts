@@ -85,6 +85,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   private switching: Promise<void> = Promise.resolve();
   private stopped = false;
   private held = false;
+  private readonly detachers: (() => void)[] = [];
 
   constructor(options: MinerOptions) {
     super();
@@ -92,10 +93,23 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.extranonce1 = options.extranonce1 ?? randomBytes(EXTRANONCE1_SIZE);
     this.slots = options.engines.map((engine) => ({ engine, current: undefined }));
     for (const slot of this.slots) {
-      slot.engine.on('candidate', (c) => this.onCandidate(slot, c));
-      slot.engine.on('done', (d) => this.onDone(slot, d));
-      slot.engine.on('hashes', (r) => this.emit('hashes', { engine: slot.engine, hashes: r.hashes }));
-      slot.engine.on('error', (err) => this.emit('warning', `${slot.engine.kind} engine: ${err.message}`));
+      const listeners = {
+        candidate: (c: Candidate) => this.onCandidate(slot, c),
+        done: (d: WorkDone) => this.onDone(slot, d),
+        hashes: (r: { hashes: number }) => this.emit('hashes', { engine: slot.engine, hashes: r.hashes }),
+        error: (err: Error) => this.emit('warning', `${slot.engine.kind} engine: ${err.message}`),
+      };
+      slot.engine.on('candidate', listeners.candidate);
+      slot.engine.on('done', listeners.done);
+      slot.engine.on('hashes', listeners.hashes);
+      slot.engine.on('error', listeners.error);
+      // Engines may outlive this orchestrator (benchmarks, demo): let go of them on stop.
+      this.detachers.push(() => {
+        slot.engine.off('candidate', listeners.candidate);
+        slot.engine.off('done', listeners.done);
+        slot.engine.off('hashes', listeners.hashes);
+        slot.engine.off('error', listeners.error);
+      });
     }
   }
 
@@ -239,5 +253,6 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.stopped = true;
     await this.switching;
     await Promise.all(this.slots.map((s) => s.engine.stop()));
+    for (const detach of this.detachers.splice(0)) detach();
   }
 }

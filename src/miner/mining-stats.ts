@@ -15,6 +15,7 @@ export class MiningStats {
   readonly templates: Record<TemplateReason, number> = { initial: 0, zmq: 0, longpoll: 0, refresh: 0, submit: 0 };
   readonly switchLatencyMs: number[] = [];
   readonly switchOverheadMs: number[] = [];
+  /** Milliseconds from a block's candidate reaching the orchestrator to submitblock sent. */
   readonly submitMs: number[] = [];
   candidates = 0;
   blocksFound = 0;

@@ -162,6 +162,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         // would take a millisecond).
         const completes = config.maxBlocks !== undefined && stats.accepted + inFlight.size + 1 >= config.maxBlocks;
         if (completes) miner.hold(true);
+        const submitCalled = performance.now();
         const outcome = await submitter.submit(
           {
             type: 'found',
@@ -176,13 +177,15 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
           },
           { signal: stopping.signal },
         );
-        stats.submitMs.push(outcome.submitMs);
+        // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
+        const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
+        stats.submitMs.push(solvedToSentMs);
         stats.recordOutcome(outcome.outcome, outcome.reason);
         log(outcome.outcome === 'accepted' ? 'info' : 'warn', `block ${found.job.height} ${outcome.outcome}`, {
           hash: found.block.hash,
           reason: outcome.reason,
           engine: `${found.engine}/${found.backend}`,
-          submitMs: outcome.submitMs,
+          solvedToSentMs,
         });
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) miner.hold(false);

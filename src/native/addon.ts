@@ -63,6 +63,10 @@ interface NativeAddon {
   cpuFeatures(): CpuFeatures;
   backends(): NativeBackend[];
   sha256dHeader(header: Uint8Array): Uint8Array;
+  /** Sibling hashes of position 0, concatenated, for these txids (n × 32 bytes). */
+  merkleBranch(txids: Uint8Array): Uint8Array;
+  /** Merkle root of n × 32 bytes of hashes. */
+  merkleRoot(hashes: Uint8Array): Uint8Array;
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 

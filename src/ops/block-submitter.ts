@@ -1,7 +1,7 @@
 // Hands solved blocks to the node: journal first (fsynced), then submitblock, retrying while
 // the node cannot be reached, and records what the node said. The node is reached only through
 // injected functions, so this module knows nothing of RPC clients and tests can use fakes.
-import { NodeAuthError, NodeUnreachableError, RpcError } from '../node/errors.js';
+import { NodeUnreachableError, RpcError } from '../node/errors.js';
 import type { FoundBlockJournal, FoundBlockRecord, Outcome, OutcomeRecord } from './found-block-journal.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -167,7 +167,7 @@ export class BlockSubmitter {
           result = { outcome: 'rejected', reason: message };
           break;
         }
-        
+        if (kind === 'bounded') bounded++;
         if (attempts >= this.maxAttempts || bounded >= this.boundedAttempts) {
           result = { outcome: 'unconfirmed', reason: message };
           break;
@@ -258,8 +258,8 @@ function classifyFailure(err: unknown): Failure {
     if (err.code === RPC_DESERIALIZATION_ERROR || err.code === RPC_VERIFY_ERROR) return 'rejected';
     return 'bounded';
   }
-  // NodeAuthError: the cookie may be rewritten by a restarting node, so a few tries are worth it.
-  if (err instanceof NodeAuthError) return 'bounded';
+  // NodeAuthError (a restarting node rewrites its cookie, so a few tries are worth it) and
+  // anything unexpected.
   return 'bounded';
 }
 

@@ -8,13 +8,13 @@ import {
   coinbaseTx,
   coinbaseWithWitness,
   txid as txidOf,
-  witnessCommitment,
   type CoinbaseParts,
 } from '../bitcoin/coinbase.js';
 import { sha256d } from '../bitcoin/hash.js';
 import { serializeHeader, withNonce } from '../bitcoin/header.js';
-import { merkleBranch, rootFromBranch } from '../bitcoin/merkle.js';
+import { rootFromBranch } from '../bitcoin/merkle.js';
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
+import { coinbaseMerkleBranch, witnessCommitmentOf } from './merkle-native.js';
 import { TemplateError, type BlockTemplate } from './template.js';
 
 /** Bitcoin Core accepts block times up to two hours ahead of its clock (MAX_FUTURE_BLOCK_TIME). */
@@ -90,7 +90,7 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
   if (segwit) {
     // BIP141: computed from the wtxids ourselves and, when the node offers its own, checked
     // against it, so a disagreement is caught here rather than as a rejected block.
-    commitment = witnessCommitment(txs.map((tx) => reverseBytes(hexToBytes(tx.hash))));
+    commitment = witnessCommitmentOf(txs.map((tx) => tx.hash));
     if (template.default_witness_commitment !== undefined) {
       const offered = commitmentFromScript(template.default_witness_commitment);
       if (bytesToHex(offered) !== bytesToHex(commitment)) {
@@ -124,7 +124,7 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
     mintime: template.mintime,
     coinbase,
     coinbaseValue: template.coinbasevalue,
-    merkleBranch: merkleBranch(txs.map((tx) => reverseBytes(hexToBytes(tx.txid)))),
+    merkleBranch: coinbaseMerkleBranch(txs.map((tx) => tx.txid)),
     txCount: txs.length + 1,
     // Joined once per job: a found block is then three small hex conversions and one concat,
     // which keeps solved-to-submitted in the sub-millisecond range even for large templates.
