@@ -1,0 +1,76 @@
+// The service as a process: SIGINT/SIGTERM stop it in order (exit 0, every found block's
+// outcome in the journal), and `demo` runs the whole main job on its own and cleans up.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { BIN, runCli } from '../support/cli.js';
+import { mineArgs, scratchDir } from '../support/mining.js';
+import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
+
+describe('mine stops in order on a signal', () => {
+  let node: LocalNode;
+  before(async () => {
+    node = await startRegtest();
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: engines stop, submissions finish, the journal is complete, exit 0`, async () => {
+      const wallet = await createWallet(node, `w-${signal}`);
+      const address = await newAddress(node, wallet, 'bech32');
+      const dir = await scratchDir();
+      const child = spawn(process.execPath, [BIN, 'mine', ...mineArgs(node, address, dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      // Let it mine a while (regtest: dozens of blocks a second), then interrupt it.
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if ((stderr.match(/outcome=accepted/g) ?? []).length >= 10) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 20);
+      });
+      child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, stderr.slice(-2000));
+      assert.match(stderr, new RegExp(`${signal}: stopping`));
+      assert.match(stderr, /stopped \(signal\) after/);
+      const records = (await readFile(join(dir, 'found-blocks.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; hash: string; outcome?: string });
+      const found = records.filter((r) => r.type === 'found').map((r) => r.hash);
+      const settled = new Set(records.filter((r) => r.type === 'outcome').map((r) => r.hash));
+      assert.ok(found.length >= 10);
+      for (const hash of found) assert.ok(settled.has(hash), `block ${hash} has an outcome`);
+      for (const hash of found) {
+        const header = await node.rpc.call<{ confirmations: number }>('getblockheader', hash);
+        assert.ok(header.confirmations >= 1, `block ${hash} is in the chain`);
+      }
+    });
+  }
+});
+
+describe('demo', () => {
+  it('starts a private node, mines with the CPU engine on regtest and signet, prints it, cleans up', async () => {
+    const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('solominer-')));
+    const r = await runCli(['demo', '--blocks', '2', '--engines', 'cpu'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /regtest .*node \/Satoshi:/);
+    const heights = [...r.stdout.matchAll(/height\s+(\d+)\s+([0-9a-f]{64})\s+[\d.]+ ms/g)];
+    // Two regtest blocks and one signet block of real work (its hash has leading zeros).
+    assert.equal(heights.length, 3, r.stdout);
+    assert.deepEqual(heights.map((m) => Number(m[1])), [1, 2, 1]);
+    assert.match(heights[2]![2]!, /^0000/);
+    assert.match(r.stdout, /cpu\/\w+: 1 blocks?, \d+ hashes in [\d.]+ s \([\d.]+ MH\/s\)/);
+    assert.equal((r.stdout.match(/every block above was accepted/g) ?? []).length, 2);
+    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('solominer-') && !before.has(n));
+    assert.deepEqual(after, [], 'the node data and the demo folder are removed');
+  });
+});
