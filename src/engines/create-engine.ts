@@ -23,7 +23,16 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
         ...(choice.backend !== undefined && { backend: choice.backend }),
         ...(choice.threads !== undefined && { threads: choice.threads }),
       });
-    case 'gpu':
-      throw new EngineUnavailableError('engine: the GPU engine is not part of this build yet; use --engine cpu');
+    case 'gpu': {
+      // Loaded on demand so that CPU-only commands never load Dawn. `backend` names the
+      // adapter (--gpu-adapter: index or part of its name); `threads` does not apply to a GPU.
+      const { GpuEngine, GpuAdapterError } = await import('./gpu-engine.js');
+      try {
+        return await GpuEngine.create(choice.backend !== undefined ? { adapter: choice.backend } : {});
+      } catch (err) {
+        if (err instanceof GpuAdapterError) throw new EngineUnavailableError(err.message);
+        throw err;
+      }
+    }
   }
 }

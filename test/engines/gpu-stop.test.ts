@@ -1,0 +1,169 @@
+// The GPU engine's life cycle: built through createEngine with an adapter by index, stop()
+// during a scan of the whole nonce space returns promptly and reports what it covered, a
+// second scan on the same engine works, a lost device ends the scan with a typed error and
+// the next scan runs on a new device, and a process that used the engine exits by itself.
+//
+// No adapter is a failure, not a skip: run `bash scripts/provision-vulkan.sh` and
+// `. .cache/vulkan/env.sh` (VK_ICD_FILENAMES, LD_LIBRARY_PATH) before node starts.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { createEngine, EngineUnavailableError } from '../../src/engines/create-engine.js';
+import type { Engine } from '../../src/engines/engine.js';
+import { GpuDeviceLostError, GpuEngine, gpuAdapters } from '../../src/engines/gpu-engine.js';
+import { scanRange } from '../../src/engines/scan-range.js';
+import { headerHashHex, referenceScan, seededBytes } from '../support/reference.js';
+
+const PROVISION_HINT =
+  'no WebGPU adapter: on a machine without a GPU provision lavapipe (bash scripts/provision-vulkan.sh) and start the tests ' +
+  'with its environment (. .cache/vulkan/env.sh sets VK_ICD_FILENAMES and LD_LIBRARY_PATH)';
+
+let opened: Promise<Engine> | undefined;
+function engine(): Promise<GpuEngine> {
+  opened ??= createEngine({ kind: 'gpu', backend: '0' }).catch((err: unknown) => {
+    if (err instanceof EngineUnavailableError) throw new Error(`${PROVISION_HINT} (${err.message})`);
+    throw err;
+  });
+  return opened.then((e) => {
+    assert.ok(e instanceof GpuEngine);
+    return e;
+  });
+}
+
+after(async () => {
+  await (await opened?.catch(() => undefined))?.close();
+});
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+describe('GPU engine adapters', () => {
+  it('lists at least one adapter and refuses an unknown one with the list', async () => {
+    const adapters = await gpuAdapters();
+    assert.ok(adapters.length > 0, PROVISION_HINT);
+    assert.equal(adapters[0]!.index, 0);
+    assert.ok(adapters[0]!.name.length > 0);
+    await assert.rejects(createEngine({ kind: 'gpu', backend: 'no-such-adapter' }), (err: unknown) => {
+      assert.ok(err instanceof EngineUnavailableError);
+      assert.match(err.message, /gpu-adapter: no adapter matches "no-such-adapter"; this machine has 0: /);
+      return true;
+    });
+  });
+});
+
+describe('GPU engine stop()', () => {
+  it('stops a 2^32 scan promptly, counts what it covered, scans again', async () => {
+    const gpu = await engine();
+    const header = seededBytes(4242, 80);
+    // About one nonce in 256 qualifies, so found nonces show which part was covered.
+    const target = hex(`00${'f'.repeat(62)}`);
+    let progress = 0;
+    const onHashes = (r: { hashes: number }) => {
+      progress += r.hashes;
+    };
+    gpu.on('hashes', onHashes);
+    try {
+      const running = scanRange(gpu, { id: 'full', header, target, start: 0, count: 2 ** 32 });
+      assert.equal(gpu.busy, true);
+      assert.throws(() => gpu.start({ id: 'y', header, target, start: 0, count: 1 }), /while a scan is running/);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const asked = performance.now();
+      await gpu.stop();
+      const stopLatencyMs = performance.now() - asked;
+      const result = await running;
+
+      assert.equal(result.stopped, true);
+      assert.ok(result.hashes > 0 && result.hashes < 2 ** 32, `hashes ${result.hashes}`);
+      assert.equal(progress, result.hashes, 'hash events add up to the final count');
+      // Dispatches are collected in order and none overflows at this target: a prefix is covered.
+      for (const f of result.found) assert.ok(f.nonce < result.hashes, `nonce ${f.nonce} beyond ${result.hashes}`);
+      const expected = result.hashes / 256;
+      assert.ok(
+        result.found.length > expected * 0.5 && result.found.length < expected * 1.5 + 20,
+        `${result.found.length} found over ${result.hashes} hashes`,
+      );
+      for (const f of result.found.slice(0, 50)) assert.equal(f.hash, headerHashHex(header, f.nonce));
+      // Generous bound (lavapipe on a loaded machine): a hang or a scan running on fails it.
+      assert.ok(stopLatencyMs < 2000, `stop took ${stopLatencyMs.toFixed(1)} ms`);
+      assert.equal(gpu.busy, false);
+    } finally {
+      gpu.off('hashes', onHashes);
+    }
+
+    // The next scan starts right away; the stopped scan's dispatches drain first.
+    const again = await scanRange(gpu, { id: 'again', header, target, start: 5000, count: 30_000 });
+    assert.equal(again.hashes, 30_000);
+    assert.equal(again.stopped, false);
+    assert.deepEqual(
+      again.found.map((f) => f.nonce),
+      referenceScan(header, 5000, 30_000, `00${'f'.repeat(62)}`),
+    );
+  });
+
+  it('refuses out-of-range work before it reaches the GPU', async () => {
+    const gpu = await engine();
+    const header = new Uint8Array(80);
+    const target = new Uint8Array(32).fill(0xff);
+    assert.throws(() => gpu.start({ id: 'x', header, target, start: 2 ** 32 - 1, count: 2 }), /count: the range/);
+    assert.throws(() => gpu.start({ id: 'x', header: new Uint8Array(79), target, start: 0, count: 1 }), /header: expected 80/);
+    assert.throws(() => gpu.start({ id: 'x', header, target, start: 0, count: 0 }), /count: expected/);
+    assert.equal(gpu.busy, false);
+  });
+
+  it('a lost device ends the scan with GpuDeviceLostError; the next scan opens a new device', async () => {
+    const gpu = await engine();
+    const header = seededBytes(99, 80);
+    const target = hex(`00${'f'.repeat(62)}`);
+    const running = scanRange(gpu, { id: 'doomed', header, target, start: 0, count: 2 ** 32 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const devices = gpu.stats.devices;
+    gpu.simulateDeviceLoss();
+    await assert.rejects(running, (err: unknown) => {
+      assert.ok(err instanceof GpuDeviceLostError, String(err));
+      assert.equal(err.workId, 'doomed');
+      assert.match(err.message, /hand the work to another engine/);
+      return true;
+    });
+    assert.equal(gpu.busy, false);
+    const again = await scanRange(gpu, { id: 'revived', header, target, start: 1000, count: 20_000 });
+    assert.equal(gpu.stats.devices, devices + 1);
+    assert.deepEqual(
+      again.found.map((f) => f.nonce),
+      referenceScan(header, 1000, 20_000, `00${'f'.repeat(62)}`),
+    );
+  });
+});
+
+describe('GPU engine process lifetime', () => {
+  it('a process that scans and closes the engine exits by itself', async () => {
+    const moduleUrl = new URL('../../src/engines/create-engine.js', import.meta.url).href;
+    const script = `
+      const { createEngine } = await import(${JSON.stringify(moduleUrl)});
+      const engine = await createEngine({ kind: 'gpu' });
+      await new Promise((resolve, reject) => {
+        engine.once('done', resolve);
+        engine.once('error', reject);
+        engine.start({ id: 'x', header: new Uint8Array(80), target: new Uint8Array(32).fill(255), start: 0, count: 5000 });
+      });
+      await engine.close();
+      process.stdout.write('closed\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (c, s) => resolve([c, s])),
+    );
+    clearTimeout(timer);
+    assert.equal(signal, null, `the process did not exit within 30 s after close() (stderr: ${stderr})`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'closed\n');
+  });
+});
