@@ -5,9 +5,12 @@ import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { ScanInputError } from '../engines/work-checks.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
+import { CHECK_USAGE, checkCommand } from './check-command.js';
 import { DEMO_USAGE, demoCommand } from './demo-command.js';
 import { MINE_USAGE, mineCommand } from './mine-command.js';
 import { SCAN_USAGE, scanCommand } from './scan-command.js';
+import { REPORT_USAGE, reportCommand } from './report-command.js';
+import { STATUS_USAGE, statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
@@ -15,6 +18,9 @@ const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise
   demo: { usage: DEMO_USAGE, run: demoCommand },
   scan: { usage: SCAN_USAGE, run: scanCommand },
   bench: { usage: BENCH_USAGE, run: benchCommand },
+  status: { usage: STATUS_USAGE, run: statusCommand },
+  report: { usage: REPORT_USAGE, run: reportCommand },
+  check: { usage: CHECK_USAGE, run: checkCommand },
 };
 
 function usage(): string {

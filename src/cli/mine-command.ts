@@ -4,13 +4,15 @@ import { ConfigError, loadMineConfig } from '../config/load-config.js';
 import { describeConfig } from '../config/mine-config.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
 import { createLogger } from '../ops/logger.js';
+import { smokeCommand } from './check-command.js';
 import { UsageError } from './usage-error.js';
 
 export const MINE_USAGE =
   'solominer mine --address <payout address> [--network main|testnet|testnet4|signet|regtest] [--rpc-url <url>] ' +
   '[--rpc-user <user> --rpc-password <password> | --rpc-cookie <file>] [--zmq <endpoint>] [--coinbase-tag <text>] ' +
   '[--engines cpu,gpu] [--threads <n>] [--gpu-adapter <index|name>] [--journal <file>] [--report-dir <dir>] ' +
-  '[--connect-timeout <s>] [--refresh-interval <s>] [--max-blocks <n>] [--duration <s>] [--log-format text|json] [--config <file>]';
+  '[--metrics-port <port>] [--metrics-host <addr>] ' +
+  '[--connect-timeout <s>] [--refresh-interval <s>] [--max-blocks <n>] [--duration <s>] [--smoke-test] [--smoke-network] [--log-format text|json] [--config <file>]';
 
 export async function mineCommand(argv: string[]): Promise<number> {
   let config;
@@ -20,9 +22,8 @@ export async function mineCommand(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  if (config.smokeTest || config.smokeNetwork) {
-    throw new UsageError(`--${config.smokeTest ? 'smoke-test' : 'smoke-network'}: not part of this build yet`);
-  }
+  // --smoke-test / --smoke-network: checklists instead of mining (src/cli/check-command.ts).
+  if (config.smokeTest || config.smokeNetwork) return smokeCommand(config);
   const log = createLogger(config.logFormat);
   log('info', 'configuration', { config: describeConfig(config) });
 

@@ -14,6 +14,7 @@ import { TemplateSource } from '../node/template-source.js';
 import { BlockSubmitter } from '../ops/block-submitter.js';
 import { FoundBlockJournal, JournalError } from '../ops/found-block-journal.js';
 import type { Logger } from '../ops/logger.js';
+import { MinerOps } from '../ops/miner-ops.js'; // ops wiring: hourly reports, metrics, status
 import { Miner, type FoundBlock } from './miner.js';
 import { MiningStats, percentile } from './mining-stats.js';
 
@@ -36,7 +37,9 @@ export interface ServiceOptions {
   /** Engines to use instead of building them from config (tests, demo). */
   readonly engines?: Engine[];
   /** Called with the live objects once mining has started (tests and benchmarks observe them). */
-  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: MiningStats; rpc: RpcClient }) => void;
+  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: MiningStats; rpc: RpcClient; ops: MinerOps }) => void;
+  /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
+  readonly reportFlushIntervalMs?: number;
 }
 
 export interface ServiceSummary {
@@ -102,7 +105,10 @@ async function buildEngines(config: MineConfig): Promise<Engine[]> {
 }
 
 export async function runMineService(options: ServiceOptions): Promise<ServiceSummary> {
-  const { config, log } = options;
+  const { config } = options;
+  // ops wiring: once the reports/metrics are up, log lines go through them (status line).
+  let ops: MinerOps | undefined;
+  const log: Logger = (level, msg, fields) => (ops ? ops.log(level, msg, fields) : options.log(level, msg, fields));
   const payout = payoutOf(config);
   let journal: FoundBlockJournal;
   try {
@@ -115,6 +121,12 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   const rpc = new RpcClient({ url: config.rpcUrl, credentials: credentialsOf(config) });
   let engines: Engine[] = [];
   try {
+    // ops wiring: reports and the metrics endpoint start before the node is asked anything.
+    ops = await MinerOps.start({
+      config,
+      log: options.log,
+      ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
+    });
     const node = await startNode(config, rpc, log);
     const submitter = new BlockSubmitter({
       journal,
@@ -157,6 +169,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {
         stats.blocksFound++;
+        const info = { height: found.job.height, hash: found.block.hash, engine: found.engine, backend: found.backend };
+        ops!.blockFound(info); // ops wiring
         // The block that would complete --max-blocks: hash nothing more until the node has
         // answered, so no block beyond the last one wanted is mined (on regtest the next one
         // would take a millisecond).
@@ -181,15 +195,14 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
         stats.submitMs.push(solvedToSentMs);
         stats.recordOutcome(outcome.outcome, outcome.reason);
-        log(outcome.outcome === 'accepted' ? 'info' : 'warn', `block ${found.job.height} ${outcome.outcome}`, {
-          hash: found.block.hash,
-          reason: outcome.reason,
-          engine: `${found.engine}/${found.backend}`,
-          solvedToSentMs,
-        });
+        ops!.blockOutcome(info, outcome.outcome, outcome.reason); // ops wiring
+        // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) miner.hold(false);
-      })().catch((err: unknown) => log('error', `submission failed: ${(err as Error).message}`));
+      })().catch((err: unknown) => {
+        log('error', `submission failed: ${(err as Error).message}`);
+        ops!.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start'); // ops wiring
+      });
       inFlight.add(task);
       return task.finally(() => inFlight.delete(task));
     };
@@ -203,34 +216,51 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         if (!finishing) void source.request(reason);
       },
     });
+    const live = ops; // ops wiring (below: one call per event, next to the stats it mirrors)
     miner.on('hashes', ({ engine, hashes }) => {
       stats.engine(engine.kind, engine.backend).hashes += hashes;
+      live.hashes(engine.kind, engine.backend, hashes);
     });
     miner.on('share', (s) => {
       stats.candidates++;
       if (s.difficulty > stats.bestShareDifficulty) stats.bestShareDifficulty = s.difficulty;
+      live.share(s.difficulty, s.engine, s.hash);
     });
     miner.on('discarded', () => stats.discarded++);
-    miner.on('warning', (w) => log('warn', w));
+    miner.on('warning', (w) => {
+      log('warn', w);
+      live.error('miner-warning', 'warning', w, 'kept mining');
+    });
     miner.on('job', (s) => {
+      live.workSwitch(s);
       stats.switchLatencyMs.push(s.latencyMs);
       stats.switchOverheadMs.push(s.overheadMs);
       if (s.newTip) log('info', `new work: height ${s.job.height}`, { reason: s.reason, txs: s.job.txCount - 1, switchMs: s.latencyMs });
     });
     source.on('template', (update) => {
       stats.templates[update.reason]++;
+      live.template(update.reason);
       void miner.onTemplate(update);
     });
-    source.on('warning', (w) => log('warn', w));
-    source.on('nodeDown', (err) => log('warn', `node unreachable, waiting for it as long as it takes: ${err.message}`));
-    source.on('nodeUp', () => log('info', 'node reachable again'));
+    source.on('warning', (w) => {
+      log('warn', w);
+      live.error('node-warning', 'warning', w, 'kept mining on the current work');
+    });
+    source.on('nodeDown', (err) => {
+      log('warn', `node unreachable, waiting for it as long as it takes: ${err.message}`);
+      live.nodeDown(err);
+    });
+    source.on('nodeUp', () => {
+      log('info', 'node reachable again');
+      live.nodeUp();
+    });
 
     const onAbort = () => finish('signal');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
-    options.onStarted?.({ miner, source, stats, rpc });
+    options.onStarted?.({ miner, source, stats, rpc, ops: live });
     await source.start();
     const stopReason = await finished;
 
@@ -246,6 +276,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   } finally {
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     await journal.close();
+    await ops?.close(); // ops wiring: the current hour is flushed on shutdown
   }
 }
 

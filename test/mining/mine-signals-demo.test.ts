@@ -59,7 +59,8 @@ describe('mine stops in order on a signal', () => {
 
 describe('demo', () => {
   it('starts a private node, mines with the CPU engine on regtest and signet, prints it, cleans up', async () => {
-    const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('solominer-')));
+    const ours = (n: string) => /^solominer-(demo|regtest|signet)-/.test(n);
+    const before = new Set((await readdir(tmpdir())).filter(ours));
     const r = await runCli(['demo', '--blocks', '2', '--engines', 'cpu'], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /regtest .*node \/Satoshi:/);
@@ -70,7 +71,7 @@ describe('demo', () => {
     assert.match(heights[2]![2]!, /^0000/);
     assert.match(r.stdout, /cpu\/\w+: 1 blocks?, \d+ hashes in [\d.]+ s \([\d.]+ MH\/s\)/);
     assert.equal((r.stdout.match(/every block above was accepted/g) ?? []).length, 2);
-    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('solominer-') && !before.has(n));
+    const after = (await readdir(tmpdir())).filter((n) => ours(n) && !before.has(n));
     assert.deepEqual(after, [], 'the node data and the demo folder are removed');
   });
 });

@@ -1,0 +1,62 @@
+// solominer status [--json] [--metrics-port <port> | --url <url>]: the running miner's state,
+// read from its /status endpoint.
+import { describeDuration, formatDifficulty, formatRate } from '../ops/report-schema.js';
+import type { MinerStatus } from '../ops/miner-ops.js';
+import { intFlag, parseFlags } from './flags.js';
+import { UsageError } from './usage-error.js';
+
+export const STATUS_USAGE = 'solominer status [--json] [--metrics-port <port> | --url <url>]';
+
+/** The /status URL from the flags (or SOLOMINER_METRICS_PORT / SOLOMINER_METRICS_HOST). */
+export function statusUrl(flags: { url?: string | undefined; 'metrics-port'?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string {
+  if (flags.url !== undefined && flags['metrics-port'] !== undefined) throw new UsageError('--url: give either --url or --metrics-port, not both');
+  if (flags.url !== undefined) {
+    if (!URL.canParse(flags.url) || !/^https?:$/.test(new URL(flags.url).protocol)) {
+      throw new UsageError(`--url: expected an http:// URL such as http://127.0.0.1:9464/status, got ${JSON.stringify(flags.url)}`);
+    }
+    const u = new URL(flags.url);
+    if (u.pathname === '/' || u.pathname === '') u.pathname = '/status';
+    return u.toString();
+  }
+  const portText = flags['metrics-port'] ?? (env.SOLOMINER_METRICS_PORT || undefined);
+  if (portText === undefined) throw new UsageError('--metrics-port: expected the port `mine --metrics-port` listens on (or --url <url>)');
+  const port = intFlag('metrics-port', portText, 1, 65535, 0);
+  const host = env.SOLOMINER_METRICS_HOST || '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
+}
+
+function textLines(s: MinerStatus): string[] {
+  const lines = [
+    `${s.network} miner up ${describeDuration(s.uptimeSeconds)} (since ${s.startedAt}), ${formatRate(s.hashesPerSecond)}`,
+    ...s.engines.map((e) => `  ${e.engine}/${e.backend}: ${formatRate(e.hashesPerSecond)} (${e.hashes} hashes)`),
+    `node: ${s.node.reachable ? 'reachable' : 'UNREACHABLE'}, tip height ${s.node.height ?? '?'} ${s.node.tip ?? ''}`.trimEnd(),
+    `last template: ${s.lastTemplate ? `${s.lastTemplate.ageSeconds} s ago (${s.lastTemplate.reason})` : 'none yet'}`,
+    `best share: ${s.bestShare.run === null ? 'none' : formatDifficulty(s.bestShare.run)} this run, ${s.bestShare.allTime === null ? 'none' : formatDifficulty(s.bestShare.allTime)} of all time`,
+    `blocks: ${Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `expected time to a block: ${s.expectedTimeToBlock.text}`,
+    `last error: ${s.lastError ? `${s.lastError.time} ${s.lastError.kind}: ${s.lastError.message}` : 'none'}`,
+    `reports: ${s.reports.dir} ${s.reports.ok ? `ok (last written ${s.reports.lastWriteAt ?? 'never'})` : `FAILING since ${s.reports.errorSince}: ${s.reports.error}`}`,
+  ];
+  return lines;
+}
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags('status', argv, {
+    json: { type: 'boolean', default: false },
+    'metrics-port': { type: 'string' },
+    url: { type: 'string' },
+  });
+  const url = statusUrl(flags);
+  let status: MinerStatus;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    status = (await res.json()) as MinerStatus;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new Error(`no miner answered at ${url}: ${cause}`);
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+  else process.stdout.write(`${textLines(status).join('\n')}\n`);
+  return 0;
+}

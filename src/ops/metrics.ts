@@ -1,0 +1,104 @@
+// Prometheus metrics of a running miner (prom-client, a private registry). Counters are
+// incremented from the miner's periodic events (never per hash); gauges read the live status
+// when scraped.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the gauges read at scrape time. */
+export interface MetricsView {
+  readonly engines: ReadonlyArray<{ engine: string; backend: string; hashesPerSecond: number }>;
+  readonly bestShareHour: number | null;
+  readonly bestShareAllTime: number | null;
+  readonly nodeHeight: number | null;
+  readonly networkDifficulty: number | null;
+  readonly expectedSecondsToBlock: number | null;
+  readonly nodeReachable: boolean;
+  readonly reportsWritable: boolean;
+  readonly uptimeSeconds: number;
+  readonly lastTemplateAgeSeconds: number | null;
+}
+
+export const METRIC_NAMES = [
+  'solominer_hashes_total',
+  'solominer_hash_rate',
+  'solominer_templates_total',
+  'solominer_work_switches_total',
+  'solominer_work_switch_latency_seconds',
+  'solominer_candidates_total',
+  'solominer_blocks_total',
+  'solominer_best_share_difficulty',
+  'solominer_node_height',
+  'solominer_network_difficulty',
+  'solominer_expected_seconds_to_block',
+  'solominer_errors_total',
+  'solominer_node_reachable',
+  'solominer_report_dir_writable',
+  'solominer_uptime_seconds',
+  'solominer_last_template_age_seconds',
+] as const;
+
+export class MinerMetrics {
+  readonly registry = new Registry();
+  readonly hashes: Counter<'engine' | 'backend'>;
+  readonly templates: Counter<'reason'>;
+  readonly switches: Counter<'new_tip'>;
+  readonly switchLatency: Histogram<'new_tip'>;
+  readonly candidates: Counter<'engine'>;
+  readonly blocks: Counter<'outcome'>;
+  readonly errors: Counter<'kind'>;
+
+  constructor(view: () => MetricsView) {
+    const registers = [this.registry];
+    this.hashes = new Counter({ name: 'solominer_hashes_total', help: 'Nonces hashed (SHA-256d of a header), per engine and back end', labelNames: ['engine', 'backend'], registers });
+    this.templates = new Counter({ name: 'solominer_templates_total', help: 'Block templates fetched, by how the need arose (initial, zmq, longpoll, refresh, submit)', labelNames: ['reason'], registers });
+    this.switches = new Counter({ name: 'solominer_work_switches_total', help: 'Work switches (every engine moved to a new job)', labelNames: ['new_tip'], registers });
+    this.switchLatency = new Histogram({
+      name: 'solominer_work_switch_latency_seconds',
+      help: 'Trigger (ZMQ message, timer, ...) to every engine hashing the new job',
+      labelNames: ['new_tip'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
+    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed', labelNames: ['outcome'], registers });
+    this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
+
+    const gauge = (name: string, help: string, read: (v: MetricsView, g: Gauge) => void, labelNames: string[] = []) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          read(view(), this as Gauge);
+        },
+      });
+    const set = (g: Gauge, value: number | null, labels?: Record<string, string>) => {
+      if (value === null || !Number.isFinite(value)) return;
+      if (labels) g.set(labels, value);
+      else g.set(value);
+    };
+    gauge('solominer_hash_rate', 'Hashes per second over the last 30 s, per engine and back end', (v, g) => {
+      g.reset();
+      for (const e of v.engines) g.set({ engine: e.engine, backend: e.backend }, e.hashesPerSecond);
+    }, ['engine', 'backend']);
+    gauge('solominer_best_share_difficulty', 'Best share (lowest hash) as a difficulty, this hour and of all time', (v, g) => {
+      set(g, v.bestShareHour, { window: 'hour' });
+      set(g, v.bestShareAllTime, { window: 'all_time' });
+    }, ['window']);
+    gauge('solominer_node_height', 'Height of the node\'s tip (the block being mined is one more)', (v, g) => set(g, v.nodeHeight));
+    gauge('solominer_network_difficulty', 'Difficulty of the block being mined', (v, g) => set(g, v.networkDifficulty));
+    gauge('solominer_expected_seconds_to_block', 'network difficulty × 2^32 / hash rate: mean seconds to a block at the current rate', (v, g) => set(g, v.expectedSecondsToBlock));
+    gauge('solominer_node_reachable', '1 while the node answers RPC, 0 while it does not', (v, g) => g.set(v.nodeReachable ? 1 : 0));
+    gauge('solominer_report_dir_writable', '1 while hourly reports are written, 0 while the report directory fails', (v, g) => g.set(v.reportsWritable ? 1 : 0));
+    gauge('solominer_uptime_seconds', 'Seconds since the miner started', (v, g) => g.set(v.uptimeSeconds));
+    gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,327 @@
+// What operators see of a running miner, in one place: the hourly report files, the Prometheus
+// metrics and /status endpoint, and the live status line. The service calls the record methods
+// from the miner's and template source's events (periodic hash counts, never per hash).
+import { bitsToDifficulty } from '../bitcoin/target.js';
+import { HourlyReports, type ReportWriteState } from './hourly-report.js';
+import type { Logger } from './logger.js';
+import { MinerMetrics } from './metrics.js';
+import {
+  describeDuration,
+  describeExpectedTime,
+  expectedSecondsToBlock,
+  formatDifficulty,
+  formatRate,
+  type ErrorKind,
+  type ErrorRecord,
+  type Severity,
+} from './report-schema.js';
+import { StatusLine } from './status-line.js';
+import { StatusServer } from './status-server.js';
+
+export const STATUS_SCHEMA_VERSION = 1;
+const RATE_WINDOW_MS = 30_000;
+
+export interface MinerOpsConfig {
+  readonly network: string;
+  readonly reportDir: string;
+  readonly metricsPort?: number | undefined;
+  readonly metricsHost: string;
+  readonly logFormat: string;
+}
+
+export interface MinerOpsOptions {
+  readonly config: MinerOpsConfig;
+  readonly log: Logger;
+  /** Periodic flush of the current hour's report (default 60 s). */
+  readonly reportFlushIntervalMs?: number;
+  readonly now?: () => number;
+  /** Where the live status line goes when it is a terminal (default process.stderr). */
+  readonly statusStream?: NodeJS.WriteStream;
+}
+
+/** The /status document (`solominer status --json` prints it). */
+export interface MinerStatus {
+  readonly version: number;
+  readonly network: string;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly hashesPerSecond: number;
+  readonly engines: Array<{ engine: string; backend: string; hashes: number; hashesPerSecond: number }>;
+  readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
+  readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;
+  readonly bestShare: { hour: number | null; run: number | null; allTime: number | null };
+  readonly candidates: number;
+  readonly blocks: Record<string, number>;
+  readonly workSwitches: number;
+  readonly expectedTimeToBlock: { seconds: number | null; text: string };
+  readonly lastError: ErrorRecord | null;
+  readonly errors: number;
+  readonly reports: ReportWriteState;
+}
+
+/** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
+export interface WorkSwitchInfo {
+  readonly job: { readonly height: number; readonly bits: number; readonly previousBlockHash: string };
+  readonly reason: string;
+  readonly newTip: boolean;
+  readonly latencyMs: number;
+  readonly overheadMs: number;
+}
+
+export interface BlockInfo {
+  readonly height: number;
+  readonly hash: string;
+  readonly engine: string;
+  readonly backend: string;
+}
+
+interface EngineLive {
+  readonly engine: string;
+  readonly backend: string;
+  hashes: number;
+  /** [time, cumulative hashes], one a second over the rate window. */
+  readonly samples: Array<[number, number]>;
+}
+
+export class MinerOps {
+  readonly log: Logger;
+  private readonly options: MinerOpsOptions;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly reports: HourlyReports;
+  private readonly metrics: MinerMetrics;
+  private server: StatusServer | undefined;
+  private readonly statusLine: StatusLine | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly engines = new Map<string, EngineLive>();
+  private nodeHeight: number | null = null;
+  private tip: string | null = null;
+  private networkDifficulty: number | null = null;
+  private nodeReachable = true;
+  private lastTemplate: { at: number; reason: string } | null = null;
+  private bestShareRun: number | null = null;
+  private candidates = 0;
+  private switches = 0;
+  private readonly blocks: Record<string, number> = { found: 0 };
+  private errors = 0;
+  private lastError: ErrorRecord | null = null;
+
+  private constructor(options: MinerOpsOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    const stream = options.statusStream ?? process.stderr;
+    this.statusLine = StatusLine.wanted(stream, options.config.logFormat) ? new StatusLine(stream, () => this.statusText()) : undefined;
+    this.log = this.statusLine ? this.statusLine.wrap(options.log) : options.log;
+    this.metrics = new MinerMetrics(() => {
+      const s = this.status();
+      return {
+        engines: s.engines,
+        bestShareHour: s.bestShare.hour,
+        bestShareAllTime: s.bestShare.allTime,
+        nodeHeight: s.node.height,
+        networkDifficulty: s.node.networkDifficulty,
+        expectedSecondsToBlock: s.expectedTimeToBlock.seconds,
+        nodeReachable: s.node.reachable,
+        reportsWritable: s.reports.ok,
+        uptimeSeconds: s.uptimeSeconds,
+        lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
+      };
+    });
+    this.reports = new HourlyReports({
+      dir: options.config.reportDir,
+      runStartedAt: this.startedAt,
+      now: this.now,
+      ...(options.reportFlushIntervalMs !== undefined && { flushIntervalMs: options.reportFlushIntervalMs }),
+      context: () => ({
+        network: options.config.network,
+        runStartedAt: this.startedAt,
+        nodeHeight: this.nodeHeight,
+        tip: this.tip,
+        networkDifficulty: this.networkDifficulty,
+        nodeReachable: this.nodeReachable,
+      }),
+      onWriteState: (err) => {
+        if (err) {
+          this.error('report-write', 'error', `report directory ${options.config.reportDir}: ${err.message}`, 'kept mining; counts kept in memory, retried at every flush');
+        } else {
+          this.log('info', `report directory ${options.config.reportDir} writable again; reports caught up`);
+        }
+      },
+    });
+  }
+
+  /** Opens the reports (first write of this hour) and the metrics endpoint when asked for. */
+  static async start(options: MinerOpsOptions): Promise<MinerOps> {
+    const ops = new MinerOps(options);
+    await ops.reports.start();
+    const { metricsPort, metricsHost } = options.config;
+    if (metricsPort !== undefined) {
+      ops.server = await StatusServer.listen({
+        host: metricsHost,
+        port: metricsPort,
+        metrics: async () => ({ contentType: ops.metrics.contentType, body: await ops.metrics.text() }),
+        status: () => ops.status(),
+      });
+      ops.log('info', `metrics on ${ops.server.url}/metrics, status on ${ops.server.url}/status`);
+    }
+    ops.ticker = setInterval(() => ops.tick(), 1000);
+    ops.ticker.unref();
+    return ops;
+  }
+
+  /** Base URL of the metrics endpoint, when one listens. */
+  get metricsUrl(): string | undefined {
+    return this.server?.url;
+  }
+
+  // --- records (called from the service's event handlers) -------------------------------
+
+  hashes(engine: string, backend: string, hashes: number): void {
+    const key = `${engine}/${backend}`;
+    let live = this.engines.get(key);
+    if (!live) {
+      live = { engine, backend, hashes: 0, samples: [[this.startedAt, 0]] };
+      this.engines.set(key, live);
+    }
+    live.hashes += hashes;
+    this.reports.current().addHashes(engine, backend, hashes);
+    this.metrics.hashes.inc({ engine, backend }, hashes);
+  }
+
+  template(reason: string): void {
+    const acc = this.reports.current();
+    acc.templates[reason] = (acc.templates[reason] ?? 0) + 1;
+    this.lastTemplate = { at: this.now(), reason };
+    this.metrics.templates.inc({ reason });
+  }
+
+  workSwitch(s: WorkSwitchInfo): void {
+    this.switches++;
+    const acc = this.reports.current();
+    acc.switches++;
+    if (s.newTip) acc.newTips++;
+    acc.latency.add(s.latencyMs);
+    acc.overhead.add(s.overheadMs);
+    this.nodeHeight = s.job.height - 1;
+    this.tip = s.job.previousBlockHash;
+    try {
+      this.networkDifficulty = bitsToDifficulty(s.job.bits);
+    } catch {
+      // an nBits the job builder accepted is valid; keep the last value otherwise
+    }
+    const labels = { new_tip: String(s.newTip) };
+    this.metrics.switches.inc(labels);
+    this.metrics.switchLatency.observe(labels, s.latencyMs / 1000);
+  }
+
+  share(difficulty: number, engine: string, hash?: string): void {
+    this.candidates++;
+    if (this.bestShareRun === null || difficulty > this.bestShareRun) this.bestShareRun = difficulty;
+    this.reports.current().share(difficulty, hash);
+    this.reports.noteShare(difficulty);
+    this.metrics.candidates.inc({ engine });
+  }
+
+  blockFound(_block: BlockInfo): void {
+    this.blocks.found = (this.blocks.found ?? 0) + 1;
+    this.reports.current().blocks.found++;
+    this.metrics.blocks.inc({ outcome: 'found' });
+  }
+
+  blockOutcome(block: BlockInfo, outcome: string, reason?: string): void {
+    this.blocks[outcome] = (this.blocks[outcome] ?? 0) + 1;
+    this.reports.current().outcome({ time: new Date(this.now()).toISOString(), ...block, outcome, ...(reason !== undefined && { reason }) });
+    this.metrics.blocks.inc({ outcome });
+    if (outcome === 'rejected') {
+      this.error('block-rejected', 'error', `block ${block.height} ${block.hash} rejected: ${reason ?? 'no reason given'}`, 'recorded in the journal; mining on the next template');
+    }
+  }
+
+  nodeDown(err: Error): void {
+    this.nodeReachable = false;
+    this.error('node-unreachable', 'error', err.message, 'kept the last work; retrying the node with backoff for as long as it takes');
+  }
+
+  nodeUp(): void {
+    this.nodeReachable = true;
+  }
+
+  error(kind: ErrorKind, severity: Severity, message: string, action: string): void {
+    const record: ErrorRecord = { time: new Date(this.now()).toISOString(), kind, severity, message, action };
+    this.errors++;
+    this.lastError = record;
+    this.metrics.errors.inc({ kind });
+    this.reports.error(record);
+  }
+
+  // --- views ----------------------------------------------------------------------------
+
+  private rateOf(e: EngineLive): number {
+    const now = this.now();
+    const first = e.samples[0]!;
+    const dt = (now - first[0]) / 1000;
+    return dt > 0 ? (e.hashes - first[1]) / dt : 0;
+  }
+
+  status(): MinerStatus {
+    const now = this.now();
+    const engines = [...this.engines.values()].map((e) => ({ engine: e.engine, backend: e.backend, hashes: e.hashes, hashesPerSecond: Math.round(this.rateOf(e)) }));
+    const rate = engines.reduce((a, e) => a + e.hashesPerSecond, 0);
+    const hour = this.reports.current().bestShare;
+    return {
+      version: STATUS_SCHEMA_VERSION,
+      network: this.options.config.network,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.round((now - this.startedAt) / 100) / 10,
+      hashesPerSecond: rate,
+      engines,
+      node: { reachable: this.nodeReachable, height: this.nodeHeight, tip: this.tip, networkDifficulty: this.networkDifficulty },
+      lastTemplate: this.lastTemplate && {
+        at: new Date(this.lastTemplate.at).toISOString(),
+        reason: this.lastTemplate.reason,
+        ageSeconds: Math.round((now - this.lastTemplate.at) / 100) / 10,
+      },
+      bestShare: { hour, run: this.bestShareRun, allTime: this.reports.allTimeBest },
+      candidates: this.candidates,
+      blocks: { ...this.blocks },
+      workSwitches: this.switches,
+      expectedTimeToBlock: {
+        seconds: expectedSecondsToBlock(this.networkDifficulty, rate),
+        text: describeExpectedTime(this.options.config.network, this.networkDifficulty, rate),
+      },
+      lastError: this.lastError,
+      errors: this.errors,
+      reports: this.reports.state,
+    };
+  }
+
+  /** The live status line. */
+  statusText(): string {
+    const s = this.status();
+    const engines = s.engines.map((e) => `${e.engine}/${e.backend} ${formatRate(e.hashesPerSecond)}`).join(' ') || 'starting';
+    const best = s.bestShare.run === null ? '-' : formatDifficulty(s.bestShare.run);
+    const eta = s.expectedTimeToBlock.seconds === null ? '?' : describeDuration(s.expectedTimeToBlock.seconds);
+    const node = s.node.reachable ? `height ${s.node.height ?? '?'}` : 'NODE DOWN';
+    const reports = s.reports.ok ? '' : ' | REPORTS FAILING';
+    return `${engines} | ${node} | best ${best} | blocks ${s.blocks.accepted ?? 0} | block every ~${eta}${reports}`;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const e of this.engines.values()) {
+      e.samples.push([now, e.hashes]);
+      while (e.samples.length > 2 && now - e.samples[0]![0] > RATE_WINDOW_MS) e.samples.shift();
+    }
+    this.reports.current(); // finalizes the hour at its end even when no event arrives
+    this.statusLine?.tick(now);
+  }
+
+  /** Final flush of the hour's report, endpoint closed, status line cleared. */
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.statusLine?.clear();
+    await this.reports.close();
+    await this.server?.close();
+  }
+}

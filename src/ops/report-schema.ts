@@ -1,0 +1,232 @@
+/**
+ * The hourly report files (`--report-dir`, default `./reports`): their layout, the versioned
+ * schema of `report.json` and of the lines of `errors.jsonl`, and the arithmetic the reports,
+ * the metrics and the status share (expected time to a block).
+ *
+ * Layout: `<dir>/YYYY/MM/DD/HH/` (UTC) holds
+ * - `report.json` — the hour, `HourReport` below (`schema: "solominer.hourly-report"`,
+ *   `version: 1`). Rewritten atomically (temp file, fsync, rename) while the hour is current;
+ *   once the hour is over and written with `complete: true` it is never rewritten. A miner
+ *   restarted within the hour merges the file's counts into its own (`restarts` grows); a file
+ *   it cannot read or that is already complete is left alone and a sibling
+ *   `report-<n>.json` is written instead.
+ * - `errors.jsonl` — one `ErrorRecord` per line, appended as errors happen.
+ *
+ * Field names of the engine rows are those of `bench --json` (`engine`, `backend`, `hashes`,
+ * `hashesPerSecond`). Times are ISO 8601 UTC; durations in seconds unless the name says `Ms`.
+ * Difficulties are pool-convention difficulties (DIFF1_TARGET / value): a share's difficulty is
+ * that of its hash, the lowest hash being the best share.
+ * @module
+ */
+import { join } from 'node:path';
+
+import { z } from 'zod';
+
+export const REPORT_SCHEMA = 'solominer.hourly-report';
+export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_FILE = 'report.json';
+export const ERRORS_FILE = 'errors.jsonl';
+
+const count = z.number().int().min(0);
+const num = z.number();
+const nullableNum = z.number().nullable();
+
+export const engineRowSchema = z.object({
+  engine: z.string(),
+  backend: z.string(),
+  hashes: count,
+  /** hashes / the seconds the miner ran within the hour (all runs together). */
+  hashesPerSecond: num,
+});
+
+export const latencySchema = z.object({
+  p50: nullableNum,
+  p99: nullableNum,
+  max: nullableNum,
+});
+
+export const blockRowSchema = z.object({
+  time: z.string(),
+  height: count,
+  hash: z.string(),
+  engine: z.string(),
+  backend: z.string(),
+  /** accepted, rejected, stale, duplicate, inconclusive, unconfirmed; "pending" if unknown yet. */
+  outcome: z.string(),
+  reason: z.string().optional(),
+});
+
+export const hourReportSchema = z.object({
+  schema: z.literal(REPORT_SCHEMA),
+  version: z.literal(REPORT_SCHEMA_VERSION),
+  /** The hour covered: [hourStart, hourEnd). */
+  hourStart: z.string(),
+  hourEnd: z.string(),
+  /** When this file was written. */
+  writtenAt: z.string(),
+  /** True once the hour is over and its last counts are in; such a file is never rewritten. */
+  complete: z.boolean(),
+  network: z.string(),
+  uptime: z.object({
+    /** Start of the run that wrote this file. */
+    runStartedAt: z.string(),
+    /** Seconds that run had been up when it wrote this file. */
+    runSeconds: num,
+    /** Seconds within this hour during which a miner ran (all runs together). */
+    coveredSeconds: num,
+    /** Start-ups within this hour after the first one (a restart merges, never overwrites). */
+    restarts: count,
+    runStarts: z.array(z.string()),
+  }),
+  hashes: count,
+  hashesPerSecond: num,
+  engines: z.array(engineRowSchema),
+  templates: z.object({
+    total: count,
+    /** How each template arrived: initial, zmq, longpoll, refresh, submit (after our block). */
+    byReason: z.record(z.string(), count),
+  }),
+  workSwitches: z.object({
+    count: count,
+    newTip: count,
+    /** Trigger (ZMQ message, timer, ...) to every engine hashing the new job. */
+    latencyMs: latencySchema,
+    /** The part of latencyMs that is not the getblocktemplate round trip. */
+    overheadMs: latencySchema,
+    /** A bounded sample of latencies (ms), kept so that a restart can merge percentiles. */
+    sampleMs: z.array(num),
+    overheadSampleMs: z.array(num),
+  }),
+  bestShare: z.object({
+    /** Highest share difficulty (lowest hash) of the hour; null when no share was seen. */
+    hour: nullableNum,
+    hourHash: z.string().nullable(),
+    /** Highest ever seen by miners writing to this report directory. */
+    allTime: nullableNum,
+  }),
+  blocks: z.object({
+    candidates: count,
+    found: count,
+    submitted: count,
+    accepted: count,
+    rejected: count,
+    stale: count,
+    duplicate: count,
+    inconclusive: count,
+    unconfirmed: count,
+    rejectReasons: z.record(z.string(), count),
+    list: z.array(blockRowSchema),
+  }),
+  node: z.object({
+    height: count.nullable(),
+    tip: z.string().nullable(),
+    networkDifficulty: nullableNum,
+    reachable: z.boolean(),
+  }),
+  expectedTimeToBlock: z.object({
+    /** networkDifficulty × 2^32 / hashesPerSecond; null without a hash rate or difficulty. */
+    seconds: nullableNum,
+    /** Probability that a block is found within one hour at this rate (1 − e^(−3600/seconds)). */
+    chancePerHour: nullableNum,
+    /** One plain sentence, e.g. "about 1.2 million years at 20.00 MH/s on main". */
+    text: z.string(),
+  }),
+  errors: z.object({
+    total: count,
+    byKind: z.record(z.string(), count),
+  }),
+});
+
+export type HourReport = z.infer<typeof hourReportSchema>;
+export type EngineRow = z.infer<typeof engineRowSchema>;
+export type BlockRow = z.infer<typeof blockRowSchema>;
+
+export type ErrorKind =
+  | 'node-unreachable'
+  | 'node-warning'
+  | 'miner-warning'
+  | 'block-rejected'
+  | 'submission-failed'
+  | 'report-write';
+export type Severity = 'warning' | 'error';
+
+/** One line of errors.jsonl. */
+export interface ErrorRecord {
+  readonly time: string;
+  readonly kind: ErrorKind | string;
+  readonly severity: Severity;
+  readonly message: string;
+  /** What the miner did about it. */
+  readonly action: string;
+}
+
+/** `YYYY/MM/DD/HH` of the UTC hour holding `ms`. */
+export function hourKey(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${p(d.getUTCHours())}`;
+}
+
+export function hourStartMs(ms: number): number {
+  return Math.floor(ms / 3_600_000) * 3_600_000;
+}
+
+export function hourDir(reportDir: string, ms: number): string {
+  return join(reportDir, ...hourKey(ms).split('/'));
+}
+
+/** Expected seconds to a block: difficulty × 2^32 hashes on average, at `hashesPerSecond`. */
+export function expectedSecondsToBlock(networkDifficulty: number | null | undefined, hashesPerSecond: number): number | null {
+  if (networkDifficulty === null || networkDifficulty === undefined || !(networkDifficulty > 0) || !(hashesPerSecond > 0)) return null;
+  return (networkDifficulty * 2 ** 32) / hashesPerSecond;
+}
+
+export function chancePerHour(seconds: number | null): number | null {
+  if (seconds === null) return null;
+  return -Math.expm1(-3600 / seconds);
+}
+
+/** A duration in words: "0.8 s", "12 minutes", "3.2 days", "about 1.2 million years". */
+export function describeDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'never';
+  if (seconds < 1) return `${(seconds * 1000).toFixed(1)} ms`;
+  if (seconds < 120) return `${seconds.toFixed(1)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} minutes`;
+  if (seconds < 2 * 86_400) return `${(seconds / 3600).toFixed(1)} hours`;
+  const days = seconds / 86_400;
+  if (days < 730) return `${days.toFixed(1)} days`;
+  const years = days / 365.25;
+  if (years < 1e3) return `${years.toFixed(0)} years`;
+  if (years < 1e6) return `about ${(years / 1e3).toFixed(1)} thousand years`;
+  if (years < 1e9) return `about ${(years / 1e6).toFixed(1)} million years`;
+  return `about ${(years / 1e9).toFixed(1)} billion years`;
+}
+
+export function formatRate(hashesPerSecond: number): string {
+  if (hashesPerSecond >= 1e12) return `${(hashesPerSecond / 1e12).toFixed(2)} TH/s`;
+  if (hashesPerSecond >= 1e9) return `${(hashesPerSecond / 1e9).toFixed(2)} GH/s`;
+  if (hashesPerSecond >= 1e6) return `${(hashesPerSecond / 1e6).toFixed(2)} MH/s`;
+  if (hashesPerSecond >= 1e3) return `${(hashesPerSecond / 1e3).toFixed(2)} kH/s`;
+  return `${hashesPerSecond.toFixed(0)} H/s`;
+}
+
+/** The honest sentence: how long a block takes on average at this rate, and the odds per hour. */
+export function describeExpectedTime(network: string, networkDifficulty: number | null, hashesPerSecond: number): string {
+  const seconds = expectedSecondsToBlock(networkDifficulty, hashesPerSecond);
+  if (seconds === null) return networkDifficulty === null ? 'unknown (no template yet)' : 'unknown (no hash rate measured yet)';
+  const where = `at ${formatRate(hashesPerSecond)} on ${network} (difficulty ${formatDifficulty(networkDifficulty!)})`;
+  const chance = chancePerHour(seconds)!;
+  const odds = chance >= 0.01 ? `${(chance * 100).toFixed(chance >= 0.995 ? 0 : 1)}% chance per hour` : `a 1 in ${formatCount(1 / chance)} chance per hour`;
+  return `one block every ${describeDuration(seconds)} on average ${where}; ${odds}`;
+}
+
+export function formatDifficulty(d: number): string {
+  if (d === 0) return '0';
+  if (d >= 1e6 || d < 1e-3) return d.toExponential(3);
+  return Number(d.toPrecision(6)).toString();
+}
+
+function formatCount(n: number): string {
+  if (n < 1e6) return Math.round(n).toLocaleString('en-US');
+  return n.toExponential(2);
+}

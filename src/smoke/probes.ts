@@ -1,0 +1,378 @@
+// The items `check`, `mine --smoke-test` and `mine --smoke-network` share: each probes one
+// thing, adds its line to the checklist and returns what later items need (undefined when it
+// failed, so they can say `skip` instead of failing again for the same cause).
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, relative, isAbsolute } from 'node:path';
+
+import { addressToScript, type PayoutScript } from '../bitcoin/address.js';
+import { BitcoinError } from '../bitcoin/errors.js';
+import type { MineConfig } from '../config/mine-config.js';
+import { cpuBackends, CpuEngine } from '../engines/cpu-engine.js';
+import type { Engine } from '../engines/engine.js';
+import { checkKnownAnswers } from '../engines/known-answers.js';
+import { nativeAddon } from '../native/addon.js';
+import { NodeAuthError, NodeStateError, RpcError } from '../node/errors.js';
+import { checkZmq, NodeConnectTimeoutError, waitForNode, type ChainInfo } from '../node/node-checks.js';
+import { NETWORK_INFO, networkOfChain } from '../node/networks.js';
+import type { RpcClient } from '../node/rpc-client.js';
+import { FoundBlockJournal, JournalError } from '../ops/found-block-journal.js';
+import type { Checklist } from './checklist.js';
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+}
+
+export function describeMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** Promise with a time limit; `what` names the thing that took too long. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)} s`)), ms);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// This machine
+
+/** CPU features the addon detected, for `check`. */
+export function probeCpuFeatures(list: Checklist): void {
+  try {
+    const f = nativeAddon().cpuFeatures();
+    const names: [boolean, string][] = [
+      [f.sse41, 'sse4.1'],
+      [f.ssse3, 'ssse3'],
+      [f.shaNi, 'sha-ni'],
+      [f.avx2, 'avx2'],
+      [f.avx512f, 'avx512f'],
+      [f.avx512vl, 'avx512vl'],
+      [f.armSha2, 'armv8-sha2'],
+    ];
+    const have = names.filter(([on]) => on).map(([, n]) => n);
+    list.ok('cpu features', have.length > 0 ? have.join(', ') : 'none of the accelerated ones (the scalar back end works everywhere)');
+  } catch (err) {
+    list.fail('cpu features', errorText(err));
+  }
+}
+
+/** The CPU back end the miner would choose, and the others. A fail only when cpu is in --engines. */
+export function probeCpuBackend(list: Checklist, config: MineConfig, withUnusable = true): void {
+  const label = 'cpu back end';
+  const wanted = config.engines.includes('cpu');
+  try {
+    const all = cpuBackends();
+    const usable = all.filter((b) => b.usable);
+    const best = usable[0];
+    if (!best) {
+      (wanted ? list.fail : list.warn).call(list, label, 'no usable CPU back end (even scalar failed its self-test)');
+      return;
+    }
+    const others = usable.slice(1).map((b) => b.description);
+    const missing = withUnusable ? all.filter((b) => !b.usable).map((b) => `${b.name}: ${b.reason}`) : [];
+    list.ok(
+      label,
+      `${best.description}${others.length > 0 ? ` (also ${others.join(', ')})` : ''}` +
+        `${missing.length > 0 ? `; not here: ${missing.join('; ')}` : ''}` +
+        `${wanted ? `, ${config.threads} thread${config.threads === 1 ? '' : 's'}` : ' (cpu is not in --engines)'}`,
+    );
+  } catch (err) {
+    (wanted ? list.fail : list.warn).call(list, label, errorText(err));
+  }
+}
+
+/** GPU adapters through WebGPU. A fail only when gpu is in --engines (or --gpu-adapter names none). */
+export async function probeGpuAdapters(list: Checklist, config: MineConfig): Promise<void> {
+  const label = 'gpu';
+  const wanted = config.engines.includes('gpu');
+  const problem = (detail: string) => (wanted ? list.fail(label, detail) : list.warn(label, detail));
+  try {
+    const { gpuAdapters } = await import('../engines/gpu-engine.js');
+    const adapters = await withTimeout(gpuAdapters(), 20_000, 'listing GPU adapters');
+    if (adapters.length === 0) {
+      problem('no adapter (on a machine without a GPU, provision software Vulkan: scripts/provision-vulkan.sh)');
+      return;
+    }
+    const names = adapters.map((a) => `${a.index}: ${a.name}${a.fallback ? ' (software)' : ''}`).join('; ');
+    const choice = config.gpuAdapter === undefined ? undefined : String(config.gpuAdapter);
+    if (choice !== undefined) {
+      const hit = /^\d+$/.test(choice)
+        ? adapters[Number(choice)]
+        : adapters.find((a) => [a.name, a.vendor, a.device, a.architecture].some((s) => s.toLowerCase().includes(choice.toLowerCase())));
+      if (!hit) {
+        problem(`--gpu-adapter ${JSON.stringify(choice)} matches no adapter; this machine has ${names}`);
+        return;
+      }
+      list.ok(label, `${names} (--gpu-adapter picks ${hit.index})${wanted ? '' : ' (gpu is not in --engines)'}`);
+      return;
+    }
+    list.ok(label, `${names}${wanted ? '' : ' (gpu is not in --engines)'}`);
+  } catch (err) {
+    problem(`no adapter (${errorText(err).replace(/^engine: /, '')})`);
+  }
+}
+
+/** Known answers on every usable CPU back end (and on the GPU engine when it is in --engines). */
+export async function probeKnownAnswers(list: Checklist, config: MineConfig, openGpu: () => Promise<Engine>): Promise<void> {
+  if (config.engines.includes('cpu')) {
+    let backends: ReturnType<typeof cpuBackends> = [];
+    try {
+      backends = cpuBackends().filter((b) => b.usable);
+      if (backends.length === 0) list.fail('known answers cpu', 'no usable CPU back end');
+    } catch (err) {
+      list.fail('known answers cpu', errorText(err));
+    }
+    for (const b of backends) {
+      const label = `known answers cpu/${b.name}`;
+      let engine: CpuEngine | undefined;
+      try {
+        engine = new CpuEngine({ backend: b.name, threads: config.threads });
+        const names = await checkKnownAnswers(engine);
+        list.ok(label, `${names.join(', ')} found by ${b.description} x${config.threads}`);
+      } catch (err) {
+        list.fail(label, errorText(err));
+      } finally {
+        await engine?.close().catch(() => undefined);
+      }
+    }
+  } else {
+    list.skip('known answers cpu', 'cpu is not in --engines');
+  }
+  if (config.engines.includes('gpu')) {
+    let engine: Engine | undefined;
+    try {
+      engine = await openGpu();
+      const names = await checkKnownAnswers(engine);
+      list.ok(`known answers gpu/${engine.backend}`, `${names.join(', ')}`);
+    } catch (err) {
+      list.fail('known answers gpu', errorText(err));
+    } finally {
+      await engine?.close().catch(() => undefined);
+    }
+  }
+}
+
+export function probeAddress(list: Checklist, config: MineConfig, missing: boolean): PayoutScript | undefined {
+  const label = 'payout address';
+  if (missing) {
+    list.fail(label, 'not set (--address, SOLOMINER_ADDRESS or address in the config file)');
+    return undefined;
+  }
+  try {
+    const payout = addressToScript(config.address, config.network);
+    list.ok(label, `${config.address} (${payout.type}) is a valid ${config.network} address`);
+    return payout;
+  } catch (err) {
+    if (err instanceof BitcoinError) {
+      list.fail(label, `${err.what} (--address)`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Creates the report folder if needed and writes, syncs and removes a file in it. */
+export async function probeReportDir(list: Checklist, config: MineConfig): Promise<boolean> {
+  const label = 'report directory';
+  const probe = join(config.reportDir, `.solominer-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(config.reportDir, { recursive: true });
+    await writeFile(probe, 'probe\n', { flush: true });
+    await rm(probe, { force: true });
+    list.ok(label, `${config.reportDir} is writable`);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? errorText(err);
+    list.fail(label, `cannot write ${config.reportDir} (${code}) (--report-dir)`);
+    return false;
+  }
+}
+
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/** Opens the found-blocks journal (creating it if need be), which proves it can be written and synced. */
+export async function probeJournal(list: Checklist, config: MineConfig, reportDirOk: boolean): Promise<boolean> {
+  const label = 'journal';
+  if (!reportDirOk && inside(config.reportDir, config.journal)) {
+    list.skip(label, `${config.journal} is inside the report directory, which cannot be written`);
+    return false;
+  }
+  try {
+    const journal = await FoundBlockJournal.open(config.journal, { warn: () => undefined });
+    await journal.close();
+    list.ok(label, `${config.journal} can be appended to and synced`);
+    return true;
+  } catch (err) {
+    const detail = err instanceof JournalError ? err.message.replace(/^journal: /, '') : errorText(err);
+    list.fail(label, `${detail} (--journal)`);
+    return false;
+  }
+}
+
+/** Whether the metrics endpoint could listen where it is told to. */
+export async function probeMetricsPort(list: Checklist, config: MineConfig): Promise<void> {
+  const label = 'metrics port';
+  if (config.metricsPort === undefined) {
+    list.ok(label, 'no endpoint (no --metrics-port)');
+    return;
+  }
+  const where = `${config.metricsHost}:${config.metricsPort}`;
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: config.metricsPort, host: config.metricsHost, exclusive: true }, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.metricsPort;
+    list.ok(label, config.metricsPort === 0 ? `${config.metricsHost}: a free port can be had (${port} now)` : `${where} is free`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'is in use by another program (another miner?)'
+        : code === 'EADDRNOTAVAIL'
+          ? 'cannot be listened on: the address is not one of this machine'
+          : code === 'EACCES'
+            ? 'needs privileges to listen on'
+            : `cannot be listened on (${code ?? errorText(err)})`;
+    list.fail(label, `${where} ${why} (--metrics-port/--metrics-host)`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node
+
+export interface NodeContact {
+  readonly chainInfo: ChainInfo;
+  readonly version: string;
+  readonly connections: number;
+  /** Round trip of the first answered getblockchaininfo. */
+  readonly rpcMs: number;
+}
+
+/** Reaches the node (for at most `timeoutMs`) and says who it is. */
+export async function probeNode(list: Checklist, config: MineConfig, rpc: RpcClient, timeoutMs: number): Promise<NodeContact | undefined> {
+  const label = 'node';
+  try {
+    const began = performance.now();
+    const chainInfo = await waitForNode(rpc, timeoutMs);
+    const rpcMs = performance.now() - began;
+    const info = await rpc.call<{ subversion: string; version: number; protocolversion: number; connections: number }>('getnetworkinfo');
+    list.ok(label, `${info.subversion} (version ${info.version}) at ${rpc.url}`);
+    return { chainInfo, version: info.subversion, connections: info.connections, rpcMs };
+  } catch (err) {
+    if (err instanceof NodeAuthError) {
+      const who = /\(([^)]*)\)$/.exec(err.message)?.[1];
+      list.fail(label, `${rpc.url} refused the RPC credentials${who ? ` (${who})` : ''} (check --rpc-user/--rpc-password or --rpc-cookie)`);
+    } else if (err instanceof NodeConnectTimeoutError) {
+      list.fail(label, `${errorText(err).replace(/ \(--connect-timeout\)$/, '')} (check --rpc-url and that the node runs)`);
+    } else {
+      list.fail(label, errorText(err));
+    }
+    return undefined;
+  }
+}
+
+export function probeChain(list: Checklist, config: MineConfig, chainInfo: ChainInfo): boolean {
+  const label = 'chain';
+  const nodeNetwork = networkOfChain(chainInfo.chain);
+  if (nodeNetwork !== config.network) {
+    list.fail(
+      label,
+      `the node is on chain "${chainInfo.chain}"${nodeNetwork ? ` (${nodeNetwork})` : ''}, but the miner is set to ${config.network} (--network)`,
+    );
+    return false;
+  }
+  list.ok(label, `${chainInfo.chain}, height ${chainInfo.blocks}, tip ${chainInfo.bestblockhash}`);
+  return true;
+}
+
+/** Sync state and peers. Bitcoin Core refuses work on mainnet in IBD or without peers; test chains do not care. */
+export function probeSync(list: Checklist, config: MineConfig, contact: NodeContact): void {
+  const { chainInfo } = contact;
+  const progress = `${(chainInfo.verificationprogress * 100).toFixed(2)}% verified, ${chainInfo.blocks} of ${chainInfo.headers} headers`;
+  if (chainInfo.initialblockdownload && config.network === 'regtest') {
+    // A fresh regtest chain counts as "in IBD" until a block is mined: no matter there.
+    list.ok('sync', `height ${chainInfo.blocks} (in initial block download until a block is mined, which regtest does not mind)`);
+  } else if (chainInfo.initialblockdownload) {
+    const detail = `in initial block download (${progress})`;
+    if (config.network === 'main') list.fail('sync', `${detail}; mine once it has synced`);
+    else list.warn('sync', `${detail}; blocks mined now may be stale`);
+  } else if (chainInfo.headers > chainInfo.blocks) {
+    list.warn('sync', `catching up (${progress})`);
+  } else {
+    list.ok('sync', `synced (${progress})`);
+  }
+  const peers = contact.connections;
+  if (peers > 0) list.ok('peers', `${peers} connection${peers === 1 ? '' : 's'}`);
+  else if (config.network === 'main') list.fail('peers', 'none: a block mined now could not reach the network; check the node\'s connectivity');
+  else if (config.network === 'regtest') list.ok('peers', 'none (not needed on regtest)');
+  else list.warn('peers', `none: a ${config.network} block mined now would reach nobody`);
+}
+
+interface ZmqNotification {
+  readonly type: string;
+  readonly address: string;
+}
+
+/**
+ * The ZMQ notifications the node publishes. With --zmq: a fail unless it publishes hashblock
+ * there. Without: a warn (longpoll works, but reacts more slowly to a new block).
+ */
+export async function probeZmq(list: Checklist, config: MineConfig, rpc: RpcClient): Promise<boolean> {
+  const label = 'zmq';
+  let published: ZmqNotification[];
+  try {
+    published = await rpc.call<ZmqNotification[]>('getzmqnotifications');
+  } catch (err) {
+    const detail = err instanceof RpcError && err.code === -32601 ? 'the node has no ZMQ support (getzmqnotifications is unknown to it)' : errorText(err);
+    if (config.zmq !== undefined) list.fail(label, `${detail} (--zmq)`);
+    else list.warn(label, `${detail}; the miner uses longpoll`);
+    return false;
+  }
+  const offered = published.map((n) => `${n.type.replace(/^pub/, '')} at ${n.address}`).join(', ');
+  if (config.zmq === undefined) {
+    const hashblock = published.find((n) => n.type === 'pubhashblock');
+    list.warn(
+      label,
+      hashblock
+        ? `not used (no --zmq); the node publishes ${offered}: --zmq ${hashblock.address.replace(/^tcp:\/\/(0\.0\.0\.0|\*)/, 'tcp://127.0.0.1')} switches work faster than longpoll`
+        : `not used (no --zmq), and the node publishes ${offered || 'nothing'}; the miner uses longpoll`,
+    );
+    return false;
+  }
+  try {
+    await checkZmq(rpc, config.zmq);
+    list.ok(label, `the node publishes ${offered}; hashblock reaches ${config.zmq}`);
+    return true;
+  } catch (err) {
+    if (err instanceof NodeStateError) list.fail(label, `${errorText(err).replace(/^zmq: /, '')} (--zmq)`);
+    else list.fail(label, errorText(err));
+    return false;
+  }
+}
+
+/** getblocktemplate names a signet's challenge; the public signet's needs its key's signature. */
+export const PUBLIC_SIGNET_CHALLENGE =
+  '512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae';
+
+export function signetRules(config: MineConfig): string[] {
+  return NETWORK_INFO[config.network].signet ? ['segwit', 'signet'] : ['segwit'];
+}

@@ -1,0 +1,87 @@
+// `solominer check` against a real regtest node: the CPU back end, the node's chain and the
+// rest of the checklist; exit 1 on a blocking problem, with a fail line naming it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { cpuBackends } from '../../src/engines/cpu-engine.js';
+import { freePorts } from '../../src/node/local-node.js';
+import { runCli, type CliResult } from '../support/cli.js';
+import { mineArgs, scratchDir } from '../support/mining.js';
+import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
+
+function lines(r: CliResult): string[] {
+  return r.stdout.trimEnd().split('\n');
+}
+
+function withoutFlag(args: string[], flag: string): string[] {
+  return args.filter((a, i, all) => a !== flag && all[i - 1] !== flag);
+}
+
+describe('check', () => {
+  let node: LocalNode;
+  let dir: string;
+  let address: string;
+
+  before(async () => {
+    node = await startRegtest();
+    await createWallet(node, 'check');
+    address = await newAddress(node, 'check', 'bech32');
+    dir = await scratchDir('solominer-check-');
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  it('reports the CPU back end, the node and its chain; exit 0', async () => {
+    const r = await runCli(['check', ...mineArgs(node, address, dir)]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const out = lines(r);
+    for (const l of out.slice(0, -1)) assert.match(l, /^(ok|warn|skip) {1,3}[a-z]/);
+    const best = cpuBackends().find((b) => b.usable)!;
+    assert.ok(out.some((l) => l.startsWith(`ok   cpu back end: ${best.description}`)), r.stdout);
+    assert.ok(out.some((l) => /^ok {3}node: \/Satoshi:[^ ]+\/ \(version \d+\) at http:\/\/127\.0\.0\.1:\d+$/.test(l)), r.stdout);
+    assert.ok(out.some((l) => /^ok {3}chain: regtest, height \d+, tip [0-9a-f]{64}$/.test(l)), r.stdout);
+    assert.ok(out.some((l) => /^ok {3}zmq: the node publishes hashblock at /.test(l)), r.stdout);
+    assert.ok(out.some((l) => l.startsWith(`ok   payout address: ${address} (p2wpkh) is a valid regtest address`)), r.stdout);
+    assert.ok(out.some((l) => /^(ok|warn) {1,3}gpu: /.test(l)), r.stdout);
+    assert.match(out.at(-1)!, /^check: passed/);
+  });
+
+  it('without a payout address: the rest is still checked, the address is a fail, exit 1', async () => {
+    const r = await runCli(['check', ...withoutFlag(mineArgs(node, address, dir), '--address')]);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const out = lines(r);
+    assert.ok(out.some((l) => /^ok {3}chain: regtest/.test(l)), r.stdout);
+    assert.deepEqual(out.filter((l) => l.startsWith('fail ')), ['fail payout address: not set (--address, SOLOMINER_ADDRESS or address in the config file)']);
+    assert.match(out.at(-1)!, /^check: FAILED \(1 fail: payout address/);
+  });
+
+  it('a node on another chain: a fail naming both chains, exit 1', async () => {
+    const args = mineArgs(node, 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx', dir);
+    args[args.indexOf('--network') + 1] = 'signet';
+    const r = await runCli(['check', ...args]);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(
+      lines(r).filter((l) => l.startsWith('fail ')),
+      ['fail chain: the node is on chain "regtest" (regtest), but the miner is set to signet (--network)'],
+    );
+  });
+
+  it('an unreachable node: a fail naming the URL, exit 1, the password never shown', async () => {
+    const [port] = await freePorts(1);
+    const args = withoutFlag(withoutFlag(mineArgs(node, address, dir), '--rpc-cookie'), '--rpc-url');
+    const r = await runCli(['check', ...args, '--rpc-url', `http://127.0.0.1:${port}`, '--rpc-user', 'u', '--rpc-password', 'hunter2-secret', '--connect-timeout', '1']);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const fails = lines(r).filter((l) => l.startsWith('fail '));
+    assert.equal(fails.length, 1, r.stdout);
+    assert.match(fails[0]!, new RegExp(`^fail node: node at http://127\\.0\\.0\\.1:${port} is unreachable .*gave up after 1 s`));
+    assert.ok(lines(r).some((l) => /^skip chain: the node was not reached/.test(l)), r.stdout);
+    assert.doesNotMatch(r.stdout + r.stderr, /hunter2-secret/);
+  });
+
+  it('bad usage exits 2 with one line', async () => {
+    const r = await runCli(['check', '--threads', 'many']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^solominer check: --threads: expected an integer/);
+  });
+});
