@@ -89,7 +89,7 @@ async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workD
 
 function report(say: (line: string) => void, run: EngineRun): void {
   const rate = run.seconds > 0 ? run.hashes / run.seconds : 0;
-  say(`  ${run.kind}/${run.backend}: ${run.blocks.length} blocks, ${run.hashes} hashes in ${run.seconds.toFixed(2)} s (${(rate / 1e6).toFixed(2)} MH/s)`);
+  say(`  ${run.kind}/${run.backend}: ${run.blocks.length} block${run.blocks.length === 1 ? '' : 's'}, ${run.hashes} hashes in ${run.seconds.toFixed(2)} s (${(rate / 1e6).toFixed(2)} MH/s)`);
   for (const b of run.blocks) say(`    height ${String(b.height).padStart(4)}  ${b.hash}  ${b.ms.toFixed(1)} ms`);
 }
 
