@@ -6,41 +6,43 @@
 
 #include <cstring>
 
+#include "sha256/dispatch.h"
 #include "sha256/sha256.h"
 
 namespace solominer {
 namespace {
 
 // SHA-256d of 64 bytes (two 32-byte hashes): three compressions, the padding blocks fixed.
-void HashPair(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]) {
+void HashPair(CompressFn compress, const uint8_t left[32], const uint8_t right[32], uint8_t out[32]) {
     uint8_t block[64];
     std::memcpy(block, left, 32);
     std::memcpy(block + 32, right, 32);
     uint32_t state[8];
     std::memcpy(state, kSha256Init, sizeof state);
-    Sha256Compress(state, block);
+    compress(state, block);
     // Padding of a 64-byte message: 0x80, zeros, length 512 bits.
     uint8_t pad[64] = {0x80};
     pad[62] = 0x02;
-    Sha256Compress(state, pad);
+    compress(state, pad);
     uint8_t first[64] = {0};
     for (int i = 0; i < 8; ++i) WriteBE32(first + 4 * i, state[i]);
     // Second hash of the 32-byte digest: data, 0x80, zeros, length 256 bits, in one block.
     first[32] = 0x80;
     first[62] = 0x01;
     std::memcpy(state, kSha256Init, sizeof state);
-    Sha256Compress(state, first);
+    compress(state, first);
     for (int i = 0; i < 8; ++i) WriteBE32(out + 4 * i, state[i]);
 }
 
 // Replaces level[0..n) by its parent level in place; returns the parent count.
 size_t ParentLevel(std::vector<uint8_t>& level, size_t n) {
+    const CompressFn compress = FastCompress();
     const size_t parents = (n + 1) / 2;
     for (size_t i = 0; i < parents; ++i) {
         const uint8_t* left = &level[64 * i];
         const uint8_t* right = 2 * i + 1 < n ? &level[64 * i + 32] : left;
         uint8_t out[32];
-        HashPair(left, right, out);
+        HashPair(compress, left, right, out);
         std::memcpy(&level[32 * i], out, 32);
     }
     return parents;

@@ -164,6 +164,31 @@ const Backend* FindBackend(const std::string& name, std::string* why) {
     return nullptr;
 }
 
+CompressFn FastCompress() {
+    static const CompressFn chosen = [] {
+#if defined(SOLOMINER_HAVE_X86_SHANI)
+        const CpuFeatures& cpu = DetectCpu();
+        if (cpu.sha_ni && cpu.sse41 && cpu.ssse3) {
+            // Known answer against the scalar reference on a few chained blocks.
+            uint32_t want[8], got[8];
+            std::memcpy(want, kSha256Init, sizeof want);
+            std::memcpy(got, kSha256Init, sizeof got);
+            bool same = true;
+            for (uint32_t seed = 1; seed <= 4 && same; ++seed) {
+                uint8_t bytes[80];
+                FillTestHeader(bytes, seed);  // its first 64 pseudo-random bytes make a block
+                Sha256Compress(want, bytes);
+                x86_shani::Compress(got, bytes);
+                same = std::memcmp(want, got, sizeof want) == 0;
+            }
+            if (same) return CompressFn(x86_shani::Compress);
+        }
+#endif
+        return CompressFn(Sha256Compress);
+    }();
+    return chosen;
+}
+
 std::string DescribeBackends() {
     std::string out;
     for (const auto& entry : BackendTable()) {

@@ -37,6 +37,9 @@ const Backend& BestBackend();
 // A usable back end by name; nullptr with *why filled when unknown or not usable here.
 const Backend* FindBackend(const std::string& name, std::string* why);
 
+// The fastest plain compression this CPU runs (SHA-NI, else scalar), self-tested once.
+CompressFn FastCompress();
+
 // For the log: e.g. "avx512(16way); x86_shani(2way); avx2(8way); scalar(1way)".
 std::string DescribeBackends();
 

@@ -57,6 +57,7 @@ inline constexpr uint32_t kSha256Init[8] = {
 // Portable reference pieces, shared by the dispatcher, the self-test and the scanner.
 void Sha256Compress(uint32_t state[8], const uint8_t block[64]);
 void PrepareHeader(const uint8_t header[80], HeaderWork& work);
+using CompressFn = void (*)(uint32_t state[8], const uint8_t block[64]);
 // Full double SHA-256 of an 80-byte header, bytes in internal (not display) order.
 void Sha256dHeader(const uint8_t header[80], uint8_t out[32]);
 
@@ -79,6 +80,7 @@ extern const Backend kBackend;
 #if defined(SOLOMINER_HAVE_X86_SHANI)
 namespace x86_shani {
 extern const Backend kBackend;
+void Compress(uint32_t state[8], const uint8_t block[64]);
 }
 #endif
 #if defined(SOLOMINER_HAVE_AVX2)

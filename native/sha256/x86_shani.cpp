@@ -308,6 +308,39 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
 
 }  // namespace
 
+// One plain compression (FIPS 180-4 §6.2.2) with the same helpers as the scanner: for the
+// merkle trees of new templates (native/merkle.cpp), where thousands of 64-byte nodes are
+// hashed at once and the scalar compression would be the slowest step.
+void Compress(uint32_t state[8], const uint8_t block[64]) {
+    const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    __m128i abef = _mm_set_epi32(int(state[0]), int(state[1]), int(state[4]), int(state[5]));
+    __m128i cdgh = _mm_set_epi32(int(state[2]), int(state[3]), int(state[6]), int(state[7]));
+    const __m128i abef0 = abef, cdgh0 = cdgh;
+    __m128i x[4];
+    for (int i = 0; i < 4; ++i) {
+        x[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), bswap);
+    }
+    // x is a ring of the last four message vectors: group i replaces group i-4.
+    for (int i = 0; i < 16; ++i) {
+        if (i >= 4) x[i & 3] = Schedule(x[i & 3], x[(i + 1) & 3], x[(i + 2) & 3], x[(i + 3) & 3]);
+        Round4(abef, cdgh, _mm_add_epi32(x[i & 3], K4(4 * i)));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+    alignas(16) uint32_t ab[4], cd[4];  // dwords 3..0: A B E F and C D G H
+    _mm_store_si128(reinterpret_cast<__m128i*>(ab), abef);
+    _mm_store_si128(reinterpret_cast<__m128i*>(cd), cdgh);
+    state[0] = ab[3];
+    state[1] = ab[2];
+    state[4] = ab[1];
+    state[5] = ab[0];
+    state[2] = cd[3];
+    state[3] = cd[2];
+    state[6] = cd[1];
+    state[7] = cd[0];
+}
+
+
 const Backend kBackend = {"x86_shani", kDescription, kLanes, Scan};
 
 }  // namespace x86_shani
