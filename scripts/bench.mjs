@@ -6,10 +6,19 @@
 // a noisy machine; absolute figures do not.
 //
 //   node scripts/bench.mjs [--seconds s] [--json]
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+
+import { withVulkanEnv } from './vulkan-env.mjs';
+
+// The GPU rows need software Vulkan's variables at process start (on machines without a GPU).
+if (!process.env.VK_ICD_FILENAMES && withVulkanEnv().VK_ICD_FILENAMES) {
+  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: withVulkanEnv() });
+  process.exit(r.status ?? 1);
+}
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
@@ -46,6 +55,17 @@ async function stopLatencyMs(backend, threads) {
   }
 }
 
+/** CPU seconds of this process's main thread (Linux; NaN elsewhere). */
+function mainThreadCpuSeconds() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const flags = (() => {
   try {
     const text = readFileSync('/proc/cpuinfo', 'utf8');
@@ -70,12 +90,34 @@ for (const backend of cpuBackends().filter((b) => b.usable)) {
     }
   }
 }
+// The GPU engine on every adapter there is, with the CPU time its host side (the main thread,
+// which feeds the device) uses meanwhile. On lavapipe the "GPU" is LLVM-compiled code on these
+// same cores, so its rate shows the kernel's instruction economy next to the CPU back ends.
+const gpuRows = [];
+try {
+  const { GpuEngine, gpuAdapters } = await import('../dist/src/engines/gpu-engine.js');
+  const adapters = await gpuAdapters();
+  for (const [index] of adapters.entries()) {
+    const engine = await GpuEngine.create({ adapter: String(index) });
+    try {
+      const before = mainThreadCpuSeconds();
+      const row = await benchEngine(engine, seconds);
+      const hostCpu = (mainThreadCpuSeconds() - before) / row.seconds;
+      gpuRows.push({ ...row, description: row.backend, ratioToOpenSsl: row.hashesPerSecond / reference, hostCpuShare: hostCpu });
+    } finally {
+      await engine.close();
+    }
+  }
+} catch (err) {
+  gpuRows.push({ error: String(err.message ?? err).split('\n')[0] });
+}
+
 // Measured again at the end: if the machine's speed drifted during the run, this shows it.
 const referenceAfter = opensslNoncesPerSecond(Math.min(seconds, 3));
 const stop = await stopLatencyMs(cpuBackends().find((b) => b.usable).name, all);
 
 if (values.json) {
-  console.log(JSON.stringify({ cpu: cpus()[0]?.model, flags, opensslNoncesPerSecond: [reference, referenceAfter], stopLatencyMs: stop, rows }));
+  console.log(JSON.stringify({ cpu: cpus()[0]?.model, flags, opensslNoncesPerSecond: [reference, referenceAfter], stopLatencyMs: stop, rows, gpuRows }));
 } else {
   console.log(`cpu: ${cpus()[0]?.model} (${all} cores; ${flags.join(' ')})`);
   console.log(`openssl sha256 single stream: ${(reference / 1e6).toFixed(2)} M nonces/s equivalent (after the run: ${(referenceAfter / 1e6).toFixed(2)})`);
@@ -90,4 +132,14 @@ if (values.json) {
     );
   }
   console.log(`stop latency (${all} threads, best back end): ${stop.toFixed(2)} ms`);
+  for (const row of gpuRows) {
+    if (row.error) {
+      console.log(`gpu: not measured (${row.error})`);
+      continue;
+    }
+    console.log(
+      `gpu ${row.backend}: ${(row.hashesPerSecond / 1e6).toFixed(2)} MH/s (${row.ratioToOpenSsl.toFixed(2)} x openssl), ` +
+        `host main thread ${(row.hostCpuShare * 100).toFixed(1)}% of a core`,
+    );
+  }
 }
