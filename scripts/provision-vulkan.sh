@@ -52,14 +52,14 @@ case $ARCH in
   *) die "unsupported architecture '$ARCH' (amd64 and arm64 are known)" ;;
 esac
 
-libpath() { echo "$1/root/usr/lib/$TRIPLET:$1/root/lib/$TRIPLET"; }
-lvp_so() { echo "$1/root/usr/lib/$TRIPLET/libvulkan_lvp.so"; }
+libpath() { echo "$1/sysroot/usr/lib/$TRIPLET:$1/sysroot/lib/$TRIPLET"; }
+lvp_so() { echo "$1/sysroot/usr/lib/$TRIPLET/libvulkan_lvp.so"; }
 
 # write lvp_icd.json and env.sh for the folder's final location <dir> into <target dir> (atomically)
 write_manifests() {
   local dir=$1 into=$2 src f
   src=""
-  for f in "$into"/root/usr/share/vulkan/icd.d/lvp_icd*.json; do [[ -f $f ]] && { src=$f; break; }; done
+  for f in "$into"/sysroot/usr/share/vulkan/icd.d/lvp_icd*.json; do [[ -f $f ]] && { src=$f; break; }; done
   [[ -n $src ]] || die "mesa-vulkan-drivers has no usr/share/vulkan/icd.d/lvp_icd*.json"
   sed 's|"library_path": *"[^"]*"|"library_path": "'"$(lvp_so "$dir")"'"|' "$src" >"$into/lvp_icd.json.tmp.$$"
   grep -q "\"library_path\": \"$(lvp_so "$dir")\"" "$into/lvp_icd.json.tmp.$$" || die "could not rewrite library_path in $src"
@@ -78,7 +78,7 @@ libs_ok() {
   [[ -f $(lvp_so "$dir") ]] || return 1
   out=$(LD_LIBRARY_PATH=$(libpath "$dir") ldd "$(lvp_so "$dir")" 2>&1) || return 1
   if grep -q 'not found' <<<"$out"; then grep 'not found' <<<"$out" | sed 's/^[[:space:]]*/  missing: /' >&2; return 1; fi
-  ls "$dir"/root/usr/lib/"$TRIPLET"/libvulkan.so.1 >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || return 1
+  ls "$dir"/sysroot/usr/lib/"$TRIPLET"/libvulkan.so.1 >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || return 1
 }
 
 cache_ok() {
@@ -232,7 +232,7 @@ STAGE=$(mktemp -d "$CACHE/vulkan.tmp.XXXXXX")
 chmod 755 "$STAGE"
 log "downloading ${#PKGS[@]} packages: ${PKGS[*]}"
 apt_download "$STAGE/debs" "${PKGS[@]}"
-for d in "$STAGE"/debs/*.deb; do dpkg-deb -x "$d" "$STAGE/root"; done
+for d in "$STAGE"/debs/*.deb; do dpkg-deb -x "$d" "$STAGE/sysroot"; done
 rm -rf "$STAGE/debs"
 libs_ok "$STAGE" || die "lavapipe's libraries do not all resolve (see above); try --full"
 write_manifests "$VK" "$STAGE"
