@@ -1,5 +1,6 @@
 // Runs the mining service against a LocalNode the way `solominer mine` would, with a logger
 // that collects lines for assertions instead of printing them.
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +11,16 @@ import { runMineService, type ServiceOptions, type ServiceSummary } from '../../
 import type { LocalNode } from '../../src/node/local-node.js';
 import type { Logger } from '../../src/ops/logger.js';
 
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder for one test's files, removed when the test process exits. */
 export async function scratchDir(prefix = 'solominer-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
 }
 
 /** The flags `mine` would get to mine on `node`, for use with the CLI or loadMineConfig. */
