@@ -38,13 +38,14 @@ namespace solominer {
 namespace x86_shani {
 namespace {
 
-// Nonces in flight. Measured single-thread on a 2-core Sapphire Rapids Xeon, TSC ticks per
-// nonce (best of 3000 trials, same run): 2 lanes 167.0, 3 lanes 159.3, 4 lanes 156.3, against
-// OpenSSL's SHA-NI code at 219.8 per two compressions; the bound set by 61 SHA256RNDS2 at one
-// per 2.51 ticks is 153. Four lanes are within 2% of it and leave the most slack for cores
-// whose SHA256RNDS2 has a longer latency relative to its issue rate.
-constexpr int kLanes = 4;
-constexpr const char* kDescription = "x86_shani(4way)";  // keep in step with kLanes
+// Nonces in flight. Best-case figures (fewest TSC ticks per nonce over 3000 short trials, one
+// run on a 2-core Sapphire Rapids Xeon) favoured more lanes: 2 lanes 167.0, 3 lanes 159.3,
+// 4 lanes 156.3, against OpenSSL's SHA-NI code at 219.8 per two compressions. Sustained rates
+// on the same machine, scan and OpenSSL alternating in 50 ms slices for 10 s, three runs, say
+// otherwise: 2 lanes 1.17x/1.26x/1.25x OpenSSL, 3 lanes 1.17x/1.23x/1.13x, 4 lanes
+// 1.21x/0.98x/1.06x. Hashing is sustained, so two lanes it is; kLanes is the only knob.
+constexpr int kLanes = 2;
+constexpr const char* kDescription = "x86_shani(2way)";  // keep in step with kLanes
 
 inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 inline uint32_t BigSigma0(uint32_t x) { return Rotr(x, 2) ^ Rotr(x, 13) ^ Rotr(x, 22); }
