@@ -70,7 +70,12 @@ export interface MinerOptions {
 interface EngineSlot {
   readonly engine: Engine;
   current: WorkUnit | undefined;
+  /** The orchestrator asked this engine to stop (new work, a block, hold, shutdown). */
+  stopAsked: boolean;
 }
+
+/** Pause before giving work again to an engine whose scan ended on its own (a lost device). */
+const RETRY_AFTER_FAILURE_MS = 1000;
 
 export class Miner extends EventEmitter<MinerEvents> {
   private readonly options: MinerOptions;
@@ -91,7 +96,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     super();
     this.options = options;
     this.extranonce1 = options.extranonce1 ?? randomBytes(EXTRANONCE1_SIZE);
-    this.slots = options.engines.map((engine) => ({ engine, current: undefined }));
+    this.slots = options.engines.map((engine) => ({ engine, current: undefined, stopAsked: false }));
     for (const slot of this.slots) {
       const listeners = {
         candidate: (c: Candidate) => this.onCandidate(slot, c),
@@ -155,7 +160,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   }
 
   private async restart(slot: EngineSlot, job: Job): Promise<void> {
-    if (slot.engine.busy) await slot.engine.stop();
+    if (slot.engine.busy) await this.stopSlot(slot);
     if (this.stopped || this.job !== job) return;
     this.assign(slot, job);
   }
@@ -168,7 +173,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   hold(held: boolean): void {
     this.held = held;
     if (held) {
-      for (const s of this.slots) void s.engine.stop();
+      for (const s of this.slots) void this.stopSlot(s);
       return;
     }
     const job = this.job;
@@ -192,6 +197,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.units.set(id, unit);
     if (this.units.size > 4096) this.units.delete(this.units.keys().next().value!);
     slot.current = unit;
+    slot.stopAsked = false;
     try {
       slot.engine.start({ id, header: unit.header, target: shareTarget, start: 0, count: NONCE_SPACE, stopOnFound: blockIsEasier });
     } catch (err) {
@@ -200,11 +206,29 @@ export class Miner extends EventEmitter<MinerEvents> {
     }
   }
 
+  private stopSlot(slot: EngineSlot): Promise<void> {
+    if (slot.engine.busy) slot.stopAsked = true;
+    return slot.engine.stop();
+  }
+
   private onDone(slot: EngineSlot, done: WorkDone): void {
-    if (done.stopped || this.stopped) return;
-    // The whole nonce range of this extranonce is spent: move on to the next extranonce.
-    const job = this.job;
-    if (job && !this.solvedTips.has(job.previousBlockHash) && !slot.engine.busy) this.assign(slot, job);
+    const asked = slot.stopAsked;
+    slot.stopAsked = false;
+    if (this.stopped || (done.stopped && asked)) return;
+    const resume = () => {
+      const job = this.job;
+      if (job && !this.solvedTips.has(job.previousBlockHash) && !slot.engine.busy) this.assign(slot, job);
+    };
+    if (!done.stopped) {
+      // The whole nonce range of this extranonce is spent: move on to the next extranonce.
+      resume();
+    } else {
+      // The engine ended the scan itself: stopOnFound (its candidate decides what happens
+      // next) or a failure such as a lost GPU device, reported through its error event. Mining
+      // goes on: the engine gets fresh work on the current job after a pause (a GPU engine
+      // opens a new device on its next start).
+      setTimeout(resume, RETRY_AFTER_FAILURE_MS).unref();
+    }
   }
 
   private onCandidate(slot: EngineSlot, c: Candidate): void {
@@ -243,7 +267,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     // Retire the tip before anything else can happen: every later candidate on it is dropped.
     this.solvedTips.add(job.previousBlockHash);
     const block = assembleBlock(unit, c.nonce);
-    for (const s of this.slots) void s.engine.stop();
+    for (const s of this.slots) void this.stopSlot(s);
     const found: FoundBlock = { job, unit, nonce: c.nonce, block, engine: engine.kind, backend: engine.backend, foundAt };
     this.emit('block', found);
     void this.options.onBlock(found).finally(() => this.options.requestTemplate('submit'));
@@ -252,7 +276,7 @@ export class Miner extends EventEmitter<MinerEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.switching;
-    await Promise.all(this.slots.map((s) => s.engine.stop()));
+    await Promise.all(this.slots.map((s) => this.stopSlot(s)));
     for (const detach of this.detachers.splice(0)) detach();
   }
 }

@@ -56,4 +56,32 @@ describe('mine with the CPU and GPU engines together', () => {
     assert.deepEqual(summary.stats.outcomes, { accepted: 3 }, summary.lines.join('\n'));
     assert.equal(await node.rpc.call<number>('getblockcount'), 3);
   });
+
+  it('a lost GPU device mid-run: the miner says so, the engine opens a new device, mining goes on', async () => {
+    const node = await startPrivateSignet();
+    nodes.push(node);
+    const wallet = await createWallet(node, 'w');
+    const address = await newAddress(node, wallet, 'bech32m');
+    const engine = await GpuEngine.create();
+    const devices = engine.stats.devices;
+    let lost = false;
+    // No refresh to rescue an idle engine, and a time limit so a miner that gave up on it ends.
+    const args = ['--max-blocks', '2', '--refresh-interval', '3600', '--duration', '30'];
+    const summary = await runMiner(await mineConfig(node, address, await scratchDir(), args), {
+      engines: [engine],
+      onStarted: ({ miner }) => {
+        miner.once('job', () => {
+          // Lose the device while it hashes the first job (a real loss cannot be caused on demand).
+          setTimeout(() => {
+            lost = true;
+            engine.simulateDeviceLoss();
+          }, 50);
+        });
+      },
+    });
+    assert.ok(lost);
+    assert.deepEqual(summary.stats.outcomes, { accepted: 2 }, summary.lines.join('\n'));
+    assert.ok(engine.stats.devices > devices, 'a new device was opened');
+    assert.ok(summary.lines.some((l) => /gpu engine: .*device .*was lost/.test(l)), summary.lines.join('\n'));
+  });
 });
