@@ -58,18 +58,23 @@ describe('mine stops in order on a signal', () => {
 });
 
 describe('demo', () => {
-  it('starts a private node, mines with the CPU engine on regtest and signet, prints it, cleans up', async () => {
+  it('starts a private node, mines with every engine on regtest and signet, prints it, cleans up', async () => {
     const ours = (n: string) => /^solominer-(demo|regtest|signet)-/.test(n);
     const before = new Set((await readdir(tmpdir())).filter(ours));
-    const r = await runCli(['demo', '--blocks', '2', '--engines', 'cpu'], { timeoutMs: 120_000 });
+    // Both engines: CI provisions software Vulkan, so the GPU engine has an adapter.
+    const r = await runCli(['demo', '--blocks', '2'], { timeoutMs: 180_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /regtest .*node \/Satoshi:/);
+    const sections = r.stdout.split(/^private signet/m);
+    assert.equal(sections.length, 2, r.stdout);
+    for (const kind of ['cpu', 'gpu']) {
+      assert.match(sections[0]!, new RegExp(`^  ${kind}/.+: 2 blocks, \\d+ hashes`, 'm'), `${kind} on regtest:\n${r.stdout}`);
+      assert.match(sections[1]!, new RegExp(`^  ${kind}/.+: 1 block, \\d+ hashes in [\\d.]+ s \\([\\d.]+ MH/s\\)`, 'm'), `${kind} on signet:\n${r.stdout}`);
+    }
     const heights = [...r.stdout.matchAll(/height\s+(\d+)\s+([0-9a-f]{64})\s+[\d.]+ ms/g)];
-    // Two regtest blocks and one signet block of real work (its hash has leading zeros).
-    assert.equal(heights.length, 3, r.stdout);
-    assert.deepEqual(heights.map((m) => Number(m[1])), [1, 2, 1]);
-    assert.match(heights[2]![2]!, /^0000/);
-    assert.match(r.stdout, /cpu\/\w+: 1 blocks?, \d+ hashes in [\d.]+ s \([\d.]+ MH\/s\)/);
+    // Two regtest blocks per engine, then one signet block of real work per engine.
+    assert.deepEqual(heights.map((m) => Number(m[1])), [1, 2, 3, 4, 1, 2], r.stdout);
+    for (const m of heights.slice(4)) assert.match(m[2]!, /^0000/);
     assert.equal((r.stdout.match(/every block above was accepted/g) ?? []).length, 2);
     const after = (await readdir(tmpdir())).filter((n) => ours(n) && !before.has(n));
     assert.deepEqual(after, [], 'the node data and the demo folder are removed');
