@@ -25,7 +25,7 @@ const { loadMineConfig } = await import('../dist/src/config/load-config.js');
 const { runMineService } = await import('../dist/src/miner/service.js');
 const { Miner } = await import('../dist/src/miner/miner.js');
 const { CpuEngine } = await import('../dist/src/engines/cpu-engine.js');
-const { parseBlockTemplate } = await import('../dist/src/work/template.js');
+const { parseBlockTemplate } = await import('../dist/src/node/block-template.js');
 const { addressToScript } = await import('../dist/src/bitcoin/address.js');
 const { percentile } = await import('../dist/src/miner/mining-stats.js');
 

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { parseBlockTemplate, type BlockTemplate } from '../work/template.js';
+import { parseBlockTemplate, type BlockTemplate } from './block-template.js';
 import { NodeAuthError, NodeUnreachableError, RpcError } from './errors.js';
 import { NETWORK_INFO, type Network } from './networks.js';
 import type { RpcClient } from './rpc-client.js';

@@ -13,7 +13,7 @@ import { credentialsOf } from '../miner/service.js';
 import { RpcClient } from '../node/rpc-client.js';
 import { templateRequest } from '../node/template-source.js';
 import { assembleBlock, buildJob, jobTime, makeWorkUnit, type AssembledBlock } from '../work/job.js';
-import { parseBlockTemplate, type BlockTemplate } from '../work/template.js';
+import { parseBlockTemplate, type BlockTemplate } from '../node/block-template.js';
 import { Checklist } from './checklist.js';
 import {
   describeMs,

@@ -15,7 +15,7 @@ import { serializeHeader, withNonce } from '../bitcoin/header.js';
 import { rootFromBranch } from '../bitcoin/merkle.js';
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
 import { coinbaseMerkleBranch, witnessCommitmentOf } from './merkle-native.js';
-import { TemplateError, type BlockTemplate } from './template.js';
+import { TemplateError, type BlockTemplate } from '../node/block-template.js';
 
 /** Bitcoin Core accepts block times up to two hours ahead of its clock (MAX_FUTURE_BLOCK_TIME). */
 export const MAX_FUTURE_SECONDS = 2 * 60 * 60;

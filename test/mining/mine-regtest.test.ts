@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
 import { buildJob, jobTime, makeWorkUnit, assembleBlock } from '../../src/work/job.js';
-import { parseBlockTemplate } from '../../src/work/template.js';
+import { parseBlockTemplate } from '../../src/node/block-template.js';
 import { FoundBlockJournal } from '../../src/ops/found-block-journal.js';
 import { addressToScript } from '../../src/bitcoin/address.js';
 import { runCli } from '../support/cli.js';

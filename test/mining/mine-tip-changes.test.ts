@@ -9,7 +9,7 @@ import { scanRange } from '../../src/engines/scan-range.js';
 import type { Miner, WorkSwitch } from '../../src/miner/miner.js';
 import { templateRequest } from '../../src/node/template-source.js';
 import { assembleBlock, buildJob, jobTime, makeWorkUnit } from '../../src/work/job.js';
-import { parseBlockTemplate } from '../../src/work/template.js';
+import { parseBlockTemplate } from '../../src/node/block-template.js';
 import { mineConfig, runMiner, scratchDir } from '../support/mining.js';
 import { blockAt, createWallet, newAddress, paidTo, startPrivateSignet, startRegtest, type LocalNode } from '../support/regtest.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseBlockTemplate, TemplateError } from '../../src/work/template.js';
+import { parseBlockTemplate, TemplateError } from '../../src/node/block-template.js';
 
 const tx = { data: '0200000001', txid: 'ab'.repeat(32), hash: 'cd'.repeat(32), fee: 100, weight: 400 };
 const valid = {
