@@ -4,6 +4,8 @@
 // get through" (NodeUnreachableError), and per-client time limits (a longpoll client has
 // none: bitcoin-core's default of 30 s would cut every longpoll short).
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 
 import Client from 'bitcoin-core';
 
@@ -45,6 +47,8 @@ export class RpcClient {
   private readonly timeoutMs: number;
   private client: Client | undefined;
   private cookieRead = false;
+  private login: { username: string; password: string } | undefined;
+  private requestId = 0;
 
   constructor(options: RpcClientOptions) {
     this.url = options.url;
@@ -66,6 +70,7 @@ export class RpcClient {
       if (status === 401 && this.credentials.kind === 'cookie' && this.cookieRead) {
         // A restarted node writes a new cookie: read it once more and retry the call once.
         this.client = undefined;
+        this.login = undefined;
         const fresh = await this.connect();
         try {
           return (await fresh.command(method, ...params)) as T;
@@ -77,27 +82,97 @@ export class RpcClient {
     }
   }
 
+  /**
+   * A call made over node:http and parsed with JSON.parse, for the hot path only (templates).
+   * bitcoin-core parses every answer with json-bigint, which took 40-55 ms for a template of
+   * 3,000 transactions against 7 ms for JSON.parse, on the thread that must also hand out new
+   * work and submit blocks. Every number in a template is a safe integer (coinbasevalue is at
+   * most 21e14), so nothing is lost. Same errors and cookie re-read as call().
+   */
+  async callDirect<T>(method: string, ...params: unknown[]): Promise<T> {
+    try {
+      return await this.post<T>(method, params);
+    } catch (err) {
+      if (err instanceof NodeAuthError && this.credentials.kind === 'cookie' && this.cookieRead) {
+        this.login = undefined;
+        this.client = undefined;
+        return this.post<T>(method, params);
+      }
+      throw err;
+    }
+  }
+
+  private async post<T>(method: string, params: unknown[]): Promise<T> {
+    const { username, password } = await this.credentialsNow();
+    const url = new URL(this.url);
+    const body = JSON.stringify({ jsonrpc: '1.0', id: ++this.requestId, method, params });
+    const transport = url.protocol === 'https:' ? https : http;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = transport.request(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname || '/',
+          method: 'POST',
+          // A connection per call: no idle socket outlives the miner (loopback connects in
+          // well under a millisecond, a template is one call per block).
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(body);
+    }).catch((err: unknown) => {
+      const e = err as TransportError;
+      throw new NodeUnreachableError(this.url, typeof e?.code === 'string' ? e.code : String((err as Error)?.message ?? err));
+    });
+    if (status === 401 || status === 403) throw this.translate(method, Object.assign(new Error('Unauthorized'), { code: status }));
+    let answer: { result?: unknown; error?: { code?: number; message?: string } | null };
+    try {
+      answer = JSON.parse(text) as typeof answer;
+    } catch {
+      // No JSON-RPC body: a proxy's error page, a node still warming its HTTP server.
+      throw new NodeUnreachableError(this.url, `HTTP ${status}`);
+    }
+    if (answer.error) throw new RpcError(method, answer.error.code ?? -32603, answer.error.message ?? 'no message');
+    return answer.result as T;
+  }
+
+  private async credentialsNow(): Promise<{ username: string; password: string }> {
+    if (this.login) return this.login;
+    if (this.credentials.kind === 'password') {
+      this.login = { username: this.credentials.user, password: this.credentials.password };
+      return this.login;
+    }
+    let text: string;
+    try {
+      text = await readFile(this.credentials.path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      // Missing while the node starts up is a transport-like condition: retried by callers.
+      throw new NodeUnreachableError(this.url, `cannot read the RPC cookie ${this.credentials.path}: ${code}`);
+    }
+    const colon = text.indexOf(':');
+    if (colon < 0) throw new NodeAuthError(this.url, `the cookie file ${this.credentials.path} is malformed`);
+    this.cookieRead = true;
+    this.login = { username: text.slice(0, colon), password: text.slice(colon + 1).trim() };
+    return this.login;
+  }
+
   private async connect(): Promise<Client> {
     if (this.client) return this.client;
-    let username: string;
-    let password: string;
-    if (this.credentials.kind === 'password') {
-      ({ user: username, password } = this.credentials);
-    } else {
-      let text: string;
-      try {
-        text = await readFile(this.credentials.path, 'utf8');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-        // Missing while the node starts up is a transport-like condition: retried by callers.
-        throw new NodeUnreachableError(this.url, `cannot read the RPC cookie ${this.credentials.path}: ${code}`);
-      }
-      const colon = text.indexOf(':');
-      if (colon < 0) throw new NodeAuthError(this.url, `the cookie file ${this.credentials.path} is malformed`);
-      username = text.slice(0, colon);
-      password = text.slice(colon + 1).trim();
-      this.cookieRead = true;
-    }
+    const { username, password } = await this.credentialsNow();
     this.client = new Client({ host: this.url, username, password, timeout: this.timeoutMs, logger: SILENT_LOGGER });
     return this.client;
   }

@@ -118,7 +118,7 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     while (!this.stopped) {
       const began = performance.now();
       try {
-        const raw = await this.rpc.call<unknown>('getblocktemplate', templateRequest(this.network));
+        const raw = await this.rpc.callDirect<unknown>('getblocktemplate', templateRequest(this.network));
         const rpcMs = performance.now() - began;
         this.markUp();
         this.deliver(parseBlockTemplate(raw), reason, requestedAt, rpcMs);
@@ -170,7 +170,7 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
       while (!this.stopped && !this.usingZmq) {
         const id = this.lastTemplate?.longpollid;
         try {
-          const raw = await this.longpollRpc.call<unknown>('getblocktemplate', templateRequest(this.network, id));
+          const raw = await this.longpollRpc.callDirect<unknown>('getblocktemplate', templateRequest(this.network, id));
           if (this.stopped) return;
           this.markUp();
           delay = 250;
