@@ -61,6 +61,16 @@ describe('mine on regtest', () => {
     await fundWallet(node, wallet, 101);
     const txids = await fillMempool(node, wallet, 40);
     assert.ok(txids.length >= 40);
+    // The node's own template must offer them all first: getblocktemplate reuses its last
+    // template for up to 5 s while only the mempool changes (rpc/mining.cpp), so a template
+    // built a moment earlier would not show them yet.
+    for (let tries = 0; ; tries++) {
+      const offered = await node.rpc.callDirect<{ transactions: { txid: string }[] }>('getblocktemplate', { rules: ['segwit'] });
+      const ids = new Set(offered.transactions.map((t) => t.txid));
+      if (txids.every((id) => ids.has(id))) break;
+      assert.ok(tries < 40, 'the node offers the 40 transactions in its template within 10 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const before = (await node.rpc.call<{ blocks: number }>('getblockchaininfo')).blocks;
     const address = await newAddress(node, wallet, 'bech32m');
     const summary = await runMiner(await mineConfig(node, address, await scratchDir(), ['--max-blocks', '1']));
