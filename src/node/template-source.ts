@@ -102,7 +102,7 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
       if (!this.queued || reason === 'zmq' || reason === 'submit') {
         this.queued = { reason, requestedAt: this.queued ? Math.min(this.queued.requestedAt, requestedAt) : requestedAt };
       }
-      return this.inFlight;
+      return this.inFlight.catch(() => undefined);
     }
     this.inFlight = this.fetchLoop(reason, requestedAt).finally(() => {
       this.inFlight = undefined;
@@ -110,7 +110,8 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
       this.queued = undefined;
       if (next && !this.stopped) void this.request(next.reason, next.requestedAt);
     });
-    return this.inFlight;
+    // Only the first fetch may fail (start() reports it); later ones retry inside fetchLoop.
+    return reason === 'initial' ? this.inFlight : this.inFlight.catch(() => undefined);
   }
 
   private async fetchLoop(reason: TemplateReason, requestedAt: number): Promise<void> {
@@ -121,11 +122,20 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
         const raw = await this.rpc.callDirect<unknown>('getblocktemplate', templateRequest(this.network));
         const rpcMs = performance.now() - began;
         this.markUp();
+        this.lastWarning = undefined;
         this.deliver(parseBlockTemplate(raw), reason, requestedAt, rpcMs);
         return;
       } catch (err) {
-        if (!this.isWaitable(err)) throw err;
-        this.markDown(err as Error);
+        if (this.isWaitable(err)) {
+          this.markDown(err as Error);
+        } else if (reason === 'initial') {
+          // At start-up a refusal (wrong rules, a template this miner cannot use) is final.
+          throw err;
+        } else {
+          // Once mining, any failure is waited out: a node shutting down or starting can answer
+          // getblocktemplate with an internal error (-1) for a moment.
+          this.warnOnce(`getblocktemplate failed (${(err as Error).message.split('\n')[0]}); retrying`);
+        }
         await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
         delay = Math.min(delay * 2, 5000);
       }
@@ -189,6 +199,15 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     } finally {
       this.longpolling = false;
     }
+  }
+
+  private lastWarning: string | undefined;
+
+  /** Says a repeated failure once, until a fetch succeeds. */
+  private warnOnce(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.emit('warning', message);
   }
 
   private isWaitable(err: unknown): boolean {
