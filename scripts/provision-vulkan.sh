@@ -82,7 +82,8 @@ libs_ok() {
 }
 
 cache_ok() {
-  [[ -f $VK/.complete && -f $VK/lvp_icd.json && -f $VK/env.sh ]] || return 1
+  # A cache of an older layout (no sysroot/) is a miss: it is rebuilt rather than patched.
+  [[ -f $VK/.complete && -f $VK/lvp_icd.json && -f $VK/env.sh && -d $VK/sysroot ]] || return 1
   grep -q "\"library_path\": \"$(lvp_so "$VK")\"" "$VK/lvp_icd.json" || write_manifests "$VK" "$VK"   # folder moved
   libs_ok "$VK"
 }
