@@ -119,12 +119,28 @@ export async function fillMempool(node: LocalNode, ref: WalletRef, count = 40): 
   for (let i = 0; i < count; i++) {
     const type = MIXED[i % MIXED.length]!;
     const amount = btc(100_000 + i * 1_000);
-    if (i % 5 === 4) {
-      const other = MIXED[(i + 2) % MIXED.length]!;
-      const outputs = { [await newAddress(node, w, type)]: amount, [await newAddress(node, w, other)]: btc(50_000 + i) };
-      txids.push(await w.rpc.call<string>('sendmany', '', outputs));
-    } else {
-      txids.push(await w.rpc.call<string>('sendtoaddress', await newAddress(node, w, type), amount));
+    const send = async (): Promise<string> => {
+      if (i % 5 === 4) {
+        const other = MIXED[(i + 2) % MIXED.length]!;
+        const outputs = { [await newAddress(node, w, type)]: amount, [await newAddress(node, w, other)]: btc(50_000 + i) };
+        return w.rpc.call<string>('sendmany', '', outputs);
+      }
+      return w.rpc.call<string>('sendtoaddress', await newAddress(node, w, type), amount);
+    };
+    // The wallet returns a txid even when the mempool refuses the transaction (it only logs
+    // "cannot be broadcast immediately"); such a send is abandoned and made again.
+    for (let attempt = 1; ; attempt++) {
+      const txid = await send();
+      const inMempool = await node.rpc
+        .call('getmempoolentry', txid)
+        .then(() => true)
+        .catch(() => false);
+      if (inMempool) {
+        txids.push(txid);
+        break;
+      }
+      if (attempt === 3) throw new Error(`fillMempool: the node refused transaction ${i} three times`);
+      await w.rpc.call('abandontransaction', txid).catch(() => undefined);
     }
   }
   return txids;
