@@ -20,14 +20,14 @@ import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } } });
 const seconds = Number(values.seconds);
 
-const { LocalNode } = await import('../dist/src/node/local-node.js');
+const { LocalNode } = await import('../dist/src/devnode/local-node.js');
 const { loadMineConfig } = await import('../dist/src/config/load-config.js');
 const { runMineService } = await import('../dist/src/miner/service.js');
 const { Miner } = await import('../dist/src/miner/miner.js');
 const { CpuEngine } = await import('../dist/src/engines/cpu-engine.js');
 const { parseBlockTemplate } = await import('../dist/src/node/block-template.js');
 const { addressToScript } = await import('../dist/src/bitcoin/address.js');
-const { percentile } = await import('../dist/src/miner/mining-stats.js');
+const { percentile } = await import('../dist/src/telemetry/run-tally.js');
 
 const quiet = () => {};
 const say = values.json ? quiet : (line) => console.log(line);

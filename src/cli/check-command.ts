@@ -9,9 +9,9 @@ import { ConfigError, loadMineConfig, type LoadMineConfigOptions } from '../conf
 import type { MineConfig } from '../config/mine-config.js';
 import { RpcClient } from '../node/rpc-client.js';
 import { credentialsOf } from '../miner/service.js';
-import { runSmokeNetwork } from '../smoke/smoke-network.js';
-import { runSmokeTest } from '../smoke/smoke-test.js';
-import { Checklist } from '../smoke/checklist.js';
+import { runSmokeNetwork } from '../checks/smoke-network.js';
+import { runSmokeTest } from '../checks/smoke-test.js';
+import { Checklist } from '../checks/checklist.js';
 import {
   probeAddress,
   probeChain,
@@ -24,7 +24,7 @@ import {
   probeReportDir,
   probeSync,
   probeZmq,
-} from '../smoke/probes.js';
+} from '../checks/probes.js';
 import { UsageError } from './usage-error.js';
 
 export const CHECK_USAGE =

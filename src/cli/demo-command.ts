@@ -12,10 +12,10 @@ import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 
 import { loadMineConfig } from '../config/load-config.js';
 import { createEngine, type EngineKind } from '../engines/create-engine.js';
-import { LocalNode, type LocalNetwork } from '../node/local-node.js';
+import { LocalNode, type LocalNetwork } from '../devnode/local-node.js';
 import type { FoundBlock } from '../miner/miner.js';
 import { runMineService } from '../miner/service.js';
-import { textLogger, type Logger } from '../ops/logger.js';
+import { textLogger, type Logger } from '../telemetry/logger.js';
 import { flagError, intFlag, parseFlags } from './flags.js';
 
 export const DEMO_USAGE = 'solominer demo [--blocks <n>] [--engines cpu,gpu] [--verbose]';

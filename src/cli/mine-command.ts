@@ -3,7 +3,7 @@
 import { ConfigError, loadMineConfig } from '../config/load-config.js';
 import { describeConfig } from '../config/mine-config.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger } from '../telemetry/logger.js';
 import { smokeCommand } from './check-command.js';
 import { UsageError } from './usage-error.js';
 

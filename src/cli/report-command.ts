@@ -3,8 +3,8 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { describeDuration, formatDifficulty, formatRate } from '../ops/report-schema.js';
-import { summarizeReports, type ReportSummary } from '../ops/report-summary.js';
+import { describeDuration, formatDifficulty, formatRate } from '../telemetry/report-schema.js';
+import { summarizeReports, type ReportSummary } from '../telemetry/report-summary.js';
 import { parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,7 +1,7 @@
 // solominer status [--json] [--metrics-port <port> | --url <url>]: the running miner's state,
 // read from its /status endpoint.
-import { describeDuration, formatDifficulty, formatRate } from '../ops/report-schema.js';
-import type { MinerStatus } from '../ops/miner-ops.js';
+import { describeDuration, formatDifficulty, formatRate } from '../telemetry/report-schema.js';
+import type { MinerStatus } from '../telemetry/recorder.js';
 import { intFlag, parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 

@@ -11,12 +11,12 @@ import { NodeAuthError, NodeStateError } from '../node/errors.js';
 import { blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
 import { RpcClient, type Credentials } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
-import { BlockSubmitter } from '../ops/block-submitter.js';
-import { FoundBlockJournal, JournalError } from '../ops/found-block-journal.js';
-import type { Logger } from '../ops/logger.js';
-import { MinerOps } from '../ops/miner-ops.js'; // ops wiring: hourly reports, metrics, status
+import { BlockSubmitter } from '../submit/block-submitter.js';
+import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
+import type { Logger } from '../telemetry/logger.js';
+import { Recorder } from '../telemetry/recorder.js';
+import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
-import { MiningStats, percentile } from './mining-stats.js';
 
 /** A start-up failure: one line for the user and the exit code it deserves. */
 export class ServiceError extends Error {
@@ -37,13 +37,14 @@ export interface ServiceOptions {
   /** Engines to use instead of building them from config (tests, demo). */
   readonly engines?: Engine[];
   /** Called with the live objects once mining has started (tests and benchmarks observe them). */
-  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: MiningStats; rpc: RpcClient; ops: MinerOps }) => void;
+  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder }) => void;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
 }
 
 export interface ServiceSummary {
-  readonly stats: MiningStats;
+  /** The run's counts, kept by the recorder. */
+  readonly stats: RunTally;
   readonly node: NodeFacts;
   readonly seconds: number;
   readonly stopReason: 'max-blocks' | 'duration' | 'signal';
@@ -106,9 +107,9 @@ async function buildEngines(config: MineConfig): Promise<Engine[]> {
 
 export async function runMineService(options: ServiceOptions): Promise<ServiceSummary> {
   const { config } = options;
-  // ops wiring: once the reports/metrics are up, log lines go through them (status line).
-  let ops: MinerOps | undefined;
-  const log: Logger = (level, msg, fields) => (ops ? ops.log(level, msg, fields) : options.log(level, msg, fields));
+  // Once the recorder is up, log lines go through it (it keeps the status line clear of them).
+  let recorder: Recorder | undefined;
+  const log: Logger = (level, msg, fields) => (recorder ? recorder.log(level, msg, fields) : options.log(level, msg, fields));
   const payout = payoutOf(config);
   let journal: FoundBlockJournal;
   try {
@@ -117,12 +118,11 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (err instanceof JournalError) throw new ServiceError(`--journal: ${err.message.replace(/^journal: /, '')}`, 2);
     throw err;
   }
-  const stats = new MiningStats();
   const rpc = new RpcClient({ url: config.rpcUrl, credentials: credentialsOf(config) });
   let engines: Engine[] = [];
   try {
-    // ops wiring: reports and the metrics endpoint start before the node is asked anything.
-    ops = await MinerOps.start({
+    // Reports and the metrics endpoint start before the node is asked anything.
+    recorder = await Recorder.start({
       config,
       log: options.log,
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
@@ -156,6 +156,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const finished = new Promise<ServiceSummary['stopReason']>((resolve) => {
       resolveFinished = resolve;
     });
+    const rec = recorder;
+    const stats = rec.run;
     let finishing = false;
     // Halts hashing at once (no block after the last one wanted), then lets the caller wind down.
     const finish = (reason: ServiceSummary['stopReason']): void => {
@@ -168,9 +170,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {
-        stats.blocksFound++;
         const info = { height: found.job.height, hash: found.block.hash, engine: found.engine, backend: found.backend };
-        ops!.blockFound(info); // ops wiring
+        rec.blockFound(info);
         // The block that would complete --max-blocks: hash nothing more until the node has
         // answered, so no block beyond the last one wanted is mined (on regtest the next one
         // would take a millisecond).
@@ -193,15 +194,13 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         );
         // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
-        stats.submitMs.push(solvedToSentMs);
-        stats.recordOutcome(outcome.outcome, outcome.reason);
-        ops!.blockOutcome(info, outcome.outcome, outcome.reason); // ops wiring
+        rec.blockOutcome(info, outcome.outcome, outcome.reason, solvedToSentMs);
         // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) miner.hold(false);
       })().catch((err: unknown) => {
         log('error', `submission failed: ${(err as Error).message}`);
-        ops!.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start'); // ops wiring
+        rec.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start');
       });
       inFlight.add(task);
       return task.finally(() => inFlight.delete(task));
@@ -216,43 +215,33 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         if (!finishing) void source.request(reason);
       },
     });
-    const live = ops; // ops wiring (below: one call per event, next to the stats it mirrors)
-    miner.on('hashes', ({ engine, hashes }) => {
-      stats.engine(engine.kind, engine.backend).hashes += hashes;
-      live.hashes(engine.kind, engine.backend, hashes);
-    });
-    miner.on('share', (s) => {
-      stats.candidates++;
-      if (s.difficulty > stats.bestShareDifficulty) stats.bestShareDifficulty = s.difficulty;
-      live.share(s.difficulty, s.engine, s.hash);
-    });
-    miner.on('discarded', () => stats.discarded++);
+    // One recorder call per event: it feeds the tally, reports, metrics and status alike.
+    miner.on('hashes', ({ engine, hashes }) => rec.hashes(engine.kind, engine.backend, hashes));
+    miner.on('share', (s) => rec.share(s.difficulty, s.engine, s.hash));
+    miner.on('discarded', () => rec.discarded());
     miner.on('warning', (w) => {
       log('warn', w);
-      live.error('miner-warning', 'warning', w, 'kept mining');
+      rec.error('miner-warning', 'warning', w, 'kept mining');
     });
     miner.on('job', (s) => {
-      live.workSwitch(s);
-      stats.switchLatencyMs.push(s.latencyMs);
-      stats.switchOverheadMs.push(s.overheadMs);
+      rec.workSwitch(s);
       if (s.newTip) log('info', `new work: height ${s.job.height}`, { reason: s.reason, txs: s.job.txCount - 1, switchMs: s.latencyMs });
     });
     source.on('template', (update) => {
-      stats.templates[update.reason]++;
-      live.template(update.reason);
+      rec.template(update.reason);
       void miner.onTemplate(update);
     });
     source.on('warning', (w) => {
       log('warn', w);
-      live.error('node-warning', 'warning', w, 'kept mining on the current work');
+      rec.error('node-warning', 'warning', w, 'kept mining on the current work');
     });
     source.on('nodeDown', (err) => {
       log('warn', `node unreachable, waiting for it as long as it takes: ${err.message}`);
-      live.nodeDown(err);
+      rec.nodeDown(err);
     });
     source.on('nodeUp', () => {
       log('info', 'node reachable again');
-      live.nodeUp();
+      rec.nodeUp();
     });
 
     const onAbort = () => finish('signal');
@@ -260,7 +249,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
-    options.onStarted?.({ miner, source, stats, rpc, ops: live });
+    options.onStarted?.({ miner, source, stats, rpc, recorder: rec });
     await source.start();
     const stopReason = await finished;
 
@@ -276,7 +265,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   } finally {
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     await journal.close();
-    await ops?.close(); // ops wiring: the current hour is flushed on shutdown
+    await recorder?.close(); // the current hour is flushed on shutdown
   }
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { cpuBackends } from '../../src/engines/cpu-engine.js';
-import { freePorts } from '../../src/node/local-node.js';
+import { freePorts } from '../../src/devnode/local-node.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { mineArgs, scratchDir } from '../support/mining.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { freePorts } from '../../src/node/local-node.js';
+import { freePorts } from '../../src/devnode/local-node.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { mineArgs, scratchDir } from '../support/mining.js';
 import { startRegtest, type LocalNode } from '../support/regtest.js';

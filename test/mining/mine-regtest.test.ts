@@ -9,7 +9,7 @@ import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
 import { buildJob, jobTime, makeWorkUnit, assembleBlock } from '../../src/work/job.js';
 import { parseBlockTemplate } from '../../src/node/block-template.js';
-import { FoundBlockJournal } from '../../src/ops/found-block-journal.js';
+import { FoundBlockJournal } from '../../src/submit/found-block-journal.js';
 import { addressToScript } from '../../src/bitcoin/address.js';
 import { runCli } from '../support/cli.js';
 import { mineArgs, mineConfig, runMiner, scratchDir } from '../support/mining.js';

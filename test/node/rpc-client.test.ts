@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { NodeAuthError, NodeUnreachableError, RpcError } from '../../src/node/errors.js';
-import { freePorts } from '../../src/node/local-node.js';
+import { freePorts } from '../../src/devnode/local-node.js';
 import { RpcClient } from '../../src/node/rpc-client.js';
 import { startRegtest, type LocalNode } from '../support/regtest.js';
 

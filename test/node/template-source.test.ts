@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { Publisher } from 'zeromq';
 
-import { freePorts } from '../../src/node/local-node.js';
+import { freePorts } from '../../src/devnode/local-node.js';
 import { TemplateSource, type TemplateUpdate } from '../../src/node/template-source.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadMineConfig } from '../../src/config/load-config.js';
 import type { MineConfig } from '../../src/config/mine-config.js';
 import { runMineService, type ServiceOptions, type ServiceSummary } from '../../src/miner/service.js';
-import type { LocalNode } from '../../src/node/local-node.js';
-import type { Logger } from '../../src/ops/logger.js';
+import type { LocalNode } from '../../src/devnode/local-node.js';
+import type { Logger } from '../../src/telemetry/logger.js';
 
 const scratch: string[] = [];
 process.on('exit', () => {

@@ -2,10 +2,13 @@
 // output types, mining to an address and reading blocks back.
 //
 // Set SOLOMINER_TEST_NODE_LOG=1 to see the nodes' start/stop lines on stderr.
-import { LocalNode, type LocalNodeOptions } from '../../src/node/local-node.js';
+import { LocalNode, stopNodesOnSignals, type LocalNodeOptions } from '../../src/devnode/local-node.js';
 import { RpcClient } from '../../src/node/rpc-client.js';
 
 export { LocalNode };
+
+// A test file killed by the runner (timeout, Ctrl-C) stops its nodes and removes their data.
+stopNodesOnSignals();
 
 type StartOptions = Omit<LocalNodeOptions, 'network'>;
 

@@ -6,8 +6,8 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { HourlyReports, type ReportContext } from '../../src/ops/hourly-report.js';
-import { summarizeReports } from '../../src/ops/report-summary.js';
+import { HourlyReports, type ReportContext } from '../../src/telemetry/hourly-report.js';
+import { summarizeReports } from '../../src/telemetry/report-summary.js';
 import {
   describeExpectedTime,
   expectedSecondsToBlock,
@@ -15,10 +15,10 @@ import {
   hourKey,
   hourReportSchema,
   type HourReport,
-} from '../../src/ops/report-schema.js';
+} from '../../src/telemetry/report-schema.js';
 import { parseReportTime } from '../../src/cli/report-command.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from './_support.js';
+import { tempDir } from '../support/files.js';
 
 const T0 = Date.UTC(2026, 2, 1, 14, 10, 0); // 2026-03-01 14:10 UTC
 

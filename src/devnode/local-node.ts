@@ -2,9 +2,10 @@
 // a private signet (challenge OP_TRUE), in its own data directory, on free local ports, with
 // cookie authentication and (by default) a ZMQ hashblock publisher.
 //
-// Every started node is tracked: `stopAll()` stops them all; a process 'exit' hook SIGKILLs what
-// is left and removes the temporary data directories; SIGINT/SIGTERM/SIGHUP, where the
-// application does not handle them itself, stop the nodes first and then take their usual effect.
+// Not part of the mining path: a supervisor of throwaway nodes. Every started node is tracked:
+// `stopAll()` stops them all; a process 'exit' hook SIGKILLs what is left and removes the
+// temporary data directories; `stopNodesOnSignals()` (opt-in, for programs without signal
+// handlers of their own) stops them on SIGINT/SIGTERM/SIGHUP.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, existsSync, rmSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -13,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { NodeUnreachableError, RpcError } from './errors.js';
-import { RpcClient } from './rpc-client.js';
+import { NodeUnreachableError, RpcError } from '../node/errors.js';
+import { RpcClient } from '../node/rpc-client.js';
 
 export type LocalNetwork = 'regtest' | 'signet';
 
@@ -62,15 +63,25 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // A process that ends with nodes still running kills them (synchronously: 'exit' allows
+  // nothing else) and removes their temporary data directories.
   process.on('exit', () => {
     for (const node of live) node.killSync();
   });
-  // A signal that kills the parent skips 'exit'. Where nobody else handles it, stop the nodes
-  // (removing their temporary datadirs) and then re-raise it for its default effect. Where the
-  // application has its own handler, that handler decides (and should call stopAll()).
+}
+
+let signalCleanupInstalled = false;
+
+/**
+ * Opt-in for programs that do not handle SIGINT/SIGTERM/SIGHUP themselves (test files): on such a
+ * signal, stop every node (removing their temporary data directories), then let the signal take
+ * its usual effect. `demo` has handlers of its own and does not call this.
+ */
+export function stopNodesOnSignals(): void {
+  if (signalCleanupInstalled) return;
+  signalCleanupInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
-      if (process.listenerCount(signal) > 1) return;
       process.removeListener(signal, handler);
       void stopAll().finally(() => process.kill(process.pid, signal));
     };

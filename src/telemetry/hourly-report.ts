@@ -22,6 +22,7 @@ import {
   type ErrorRecord,
   type HourReport,
 } from './report-schema.js';
+import { percentile } from './run-tally.js';
 
 const HOUR_MS = 3_600_000;
 const SAMPLE_CAP = 1024;
@@ -61,9 +62,7 @@ class Reservoir {
 }
 
 function quantile(values: readonly number[], fraction: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+  return values.length === 0 ? null : percentile(values, fraction);
 }
 
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));

@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { hourFolders, readReport, reportFilesIn } from '../../src/ops/hourly-report.js';
-import { METRIC_NAMES } from '../../src/ops/metrics.js';
-import type { MinerOps, MinerStatus } from '../../src/ops/miner-ops.js';
-import { hourReportSchema, type HourReport } from '../../src/ops/report-schema.js';
+import { hourFolders, readReport, reportFilesIn } from '../../src/telemetry/hourly-report.js';
+import { METRIC_NAMES } from '../../src/telemetry/metrics.js';
+import type { Recorder, MinerStatus } from '../../src/telemetry/recorder.js';
+import { hourReportSchema, type HourReport } from '../../src/telemetry/report-schema.js';
 import { runCli } from '../support/cli.js';
 import { mineConfig, runMiner, scratchDir } from '../support/mining.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
@@ -93,7 +93,7 @@ describe('mine: hourly reports and metrics on regtest', () => {
     let cliStatus: MinerStatus | undefined;
     let probe: Promise<void> = Promise.resolve();
     const run = await runMiner(await mineConfig(node, address, dir, ['--duration', '4', '--metrics-port', '0']), {
-      onStarted: ({ ops }: { ops: MinerOps }) => {
+      onStarted: ({ recorder: ops }: { recorder: Recorder }) => {
         probe = (async () => {
           await new Promise((r) => setTimeout(r, 1500));
           const url = ops.metricsUrl!;

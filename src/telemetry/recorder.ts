@@ -1,6 +1,8 @@
-// What operators see of a running miner, in one place: the hourly report files, the Prometheus
-// metrics and /status endpoint, and the live status line. The service calls the record methods
-// from the miner's and template source's events (periodic hash counts, never per hash).
+// The one recorder of a running miner's events (docs/architecture.md, "Watching it"): the
+// service calls one method per event (periodic hash counts, never per hash) and the recorder
+// feeds everything that watches — the run's tally (the end-of-run summary), the hourly report
+// files, the Prometheus metrics and /status endpoint, and the live status line. Nothing else
+// counts events, so no two views can disagree.
 import { bitsToDifficulty } from '../bitcoin/target.js';
 import { HourlyReports, type ReportWriteState } from './hourly-report.js';
 import type { Logger } from './logger.js';
@@ -16,12 +18,13 @@ import {
   type Severity,
 } from './report-schema.js';
 import { StatusLine } from './status-line.js';
+import { RunTally, type EngineTally } from './run-tally.js';
 import { StatusServer } from './status-server.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
 const RATE_WINDOW_MS = 30_000;
 
-export interface MinerOpsConfig {
+export interface RecorderConfig {
   readonly network: string;
   readonly reportDir: string;
   readonly metricsPort?: number | undefined;
@@ -29,8 +32,8 @@ export interface MinerOpsConfig {
   readonly logFormat: string;
 }
 
-export interface MinerOpsOptions {
-  readonly config: MinerOpsConfig;
+export interface RecorderOptions {
+  readonly config: RecorderConfig;
   readonly log: Logger;
   /** Periodic flush of the current hour's report (default 60 s). */
   readonly reportFlushIntervalMs?: number;
@@ -75,41 +78,38 @@ export interface BlockInfo {
   readonly backend: string;
 }
 
-interface EngineLive {
-  readonly engine: string;
-  readonly backend: string;
-  hashes: number;
-  /** [time, cumulative hashes], one a second over the rate window. */
+/** An engine's [time, cumulative hashes] samples, one a second over the rate window. */
+interface RateWindow {
+  readonly tally: EngineTally;
   readonly samples: Array<[number, number]>;
 }
 
-export class MinerOps {
+export class Recorder {
   readonly log: Logger;
-  private readonly options: MinerOpsOptions;
+  private readonly options: RecorderOptions;
   private readonly now: () => number;
   private readonly startedAt: number;
+  /** This run's counts (the end-of-run summary reads them). */
+  readonly run: RunTally;
   private readonly reports: HourlyReports;
   private readonly metrics: MinerMetrics;
   private server: StatusServer | undefined;
   private readonly statusLine: StatusLine | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  private readonly engines = new Map<string, EngineLive>();
+  private readonly rates = new Map<string, RateWindow>();
   private nodeHeight: number | null = null;
   private tip: string | null = null;
   private networkDifficulty: number | null = null;
   private nodeReachable = true;
   private lastTemplate: { at: number; reason: string } | null = null;
-  private bestShareRun: number | null = null;
-  private candidates = 0;
-  private switches = 0;
-  private readonly blocks: Record<string, number> = { found: 0 };
   private errors = 0;
   private lastError: ErrorRecord | null = null;
 
-  private constructor(options: MinerOpsOptions) {
+  private constructor(options: RecorderOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.run = new RunTally(this.startedAt);
     const stream = options.statusStream ?? process.stderr;
     this.statusLine = StatusLine.wanted(stream, options.config.logFormat) ? new StatusLine(stream, () => this.statusText()) : undefined;
     this.log = this.statusLine ? this.statusLine.wrap(options.log) : options.log;
@@ -152,8 +152,8 @@ export class MinerOps {
   }
 
   /** Opens the reports (first write of this hour) and the metrics endpoint when asked for. */
-  static async start(options: MinerOpsOptions): Promise<MinerOps> {
-    const ops = new MinerOps(options);
+  static async start(options: RecorderOptions): Promise<Recorder> {
+    const ops = new Recorder(options);
     await ops.reports.start();
     const { metricsPort, metricsHost } = options.config;
     if (metricsPort !== undefined) {
@@ -179,17 +179,15 @@ export class MinerOps {
 
   hashes(engine: string, backend: string, hashes: number): void {
     const key = `${engine}/${backend}`;
-    let live = this.engines.get(key);
-    if (!live) {
-      live = { engine, backend, hashes: 0, samples: [[this.startedAt, 0]] };
-      this.engines.set(key, live);
-    }
-    live.hashes += hashes;
+    let rate = this.rates.get(key);
+    if (!rate) this.rates.set(key, (rate = { tally: this.run.engine(engine, backend), samples: [[this.startedAt, 0]] }));
+    rate.tally.hashes += hashes;
     this.reports.current().addHashes(engine, backend, hashes);
     this.metrics.hashes.inc({ engine, backend }, hashes);
   }
 
   template(reason: string): void {
+    this.run.templates[reason] = (this.run.templates[reason] ?? 0) + 1;
     const acc = this.reports.current();
     acc.templates[reason] = (acc.templates[reason] ?? 0) + 1;
     this.lastTemplate = { at: this.now(), reason };
@@ -197,7 +195,9 @@ export class MinerOps {
   }
 
   workSwitch(s: WorkSwitchInfo): void {
-    this.switches++;
+    this.run.workSwitches++;
+    RunTally.sample(this.run.switchLatencyMs, s.latencyMs);
+    RunTally.sample(this.run.switchOverheadMs, s.overheadMs);
     const acc = this.reports.current();
     acc.switches++;
     if (s.newTip) acc.newTips++;
@@ -216,21 +216,28 @@ export class MinerOps {
   }
 
   share(difficulty: number, engine: string, hash?: string): void {
-    this.candidates++;
-    if (this.bestShareRun === null || difficulty > this.bestShareRun) this.bestShareRun = difficulty;
+    this.run.candidates++;
+    if (difficulty > this.run.bestShareDifficulty) this.run.bestShareDifficulty = difficulty;
     this.reports.current().share(difficulty, hash);
     this.reports.noteShare(difficulty);
     this.metrics.candidates.inc({ engine });
   }
 
+  /** A candidate the orchestrator dropped (stale work, a solved tip, a wrong hash). */
+  discarded(): void {
+    this.run.discarded++;
+  }
+
   blockFound(_block: BlockInfo): void {
-    this.blocks.found = (this.blocks.found ?? 0) + 1;
+    this.run.blocksFound++;
     this.reports.current().blocks.found++;
     this.metrics.blocks.inc({ outcome: 'found' });
   }
 
-  blockOutcome(block: BlockInfo, outcome: string, reason?: string): void {
-    this.blocks[outcome] = (this.blocks[outcome] ?? 0) + 1;
+  /** What the node said of a found block; `solvedToSentMs`: candidate in hand → submitblock sent. */
+  blockOutcome(block: BlockInfo, outcome: string, reason?: string, solvedToSentMs?: number): void {
+    this.run.outcome(outcome, reason);
+    if (solvedToSentMs !== undefined) RunTally.sample(this.run.submitMs, solvedToSentMs);
     this.reports.current().outcome({ time: new Date(this.now()).toISOString(), ...block, outcome, ...(reason !== undefined && { reason }) });
     this.metrics.blocks.inc({ outcome });
     if (outcome === 'rejected') {
@@ -257,16 +264,16 @@ export class MinerOps {
 
   // --- views ----------------------------------------------------------------------------
 
-  private rateOf(e: EngineLive): number {
+  private rateOf(e: RateWindow): number {
     const now = this.now();
     const first = e.samples[0]!;
     const dt = (now - first[0]) / 1000;
-    return dt > 0 ? (e.hashes - first[1]) / dt : 0;
+    return dt > 0 ? (e.tally.hashes - first[1]) / dt : 0;
   }
 
   status(): MinerStatus {
     const now = this.now();
-    const engines = [...this.engines.values()].map((e) => ({ engine: e.engine, backend: e.backend, hashes: e.hashes, hashesPerSecond: Math.round(this.rateOf(e)) }));
+    const engines = [...this.rates.values()].map((e) => ({ engine: e.tally.kind, backend: e.tally.backend, hashes: e.tally.hashes, hashesPerSecond: Math.round(this.rateOf(e)) }));
     const rate = engines.reduce((a, e) => a + e.hashesPerSecond, 0);
     const hour = this.reports.current().bestShare;
     return {
@@ -282,10 +289,10 @@ export class MinerOps {
         reason: this.lastTemplate.reason,
         ageSeconds: Math.round((now - this.lastTemplate.at) / 100) / 10,
       },
-      bestShare: { hour, run: this.bestShareRun, allTime: this.reports.allTimeBest },
-      candidates: this.candidates,
-      blocks: { ...this.blocks },
-      workSwitches: this.switches,
+      bestShare: { hour, run: this.run.candidates > 0 ? this.run.bestShareDifficulty : null, allTime: this.reports.allTimeBest },
+      candidates: this.run.candidates,
+      blocks: { found: this.run.blocksFound, ...this.run.outcomes } as Record<string, number>,
+      workSwitches: this.run.workSwitches,
       expectedTimeToBlock: {
         seconds: expectedSecondsToBlock(this.networkDifficulty, rate),
         text: describeExpectedTime(this.options.config.network, this.networkDifficulty, rate),
@@ -309,8 +316,8 @@ export class MinerOps {
 
   private tick(): void {
     const now = this.now();
-    for (const e of this.engines.values()) {
-      e.samples.push([now, e.hashes]);
+    for (const e of this.rates.values()) {
+      e.samples.push([now, e.tally.hashes]);
       while (e.samples.length > 2 && now - e.samples[0]![0] > RATE_WINDOW_MS) e.samples.shift();
     }
     this.reports.current(); // finalizes the hour at its end even when no event arrives

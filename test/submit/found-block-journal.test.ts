@@ -10,8 +10,8 @@ import {
   FoundBlockJournal,
   JournalError,
   type Outcome,
-} from '../../src/ops/found-block-journal.js';
-import { sampleFound, spyOnFsync, tempDir } from './_support.js';
+} from '../../src/submit/found-block-journal.js';
+import { sampleFound, spyOnFsync, tempDir } from '../support/files.js';
 
 async function lines(path: string): Promise<unknown[]> {
   const text = await readFile(path, 'utf8');

@@ -17,7 +17,7 @@ import { NodeAuthError, NodeStateError, RpcError } from '../node/errors.js';
 import { checkZmq, NodeConnectTimeoutError, waitForNode, type ChainInfo } from '../node/node-checks.js';
 import { NETWORK_INFO, networkOfChain } from '../node/networks.js';
 import type { RpcClient } from '../node/rpc-client.js';
-import { FoundBlockJournal, JournalError } from '../ops/found-block-journal.js';
+import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
 import type { Checklist } from './checklist.js';
 
 export function errorText(err: unknown): string {

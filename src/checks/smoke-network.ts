@@ -8,7 +8,7 @@ import { blockInActiveChain } from '../node/node-checks.js';
 import { RpcClient } from '../node/rpc-client.js';
 import { templateRequest } from '../node/template-source.js';
 import { ZmqBlockSubscriber, type BlockNotification } from '../node/zmq-blocks.js';
-import type { Logger } from '../ops/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { Checklist } from './checklist.js';
 import {
   describeMs,

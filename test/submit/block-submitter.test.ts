@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { NodeAuthError, NodeUnreachableError, RpcError } from '../../src/node/errors.js';
-import { BlockSubmitter, type BlockSubmitterDeps, type LogLevel } from '../../src/ops/block-submitter.js';
-import { FoundBlockJournal, type FoundBlockRecord, type JournalRecord } from '../../src/ops/found-block-journal.js';
-import { sampleFound, spyOnFsync, tempDir } from './_support.js';
+import { BlockSubmitter, type BlockSubmitterDeps, type LogLevel } from '../../src/submit/block-submitter.js';
+import { FoundBlockJournal, type FoundBlockRecord, type JournalRecord } from '../../src/submit/found-block-journal.js';
+import { sampleFound, spyOnFsync, tempDir } from '../support/files.js';
 
 interface Harness {
   journal: FoundBlockJournal;

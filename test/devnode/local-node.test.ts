@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 
 import { NodeAuthError } from '../../src/node/errors.js';
-import { LocalNode, LocalNodeError, stopAll } from '../../src/node/local-node.js';
+import { LocalNode, LocalNodeError, stopAll } from '../../src/devnode/local-node.js';
 import { RpcClient } from '../../src/node/rpc-client.js';
 import { blockAt, createWallet, fillMempool, fundWallet, newAddress, mineTo, paidTo, startPrivateSignet, startRegtest, type Wallet } from '../support/regtest.js';
 

@@ -1,20 +1,20 @@
 // The metrics endpoint (prom-client, solominer_* names with engine/backend labels), /status,
-// `solominer status`, and the live status line, driven by MinerOps' record methods.
+// `solominer status`, and the live status line, driven by Recorder' record methods.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { MinerOps, type MinerStatus } from '../../src/ops/miner-ops.js';
-import { METRIC_NAMES } from '../../src/ops/metrics.js';
+import { Recorder, type MinerStatus } from '../../src/telemetry/recorder.js';
+import { METRIC_NAMES } from '../../src/telemetry/metrics.js';
 import { statusUrl } from '../../src/cli/status-command.js';
 import { runCli } from '../support/cli.js';
-import { tempDir } from './_support.js';
+import { tempDir } from '../support/files.js';
 
 const quietLog = () => undefined;
 
-async function withOps<T>(fn: (ops: MinerOps, dir: string) => Promise<T>, extra: { statusStream?: NodeJS.WriteStream; logFormat?: string } = {}): Promise<T> {
+async function withOps<T>(fn: (ops: Recorder, dir: string) => Promise<T>, extra: { statusStream?: NodeJS.WriteStream; logFormat?: string } = {}): Promise<T> {
   const { dir, cleanup } = await tempDir();
-  const ops = await MinerOps.start({
+  const ops = await Recorder.start({
     config: { network: 'regtest', reportDir: join(dir, 'reports'), metricsPort: 0, metricsHost: '127.0.0.1', logFormat: extra.logFormat ?? 'text' },
     log: quietLog,
     ...(extra.statusStream && { statusStream: extra.statusStream }),
@@ -27,7 +27,7 @@ async function withOps<T>(fn: (ops: MinerOps, dir: string) => Promise<T>, extra:
   }
 }
 
-function feed(ops: MinerOps): void {
+function feed(ops: Recorder): void {
   ops.template('initial');
   ops.template('zmq');
   ops.workSwitch({ job: { height: 12, bits: 0x207fffff, previousBlockHash: 'ab'.repeat(32) }, reason: 'zmq', newTip: true, latencyMs: 3.2, overheadMs: 1.1 });
@@ -109,7 +109,7 @@ describe('metrics endpoint and status', () => {
     const { dir, cleanup } = await tempDir();
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, 'reports'), 'not a folder');
-    const ops = await MinerOps.start({
+    const ops = await Recorder.start({
       config: { network: 'regtest', reportDir: join(dir, 'reports'), metricsPort: 0, metricsHost: '127.0.0.1', logFormat: 'text' },
       log: quietLog,
     });

@@ -4,7 +4,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { FoundBlockRecord } from '../../src/ops/found-block-journal.js';
+import type { FoundBlockRecord } from '../../src/submit/found-block-journal.js';
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'solominer-ops-'));
