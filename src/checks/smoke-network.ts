@@ -3,9 +3,9 @@
 // up to a time limit); template freshness; and on regtest or a private signet it mines and
 // submits one real block through the miner itself. A checklist, then exit 0 or 1.
 import type { MineConfig } from '../config/mine-config.js';
-import { runMineService, credentialsOf, ServiceError } from '../miner/service.js';
+import { runMineService, ServiceError } from '../miner/service.js';
 import { blockInActiveChain } from '../node/node-checks.js';
-import { RpcClient } from '../node/rpc-client.js';
+import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { templateRequest } from '../node/template-source.js';
 import { ZmqBlockSubscriber, type BlockNotification } from '../node/zmq-blocks.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -82,7 +82,7 @@ export async function runSmokeNetwork(options: SmokeNetworkOptions): Promise<Che
   const { config } = options;
   const list = new Checklist(options.out);
   const payout = probeAddress(list, config, options.addressMissing ?? false);
-  const rpc = new RpcClient({ url: config.rpcUrl, credentials: credentialsOf(config) });
+  const rpc = rpcClientFor(config);
   const contact = await probeNode(list, config, rpc, config.connectTimeout * 1000);
   if (!contact) {
     for (const label of ['rpc latency', 'chain', 'sync', 'zmq', 'template', 'mine one block']) list.skip(label, 'the node was not reached');

@@ -9,8 +9,7 @@ import type { PayoutScript } from '../bitcoin/address.js';
 import type { MineConfig } from '../config/mine-config.js';
 import { createEngine } from '../engines/create-engine.js';
 import { EXTRANONCE1_SIZE, EXTRANONCE2_SIZE } from '../miner/miner.js';
-import { credentialsOf } from '../miner/service.js';
-import { RpcClient } from '../node/rpc-client.js';
+import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { templateRequest } from '../node/template-source.js';
 import { assembleBlock, buildJob, jobTime, makeWorkUnit, type AssembledBlock } from '../work/job.js';
 import { parseBlockTemplate, type BlockTemplate } from '../node/block-template.js';
@@ -87,7 +86,7 @@ export async function runSmokeTest(options: SmokeOptions): Promise<Checklist> {
   await probeJournal(list, config, reportDirOk);
   await probeMetricsPort(list, config);
 
-  const rpc = new RpcClient({ url: config.rpcUrl, credentials: credentialsOf(config) });
+  const rpc = rpcClientFor(config);
   const contact = await probeNode(list, config, rpc, config.connectTimeout * 1000);
   if (!contact) {
     for (const label of ['chain', 'sync', 'zmq', 'template', 'block proposal']) list.skip(label, 'the node was not reached');

@@ -1,14 +1,14 @@
 // solominer bench [--engine cpu|gpu] [--backend <name>] [--threads <n>] [--seconds <s>] [--json]
 // Hash rate per engine and back end: each row hashes a fixed header for the given time with a
 // target no hash meets, so nothing but hashing is measured.
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+
 import { cpuBackends, defaultThreads } from '../engines/cpu-engine.js';
 import { createEngine, ENGINE_KINDS, type EngineKind } from '../engines/create-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { scanRange } from '../engines/scan-range.js';
-import { asFlagError, choiceFlag, intFlag, numberFlag, parseFlags } from './flags.js';
-
-export const BENCH_USAGE =
-  'solominer bench [--engine cpu|gpu] [--backend <name>] [--threads <n>] [--seconds <s>] [--json]';
+import { newCommand, type RunState } from './command-kit.js';
+import { asFlagError, choiceFlag, intFlag, numberFlag } from './flags.js';
 
 export interface BenchRow {
   readonly engine: string;
@@ -47,14 +47,20 @@ export async function benchEngine(engine: Engine, seconds: number): Promise<Benc
   }
 }
 
-export async function benchCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags('bench', argv, {
-    engine: { type: 'string' },
-    backend: { type: 'string' },
-    threads: { type: 'string' },
-    seconds: { type: 'string' },
-    json: { type: 'boolean', default: false },
+export function benchCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('bench', 'hash rate per engine and back end (npm run bench runs the full benchmark)')
+    .option('--engine <cpu|gpu>', 'engine (default: cpu)')
+    .option('--backend <name>', 'one CPU back end or GPU adapter (default: every back end this machine runs)')
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--seconds <s>', 'seconds per row (default: 3)')
+    .option('--json', 'one JSON object per row on stdout', false);
+  cmd.action(async (flags) => {
+    state.code = await bench(flags);
   });
+  return cmd;
+}
+
+async function bench(flags: { engine?: string | undefined; backend?: string | undefined; threads?: string | undefined; seconds?: string | undefined; json: boolean }): Promise<number> {
   const kind: EngineKind = choiceFlag('engine', flags.engine, ENGINE_KINDS, 'cpu');
   const threads = intFlag('threads', flags.threads, 1, 1024, defaultThreads());
   const seconds = numberFlag('seconds', flags.seconds, 0.1, 3600, 3);

@@ -8,17 +8,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 
 import { loadMineConfig } from '../config/load-config.js';
 import { createEngine, type EngineKind } from '../engines/create-engine.js';
 import { LocalNode, type LocalNetwork } from '../devnode/local-node.js';
+import { blockInActiveChain } from '../node/node-checks.js';
 import type { FoundBlock } from '../miner/miner.js';
 import { runMineService } from '../miner/service.js';
 import { textLogger, type Logger } from '../telemetry/logger.js';
-import { flagError, intFlag, parseFlags } from './flags.js';
-
-export const DEMO_USAGE = 'solominer demo [--blocks <n>] [--engines cpu,gpu] [--verbose]';
+import { newCommand, type RunState } from './command-kit.js';
+import { flagError, intFlag } from './flags.js';
 
 const REGTEST_NETWORK = { ...TEST_NETWORK, bech32: 'bcrt' };
 const SIGNET_NETWORK = TEST_NETWORK;
@@ -87,18 +88,30 @@ async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workD
   return { kind, backend: engine.backend, blocks: found, hashes: summary.stats.totalHashes, seconds: summary.seconds };
 }
 
+async function notInActiveChain(node: LocalNode, hashes: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const hash of hashes) if (!(await blockInActiveChain(node.rpc, hash))) missing.push(hash);
+  return missing;
+}
+
 function report(say: (line: string) => void, run: EngineRun): void {
   const rate = run.seconds > 0 ? run.hashes / run.seconds : 0;
   say(`  ${run.kind}/${run.backend}: ${run.blocks.length} block${run.blocks.length === 1 ? '' : 's'}, ${run.hashes} hashes in ${run.seconds.toFixed(2)} s (${(rate / 1e6).toFixed(2)} MH/s)`);
   for (const b of run.blocks) say(`    height ${String(b.height).padStart(4)}  ${b.hash}  ${b.ms.toFixed(1)} ms`);
 }
 
-export async function demoCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags('demo', argv, {
-    blocks: { type: 'string' },
-    engines: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
+export function demoCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('demo', 'mine on a private node with every engine this machine has (regtest, then real work on a private signet), then clean up')
+    .option('--blocks <n>', 'regtest blocks per engine (default: 3)')
+    .option('--engines <list>', 'engines to show, cpu,gpu or one of them (default: cpu,gpu; one not available here is said so)')
+    .option('--verbose', "the miner's and node's log lines on stderr", false);
+  cmd.action(async (flags) => {
+    state.code = await demo(flags);
   });
+  return cmd;
+}
+
+async function demo(flags: { blocks?: string | undefined; engines?: string | undefined; verbose: boolean }): Promise<number> {
   const blocks = intFlag('blocks', flags.blocks, 1, 1000, 3);
   const wanted = (flags.engines ?? 'cpu,gpu').split(',').map((s) => s.trim());
   for (const w of wanted) if (w !== 'cpu' && w !== 'gpu') throw flagError('engines', `expected cpu, gpu or cpu,gpu, got ${JSON.stringify(w)}`);
@@ -114,6 +127,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'solominer-demo-'));
   let node: LocalNode | undefined;
   const interrupted = new AbortController();
+  let failed = false;
   const onSignal = () => {
     say('interrupted: stopping the node and cleaning up');
     interrupted.abort();
@@ -132,16 +146,27 @@ export async function demoCommand(argv: string[]): Promise<number> {
           ? `regtest (trivial target: the whole find-submit-next cycle), node ${version.subversion}:`
           : `private signet (challenge OP_TRUE, real proof of work at difficulty ~0.001), same node:`,
       );
+      const mined: string[] = [];
       for (const kind of engines) {
         if (interrupted.signal.aborted) break;
-        report(say, await mineWith(node, kind, perEngine, workDir, log));
+        const run = await mineWith(node, kind, perEngine, workDir, log);
+        report(say, run);
+        mined.push(...run.blocks.map((b) => b.hash));
       }
+      if (interrupted.signal.aborted) break;
+      // Asked of the node, not assumed: every block printed is in its active chain.
+      const missing = await notInActiveChain(node, mined);
       const height = (await node.rpc.call<{ blocks: number }>('getblockchaininfo')).blocks;
-      say(`  chain height ${height}; every block above was accepted by the node`);
+      if (missing.length > 0) {
+        say(`  chain height ${height}; NOT in the node's active chain: ${missing.join(', ')}`);
+        failed = true;
+      } else {
+        say(`  chain height ${height}; the node has all ${mined.length} block(s) above in its active chain`);
+      }
       await node.stop();
       node = undefined;
     }
-    return interrupted.signal.aborted ? 1 : 0;
+    return interrupted.signal.aborted || failed ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

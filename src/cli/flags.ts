@@ -1,22 +1,8 @@
-// Parsing of flag values, each failure one line naming the flag and what it expects.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
+// Checks of flag values (commander hands them over as text), each failure one line naming the
+// flag and what it expects.
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { UsageError } from './usage-error.js';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    // parseArgs says e.g. "Unknown option '--frob'. To specify a positional argument ...":
-    // keep the first sentence, which names the flag.
-    const message = err instanceof Error ? err.message.split('\n')[0]!.split('. ')[0]! : String(err);
-    throw new UsageError(`${message.charAt(0).toLowerCase()}${message.slice(1)} (${command} --help lists the flags)`);
-  }
-}
 
 export function hexFlag(flag: string, value: string, bytes: number): Uint8Array {
   const digits = bytes * 2;

@@ -1,30 +1,45 @@
-// Entry point of `solominer <command>`. Exit codes (DESIGN.md): 0 success, 1 runtime
-// failure, 2 bad usage or configuration. Every failure is one line, never a stack trace.
+// Entry point of `solominer <command>` (docs/cli.md). Exit codes: 0 success, 1 runtime
+// failure, 2 bad usage or configuration. Every failure is one line, never a stack trace and
+// never a secret. commander parses; it never prints an error or exits by itself.
+import { readFileSync } from 'node:fs';
+
+import { Command, CommanderError } from '@commander-js/extra-typings';
+
 import { BitcoinError } from '../bitcoin/errors.js';
+import { MINE_FIELDS } from '../config/mine-config.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { ScanInputError } from '../engines/work-checks.js';
-import { BENCH_USAGE, benchCommand } from './bench-command.js';
-import { CHECK_USAGE, checkCommand } from './check-command.js';
-import { DEMO_USAGE, demoCommand } from './demo-command.js';
-import { MINE_USAGE, mineCommand } from './mine-command.js';
-import { SCAN_USAGE, scanCommand } from './scan-command.js';
-import { REPORT_USAGE, reportCommand } from './report-command.js';
-import { STATUS_USAGE, statusCommand } from './status-command.js';
+import { benchCommand } from './bench-command.js';
+import { checkCommand } from './check-command.js';
+import { explainParseError, helpWidth, type RunState } from './command-kit.js';
+import { demoCommand } from './demo-command.js';
+import { mineCommand } from './mine-command.js';
+import { reportCommand } from './report-command.js';
+import { scanCommand } from './scan-command.js';
+import { statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
-  mine: { usage: MINE_USAGE, run: mineCommand },
-  demo: { usage: DEMO_USAGE, run: demoCommand },
-  scan: { usage: SCAN_USAGE, run: scanCommand },
-  bench: { usage: BENCH_USAGE, run: benchCommand },
-  status: { usage: STATUS_USAGE, run: statusCommand },
-  report: { usage: REPORT_USAGE, run: reportCommand },
-  check: { usage: CHECK_USAGE, run: checkCommand },
-};
+function packageVersion(): string {
+  // dist/src/cli/main.js → the repository's package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-function usage(): string {
-  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+export function buildProgram(state: RunState): Command {
+  const program = new Command('solominer')
+    .description('Solo Bitcoin miner: getblocktemplate work, CPU and GPU SHA-256d engines, ZMQ work switching, journal-first submitblock.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand('help [command]', 'show the help of a command')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {}, outputError: () => {} })
+    .configureHelp({ helpWidth: helpWidth() });
+  for (const make of [mineCommand, demoCommand, checkCommand, statusCommand, reportCommand, scanCommand, benchCommand]) {
+    program.addCommand(make(state));
+  }
+  program.addHelpText('after', '\nRun `solominer <command> --help` for its flags. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n');
+  return program;
 }
 
 function isUsageProblem(err: unknown): boolean {
@@ -37,26 +52,37 @@ function isUsageProblem(err: unknown): boolean {
   );
 }
 
+/** The `expected ...` text of a mine/check field by its long flag. */
+function fieldExpected(long: string): string | undefined {
+  return MINE_FIELDS.find((f) => `--${f.flag}` === long)?.expected;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`solominer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}\n`);
+  const state: RunState = { code: 0 };
+  const program = buildProgram(state);
+  if (argv.length === 0) {
+    process.stdout.write(program.helpInformation());
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: ${command.usage}\n`);
-    return 0;
-  }
+  const name = argv[0]!;
+  const command = program.commands.find((c) => c.name() === name);
   try {
-    return await command.run(rest);
+    await program.parseAsync(argv, { from: 'user' });
+    return state.code;
   } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.unknownCommand' || command === undefined) {
+        const names = program.commands.map((c) => c.name());
+        process.stderr.write(`solominer: unknown command ${JSON.stringify(name)}; expected one of ${names.join(', ')}\n`);
+        return 2;
+      }
+      const explained = explainParseError(err, command, argv.slice(1), fieldExpected);
+      process.stderr.write(`solominer ${name}: ${explained.message}\n`);
+      return 2;
+    }
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    process.stderr.write(`solominer ${name}: ${message}\n`);
+    process.stderr.write(`solominer ${command?.name() ?? name}: ${message}\n`);
     return isUsageProblem(err) ? 2 : 1;
   }
 }

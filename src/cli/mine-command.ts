@@ -1,29 +1,44 @@
-// solominer mine [flags]: the service. Flags override SOLOMINER_* environment variables, which
-// override the config file (DESIGN.md, "Command line"). SIGINT/SIGTERM stop it in order.
-import { ConfigError, loadMineConfig } from '../config/load-config.js';
-import { describeConfig } from '../config/mine-config.js';
+// solominer mine [flags]: the service (docs/cli.md). Its flags come from the configuration's
+// field table; flags override SOLOMINER_* variables, which override the config file.
+// SIGINT/SIGTERM stop it in order.
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+
+import { runSmoke } from '../checks/check.js';
+import { CONFIG_FLAG, ConfigError, loadMineConfig } from '../config/load-config.js';
+import { describeConfig, FIELD_BY_KEY, MINE_FIELDS, type MineConfig } from '../config/mine-config.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
 import { createLogger } from '../telemetry/logger.js';
-import { smokeCommand } from './check-command.js';
+import { addFieldOptions, fieldSourcesHelp, fieldValues, newCommand, type RunState } from './command-kit.js';
 import { UsageError } from './usage-error.js';
 
-export const MINE_USAGE =
-  'solominer mine --address <payout address> [--network main|testnet|testnet4|signet|regtest] [--rpc-url <url>] ' +
-  '[--rpc-user <user> --rpc-password <password> | --rpc-cookie <file>] [--zmq <endpoint>] [--coinbase-tag <text>] ' +
-  '[--engines cpu,gpu] [--threads <n>] [--gpu-adapter <index|name>] [--journal <file>] [--report-dir <dir>] ' +
-  '[--metrics-port <port>] [--metrics-host <addr>] ' +
-  '[--connect-timeout <s>] [--refresh-interval <s>] [--max-blocks <n>] [--duration <s>] [--smoke-test] [--smoke-network] [--log-format text|json] [--config <file>]';
+/** `--config <file>` for the commands that read the mine configuration. */
+export function addConfigOption(cmd: CommandUnknownOpts): void {
+  cmd.option(`--${CONFIG_FLAG} <file>`, 'JSON config file (default: ./config.json when present) [SOLOMINER_CONFIG]');
+}
 
-export async function mineCommand(argv: string[]): Promise<number> {
-  let config;
+/** The configuration from this command's flags, the environment and the config file. */
+export async function configFromCommand(cmd: CommandUnknownOpts): Promise<MineConfig> {
   try {
-    config = await loadMineConfig({ argv, env: process.env, cwd: process.cwd() });
+    return await loadMineConfig({ flags: fieldValues(cmd, MINE_FIELDS, [CONFIG_FLAG]), env: process.env, cwd: process.cwd() });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  // --smoke-test / --smoke-network: checklists instead of mining (src/cli/check-command.ts).
-  if (config.smokeTest || config.smokeNetwork) return smokeCommand(config);
+}
+
+export function mineCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('mine', 'mine: work from the node (getblocktemplate, ZMQ), every engine hashing, blocks journaled then submitted');
+  addFieldOptions(cmd, MINE_FIELDS);
+  addConfigOption(cmd);
+  cmd.addHelpText('after', fieldSourcesHelp(FIELD_BY_KEY.rpcUrl));
+  cmd.action(async () => {
+    state.code = await mine(await configFromCommand(cmd));
+  });
+  return cmd;
+}
+
+async function mine(config: MineConfig): Promise<number> {
+  if (config.smokeTest || config.smokeNetwork) return (await runSmoke(config, (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;
   const log = createLogger(config.logFormat);
   log('info', 'configuration', { config: describeConfig(config) });
 

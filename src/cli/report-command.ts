@@ -1,14 +1,14 @@
 // solominer report [--dir <dir>] [--from <time>] [--to <time>] [--json]: a summary of the hourly
 // reports of a span of hours (blocks, hash rate, best share, errors).
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { describeDuration, formatDifficulty, formatRate } from '../telemetry/report-schema.js';
 import { summarizeReports, type ReportSummary } from '../telemetry/report-summary.js';
-import { parseFlags } from './flags.js';
+import { newCommand, type RunState } from './command-kit.js';
 import { UsageError } from './usage-error.js';
-
-export const REPORT_USAGE = 'solominer report [--dir <dir>] [--from <time>] [--to <time>] [--json]';
 
 /**
  * A time: ISO 8601 (`2026-03-01`, `2026-03-01T14`, `2026-03-01T14:30`, with or without `Z`;
@@ -52,13 +52,19 @@ function textLines(s: ReportSummary): string[] {
   return lines;
 }
 
-export async function reportCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags('report', argv, {
-    dir: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    json: { type: 'boolean', default: false },
+export function reportCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('report', 'summarise the hourly report files of a span of hours')
+    .option('--dir <dir>', 'report folder (default: ./reports) [SOLOMINER_REPORT_DIR]')
+    .option('--from <time>', 'first hour: 2026-03-01T14 (UTC), an ISO 8601 time, now, or -24h/-7d (default: the first report)')
+    .option('--to <time>', 'end of the span, same forms (default: now)')
+    .option('--json', 'one JSON object on stdout', false);
+  cmd.action(async (flags) => {
+    state.code = await report(flags);
   });
+  return cmd;
+}
+
+async function report(flags: { dir?: string | undefined; from?: string | undefined; to?: string | undefined; json: boolean }): Promise<number> {
   const dir = resolve(flags.dir ?? process.env.SOLOMINER_REPORT_DIR ?? 'reports');
   const from = flags.from === undefined ? undefined : parseReportTime('from', flags.from);
   const to = flags.to === undefined ? undefined : parseReportTime('to', flags.to);

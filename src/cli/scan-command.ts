@@ -1,15 +1,16 @@
 // solominer scan --header <160 hex> [--start n] [--count n] (--target <64 hex> | --bits <8 hex>)
 //                [--engine cpu|gpu] [--backend b] [--threads n] [--json]
+// Every nonce of a range whose double SHA-256 meets a target (docs/cli.md, "scan").
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { createEngine, ENGINE_KINDS } from '../engines/create-engine.js';
 import { scanRange } from '../engines/scan-range.js';
 import { NONCE_SPACE } from '../engines/work-checks.js';
-import { asFlagError, choiceFlag, hexFlag, intFlag, parseFlags } from './flags.js';
+import { newCommand, type RunState } from './command-kit.js';
+import { asFlagError, choiceFlag, hexFlag, intFlag } from './flags.js';
 import { UsageError } from './usage-error.js';
-
-export const SCAN_USAGE =
-  'solominer scan --header <160 hex> [--start <n>] [--count <n>] (--target <64 hex> | --bits <8 hex>) [--engine cpu|gpu] [--backend <name>] [--threads <n>] [--json]';
 
 function targetFromFlags(target: string | undefined, bits: string | undefined): Uint8Array {
   if ((target === undefined) === (bits === undefined)) {
@@ -29,18 +30,36 @@ function targetFromFlags(target: string | undefined, bits: string | undefined): 
   }
 }
 
-export async function scanCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags('scan', argv, {
-    header: { type: 'string' },
-    start: { type: 'string' },
-    count: { type: 'string' },
-    target: { type: 'string' },
-    bits: { type: 'string' },
-    engine: { type: 'string' },
-    backend: { type: 'string' },
-    threads: { type: 'string' },
-    json: { type: 'boolean', default: false },
+export function scanCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('scan', 'search one nonce range of one header: every nonce whose double SHA-256 is at or below the target')
+    .option('--header <hex>', 'the 80-byte block header, 160 hex digits (its nonce field is ignored)')
+    .option('--start <n>', 'first nonce (default: 0)')
+    .option('--count <n>', 'nonces to try (default: the rest of the 32-bit nonce space)')
+    .option('--target <hex>', 'target, 64 hex digits in display order (or --bits)')
+    .option('--bits <hex>', "target as a header's nBits, 8 hex digits (or --target)")
+    .option('--engine <cpu|gpu>', 'engine (default: cpu)')
+    .option('--backend <name>', 'CPU back end or GPU adapter (default: the fastest this machine runs)')
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--json', 'one JSON object on stdout', false);
+  cmd.action(async (flags) => {
+    state.code = await scan(flags);
   });
+  return cmd;
+}
+
+interface ScanFlags {
+  header?: string | undefined;
+  start?: string | undefined;
+  count?: string | undefined;
+  target?: string | undefined;
+  bits?: string | undefined;
+  engine?: string | undefined;
+  backend?: string | undefined;
+  threads?: string | undefined;
+  json: boolean;
+}
+
+async function scan(flags: ScanFlags): Promise<number> {
   if (flags.header === undefined) throw new UsageError('--header: required (160 hex digits: the 80-byte block header)');
   const header = hexFlag('header', flags.header, 80);
   const target = targetFromFlags(flags.target, flags.bits);

@@ -1,11 +1,12 @@
 // solominer status [--json] [--metrics-port <port> | --url <url>]: the running miner's state,
 // read from its /status endpoint.
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+
 import { describeDuration, formatDifficulty, formatRate } from '../telemetry/report-schema.js';
 import type { MinerStatus } from '../telemetry/recorder.js';
-import { intFlag, parseFlags } from './flags.js';
+import { newCommand, type RunState } from './command-kit.js';
+import { intFlag } from './flags.js';
 import { UsageError } from './usage-error.js';
-
-export const STATUS_USAGE = 'solominer status [--json] [--metrics-port <port> | --url <url>]';
 
 /** The /status URL from the flags (or SOLOMINER_METRICS_PORT / SOLOMINER_METRICS_HOST). */
 export function statusUrl(flags: { url?: string | undefined; 'metrics-port'?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string {
@@ -40,13 +41,19 @@ function textLines(s: MinerStatus): string[] {
   return lines;
 }
 
-export async function statusCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags('status', argv, {
-    json: { type: 'boolean', default: false },
-    'metrics-port': { type: 'string' },
-    url: { type: 'string' },
+export function statusCommand(state: RunState): CommandUnknownOpts {
+  const cmd = newCommand('status', "a running miner's state, read from its /status endpoint")
+    .option('--metrics-port <port>', 'the port `mine --metrics-port` listens on [SOLOMINER_METRICS_PORT]; the host is SOLOMINER_METRICS_HOST or 127.0.0.1')
+    .option('--url <url>', 'the status URL instead, e.g. http://127.0.0.1:9464/status')
+    .option('--json', 'the /status document as JSON on stdout', false);
+  cmd.action(async (flags) => {
+    state.code = await status(flags);
   });
-  const url = statusUrl(flags);
+  return cmd;
+}
+
+async function status(flags: { 'metrics-port'?: string | undefined; metricsPort?: string | undefined; url?: string | undefined; json: boolean }): Promise<number> {
+  const url = statusUrl({ url: flags.url, 'metrics-port': flags.metricsPort });
   let status: MinerStatus;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });

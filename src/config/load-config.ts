@@ -27,6 +27,7 @@ import {
   type MineConfig,
 } from './mine-config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import type { Network } from '../node/networks.js';
 
 /** Bad configuration: one line, naming the field as the user spelled it. */
 export class ConfigError extends Error {
@@ -41,12 +42,22 @@ export class ConfigError extends Error {
 }
 
 export interface LoadMineConfigOptions {
-  /** The arguments after `mine`. */
-  readonly argv: readonly string[];
+  /** The arguments after `mine` (parsed here), or */
+  readonly argv?: readonly string[];
+  /** flags the command line parser already read, keyed by flag name (`rpc-url`, `config`). */
+  readonly flags?: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly env: NodeJS.ProcessEnv;
   /** Folder that relative command-line and environment paths, and ./config.json, are relative to. */
   readonly cwd: string;
+  /**
+   * `check` looks at everything even when no payout address is set: the address is then
+   * NO_ADDRESS instead of a ConfigError (probes report it as a failed item).
+   */
+  readonly allowMissingAddress?: boolean;
 }
+
+/** The address of a configuration loaded with allowMissingAddress and no address anywhere. */
+export const NO_ADDRESS = 'address-not-set';
 
 export const CONFIG_FLAG = 'config';
 export const CONFIG_ENV = 'SOLOMINER_CONFIG';
@@ -70,10 +81,12 @@ interface Candidate {
 }
 
 export async function loadMineConfig(options: LoadMineConfigOptions): Promise<MineConfig> {
-  const { argv, env, cwd } = options;
-  const secrets = secretValues(argv, env);
+  const { env, cwd } = options;
+  const argv = options.argv ?? [];
+  const secrets = secretValues(argv, options.flags ?? {}, env);
   try {
-    return await load(argv, env, cwd, secrets);
+    const flags = options.flags !== undefined ? { ...options.flags } : parseFlags(argv);
+    return await load(flags, env, cwd, secrets, options.allowMissingAddress === true);
   } catch (err) {
     // Belt and braces: whatever went wrong, a password given anywhere never reaches the message.
     if (err instanceof ConfigError) throw scrub(err, secrets);
@@ -81,8 +94,7 @@ export async function loadMineConfig(options: LoadMineConfigOptions): Promise<Mi
   }
 }
 
-async function load(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string, secrets: string[]): Promise<MineConfig> {
-  const flags = parseFlags(argv);
+async function load(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: string, secrets: string[], allowMissingAddress: boolean): Promise<MineConfig> {
   const file = await readConfigFile(flags, env, cwd);
   for (const f of MINE_FIELDS) {
     const v = f.secret ? file?.values[f.key] : undefined;
@@ -98,6 +110,7 @@ async function load(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string
   const values: Partial<Record<FieldKey, unknown>> = {};
   for (const [key, c] of winners) values[key] = validate(FIELD_BY_KEY[key], c);
 
+  if (values.address === undefined && allowMissingAddress) values.address = NO_ADDRESS;
   const config = applyDefaults(values, winners, file, cwd);
   const checked = mineConfigSchema.safeParse(config);
   if (!checked.success) {
@@ -111,7 +124,7 @@ async function load(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string
 // ---------------------------------------------------------------------------------------------
 // Flags
 
-type FlagValues = Record<string, string | boolean | undefined>;
+type FlagValues = Record<string, string | boolean | readonly string[] | undefined>;
 
 function parseFlags(argv: readonly string[]): FlagValues {
   try {
@@ -288,7 +301,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     throw new ConfigError(cookie.label, `conflicts with ${user.label}: log in with a cookie file or with a user and password, not both`);
   }
 
-  const network = (values.network ?? DEFAULTS.network) as (typeof fieldSchemas.network.options)[number];
+  const network = (values.network ?? DEFAULTS.network) as Network;
   const reportDir = (values.reportDir as string | undefined) ?? resolve(cwd, DEFAULTS.reportDir);
   return {
     network,
@@ -296,6 +309,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     rpcUser: values.rpcUser,
     rpcPassword: values.rpcPassword,
     rpcCookie: user !== undefined ? undefined : (values.rpcCookie ?? defaultCookiePath(network)),
+    rpcCa: values.rpcCa,
     zmq: values.zmq,
     address: values.address,
     coinbaseTag: values.coinbaseTag ?? DEFAULTS.coinbaseTag,
@@ -320,11 +334,13 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
 // Secrets and small helpers
 
 /** Every password text given on the command line or in the environment (the file's is read later). */
-function secretValues(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+function secretValues(argv: readonly string[], flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): string[] {
   const found: string[] = [];
   for (const f of MINE_FIELDS.filter((x) => x.secret)) {
     const e = env[f.env];
     if (e) found.push(e);
+    const parsed = flags[f.flag];
+    if (typeof parsed === 'string' && parsed !== '') found.push(parsed);
     argv.forEach((a, i) => {
       if (a === `--${f.flag}` && argv[i + 1]) found.push(argv[i + 1]!);
       else if (a.startsWith(`--${f.flag}=`)) found.push(a.slice(f.flag.length + 3));

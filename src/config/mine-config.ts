@@ -91,11 +91,13 @@ const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
 export const fieldSchemas = {
-  network: z.enum(NETWORKS),
+  // `mainnet` is what people call it; Bitcoin Core calls it `main`.
+  network: z.preprocess((v) => (v === 'mainnet' ? 'main' : v), z.enum(NETWORKS)),
   rpcUrl,
   rpcUser: nonEmpty.refine((s) => !s.includes(':')),
   rpcPassword: nonEmpty,
   rpcCookie: path,
+  rpcCa: path,
   zmq,
   address: z.string().regex(/^\S+$/),
   coinbaseTag,
@@ -137,8 +139,14 @@ export interface FieldSpec {
   readonly isPath?: boolean;
   /** Never echoed. */
   readonly secret?: boolean;
-  /** One line for --help. */
+  /** May be given more than once (each flag adds a value; a variable or file holds a list). */
+  readonly repeatable?: boolean;
+  /** The value's placeholder in --help (`--threads <n>`); none for a switch. */
+  readonly arg?: string;
+  /** One line for --help: what the field does. */
   readonly help: string;
+  /** The default in words, for --help (absent: no default, the field is unset). */
+  readonly defaultText?: string;
 }
 
 function spec(key: FieldKey, flag: string, s: Omit<FieldSpec, 'key' | 'flag' | 'env' | 'flagType'> & { flagType?: 'string' | 'boolean' }): FieldSpec {
@@ -151,28 +159,29 @@ export function envName(flag: string): string {
 }
 
 export const MINE_FIELDS: readonly FieldSpec[] = [
-  spec('network', 'network', { text: 'string', expected: NETWORKS.join(', ').replace(/, (\w+)$/, ' or $1'), help: 'chain to mine on (default main)' }),
-  spec('rpcUrl', 'rpc-url', { text: 'string', expected: 'an http:// or https:// URL such as http://127.0.0.1:8332', help: "node's RPC URL (default: the network's port on 127.0.0.1)" }),
-  spec('rpcUser', 'rpc-user', { text: 'string', expected: "a non-empty user name without ':'", help: 'RPC user (with --rpc-password; instead of the cookie)' }),
-  spec('rpcPassword', 'rpc-password', { text: 'string', expected: 'a non-empty password', secret: true, help: 'RPC password (prefer SOLOMINER_RPC_PASSWORD: flags are visible to other users)' }),
-  spec('rpcCookie', 'rpc-cookie', { text: 'string', expected: 'a file path', isPath: true, help: "node's RPC cookie file (default: Bitcoin Core's, per network)" }),
-  spec('zmq', 'zmq', { text: 'string', expected: 'a ZMQ endpoint such as tcp://127.0.0.1:28332', help: "node's zmqpubhashblock endpoint (optional; without it, longpoll)" }),
-  spec('address', 'address', { text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
-  spec('coinbaseTag', 'coinbase-tag', { text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase (default /solominer/; "" for none)' }),
-  spec('engines', 'engines', { text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list)', help: 'hashing engines (default cpu)' }),
-  spec('threads', 'threads', { text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads (default: all cores)' }),
-  spec('gpuAdapter', 'gpu-adapter', { text: 'adapter', expected: 'an adapter index (0, 1, ...) or a non-empty name', help: 'GPU adapter by index or name (default: the first)' }),
-  spec('reportDir', 'report-dir', { text: 'string', expected: 'a folder path', isPath: true, help: 'folder for hourly reports (default ./reports)' }),
-  spec('metricsPort', 'metrics-port', { text: 'number', expected: 'a port 0..65535', help: 'Prometheus/status port (optional; 0 picks a free one)' }),
-  spec('metricsHost', 'metrics-host', { text: 'string', expected: 'a host name or IP address such as 127.0.0.1', help: 'address the metrics endpoint listens on (default 127.0.0.1)' }),
-  spec('journal', 'journal', { text: 'string', expected: 'a file path', isPath: true, help: 'found-blocks journal (default <report-dir>/found-blocks.jsonl)' }),
-  spec('connectTimeout', 'connect-timeout', { text: 'number', expected: `seconds, a number 0..${CONNECT_TIMEOUT_MAX_SECONDS}`, help: 'how long start-up waits for the node (default 30)' }),
-  spec('maxBlocks', 'max-blocks', { text: 'number', expected: 'a positive integer', help: 'exit 0 once this many blocks are accepted (optional)' }),
-  spec('duration', 'duration', { text: 'number', expected: 'seconds, a number greater than 0', help: 'stop after this many seconds (optional)' }),
-  spec('smokeTest', 'smoke-test', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "check a block proposal with the node, don't mine" }),
-  spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'check the node connection and ZMQ, then exit' }),
-  spec('logFormat', 'log-format', { text: 'string', expected: 'text or json', help: 'log line format (default text)' }),
-  spec('refreshInterval', 'refresh-interval', { text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period for new transactions (default 30)' }),
+  spec('network', 'network', { arg: 'name', text: 'string', expected: `${NETWORKS.join(', ').replace(/, (\w+)$/, ' or $1')} (mainnet is main)`, help: 'chain to mine on', defaultText: 'main' }),
+  spec('rpcUrl', 'rpc-url', { arg: 'url', text: 'string', expected: 'an http:// or https:// URL such as http://127.0.0.1:8332', help: "node's RPC URL; https:// for a node behind a TLS proxy", defaultText: "http://127.0.0.1 on the network's port" }),
+  spec('rpcUser', 'rpc-user', { arg: 'user', text: 'string', expected: "a non-empty user name without ':'", help: 'RPC user, with --rpc-password (instead of the cookie)' }),
+  spec('rpcPassword', 'rpc-password', { arg: 'password', text: 'string', expected: 'a non-empty password', secret: true, help: 'RPC password; prefer the variable, flags are visible to other users' }),
+  spec('rpcCookie', 'rpc-cookie', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: "node's RPC cookie file", defaultText: "Bitcoin Core's, per network" }),
+  spec('rpcCa', 'rpc-ca', { arg: 'file', text: 'string', expected: 'a PEM file path', isPath: true, help: 'certificate authority (PEM) trusted for an https:// --rpc-url', defaultText: "the system's" }),
+  spec('zmq', 'zmq', { arg: 'endpoint', text: 'string', expected: 'a ZMQ endpoint such as tcp://127.0.0.1:28332', help: "node's zmqpubhashblock endpoint; without it, longpoll" }),
+  spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
+  spec('coinbaseTag', 'coinbase-tag', { arg: 'text', text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase; "" for none', defaultText: '/solominer/' }),
+  spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list)', help: 'hashing engines', defaultText: 'cpu' }),
+  spec('threads', 'threads', { arg: 'n', text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads', defaultText: 'all cores' }),
+  spec('gpuAdapter', 'gpu-adapter', { arg: 'index|name', text: 'adapter', expected: 'an adapter index (0, 1, ...) or a non-empty name', help: 'GPU adapter by index or part of its name', defaultText: 'the first' }),
+  spec('reportDir', 'report-dir', { arg: 'dir', text: 'string', expected: 'a folder path', isPath: true, help: 'folder of the hourly reports', defaultText: './reports' }),
+  spec('metricsPort', 'metrics-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Prometheus /metrics and /status on this port (0 picks a free one)', defaultText: 'none' }),
+  spec('metricsHost', 'metrics-host', { arg: 'addr', text: 'string', expected: 'a host name or IP address such as 127.0.0.1', help: 'address the metrics endpoint listens on', defaultText: '127.0.0.1' }),
+  spec('journal', 'journal', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: 'found-blocks journal', defaultText: '<report-dir>/found-blocks.jsonl' }),
+  spec('connectTimeout', 'connect-timeout', { arg: 'seconds', text: 'number', expected: `seconds, a number 0..${CONNECT_TIMEOUT_MAX_SECONDS}`, help: 'how long start-up waits for the node', defaultText: '30' }),
+  spec('maxBlocks', 'max-blocks', { arg: 'n', text: 'number', expected: 'a positive integer', help: 'exit 0 once this many blocks are accepted', defaultText: 'no limit' }),
+  spec('duration', 'duration', { arg: 'seconds', text: 'number', expected: 'seconds, a number greater than 0', help: 'stop after this many seconds', defaultText: 'no limit' }),
+  spec('smokeTest', 'smoke-test', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "prove the deployment (known answers, a block proposal checked by the node), don't mine" }),
+  spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'prove the node side (RPC, chain, ZMQ; one block on test chains), then exit' }),
+  spec('logFormat', 'log-format', { arg: 'text|json', text: 'string', expected: 'text or json', help: 'log line format', defaultText: 'text' }),
+  spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
 ];
 
 export const FIELD_BY_KEY: Readonly<Record<FieldKey, FieldSpec>> = Object.fromEntries(MINE_FIELDS.map((f) => [f.key, f])) as Record<FieldKey, FieldSpec>;
@@ -200,6 +209,7 @@ export const mineConfigSchema = z
     rpcUser: fieldSchemas.rpcUser.optional(),
     rpcPassword: fieldSchemas.rpcPassword.optional(),
     rpcCookie: fieldSchemas.rpcCookie.optional(),
+    rpcCa: fieldSchemas.rpcCa.optional(),
     zmq: fieldSchemas.zmq.optional(),
     address: fieldSchemas.address,
     coinbaseTag: fieldSchemas.coinbaseTag,
@@ -245,7 +255,7 @@ export type MineConfig = Readonly<z.output<typeof mineConfigSchema>>;
  * - metricsHost 127.0.0.1: the endpoint is not exposed beyond the machine unless asked;
  *   metricsPort unset: no endpoint unless asked.
  * - reportDir ./reports (git-ignored), journal <reportDir>/found-blocks.jsonl.
- * - connectTimeout 30 s (DESIGN), refreshInterval 30 s (a new-transactions refresh about as
+ * - connectTimeout 30 s (long enough for a node restart), refreshInterval 30 s (a new-transactions refresh about as
  *   often as the node's own getblocktemplate caching makes worthwhile), logFormat text.
  */
 export const DEFAULTS = {

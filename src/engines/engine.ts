@@ -1,4 +1,4 @@
-// The shape every hashing engine has (DESIGN.md, "engines"): the scheduler hands it work,
+// The shape every hashing engine has (docs/architecture.md): the scheduler hands it work,
 // it reports candidates and hash counts, and it can be stopped. An engine never decides what
 // a block is: the orchestrator re-checks every candidate with its own SHA-256d.
 import type { EventEmitter } from 'node:events';

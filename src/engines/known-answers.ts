@@ -1,4 +1,4 @@
-// Known answers (DESIGN.md, "Tests and benchmarks"): real mainnet headers whose nonces and
+// Known answers (docs/architecture.md): real mainnet headers whose nonces and
 // hashes are published. The same data as test/fixtures/headers/known-blocks.json, kept here so
 // that shipped code (`mine --smoke-test`) can prove every engine and back end on this machine.
 import { hexToBytes, reverseBytes } from '../bitcoin/bytes.js';

@@ -1,4 +1,4 @@
-// The orchestrator (DESIGN.md, data flow): templates in, jobs built, disjoint work handed to
+// The orchestrator (docs/architecture.md, "Data flow"): templates in, jobs built, disjoint work handed to
 // every engine, candidates re-checked with an independent SHA-256d, blocks assembled and
 // handed to the submitter. It owns the rule that matters most on a trivial-target chain: once
 // a block is found on a previous hash, that template is dead and no second block on the same

@@ -7,9 +7,9 @@ import type { MineConfig } from '../config/mine-config.js';
 import { createEngine, EngineUnavailableError } from '../engines/create-engine.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
-import { NodeAuthError, NodeStateError } from '../node/errors.js';
+import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
 import { blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
-import { RpcClient, type Credentials } from '../node/rpc-client.js';
+import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
 import { BlockSubmitter } from '../submit/block-submitter.js';
 import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
@@ -50,13 +50,6 @@ export interface ServiceSummary {
   readonly stopReason: 'max-blocks' | 'duration' | 'signal';
 }
 
-export function credentialsOf(config: MineConfig): Credentials {
-  if (config.rpcUser !== undefined && config.rpcPassword !== undefined) {
-    return { kind: 'password', user: config.rpcUser, password: config.rpcPassword };
-  }
-  return { kind: 'cookie', path: config.rpcCookie! };
-}
-
 function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } {
   try {
     return addressToScript(config.address, config.network);
@@ -76,6 +69,7 @@ async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promi
     return facts;
   } catch (err) {
     if (err instanceof NodeAuthError) throw new ServiceError(`${err.message}: check --rpc-user/--rpc-password or --rpc-cookie`, 2);
+    if (err instanceof NodeTlsError) throw new ServiceError(`--${err.field}: ${err.message}`, 2);
     if (err instanceof NodeConnectTimeoutError) throw new ServiceError(err.message, 1);
     if (err instanceof NodeStateError) {
       const config_problem = /^(network|zmq):/.test(err.message);
@@ -118,7 +112,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (err instanceof JournalError) throw new ServiceError(`--journal: ${err.message.replace(/^journal: /, '')}`, 2);
     throw err;
   }
-  const rpc = new RpcClient({ url: config.rpcUrl, credentials: credentialsOf(config) });
+  const rpc = rpcClientFor(config);
   let engines: Engine[] = [];
   try {
     // Reports and the metrics endpoint start before the node is asked anything.

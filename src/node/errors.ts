@@ -36,3 +36,18 @@ export class NodeAuthError extends Error {
 export class NodeStateError extends Error {
   override readonly name = 'NodeStateError';
 }
+
+/**
+ * The node's TLS endpoint cannot be trusted or spoken to (an https:// --rpc-url): a problem of
+ * configuration, not of the network. `field` is the flag to fix, without its dashes.
+ */
+export class NodeTlsError extends Error {
+  override readonly name = 'NodeTlsError';
+  constructor(
+    readonly url: string,
+    detail: string,
+    readonly field: 'rpc-ca' | 'rpc-url',
+  ) {
+    super(`node at ${url}: ${detail}`);
+  }
+}

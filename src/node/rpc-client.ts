@@ -1,25 +1,35 @@
-// JSON-RPC to the node through the `bitcoin-core` package. This wrapper adds what a miner
-// needs on top: cookie authentication that follows a restarted node (the cookie is re-read
-// on HTTP 401), a clear split between "the node said no" (RpcError) and "the call did not
-// get through" (NodeUnreachableError), and per-client time limits (a longpoll client has
-// none: bitcoin-core's default of 30 s would cut every longpoll short).
+// JSON-RPC to the node, over two paths that share one set of credentials (credentials.ts), one
+// TLS setting and one error mapping:
+//
+// - call(): the `bitcoin-core` package, for everything but templates;
+// - callDirect(): node:http(s) with JSON.parse, for getblocktemplate only. bitcoin-core parses
+//   every answer with json-bigint, which took 40-55 ms for a template of 3,000 transactions
+//   against 7 ms for JSON.parse, on the thread that must also hand out new work and submit
+//   blocks. Every number in a template is a safe integer (coinbasevalue is at most 21e14).
+//
+// Both re-read the cookie once on HTTP 401 (a restarted node wrote a new one) and fail with the
+// same typed errors: the node said no (RpcError), the call did not get through
+// (NodeUnreachableError), the login was refused (NodeAuthError), the node's TLS certificate is
+// not trusted (NodeTlsError). Each client has its own time limit (a longpoll client has none).
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { promisify } from 'node:util';
 
 import Client from 'bitcoin-core';
 
-import { NodeAuthError, NodeUnreachableError, RpcError } from './errors.js';
+import { CredentialStore, credentialsOf, type Credentials, type Login, type NodeSettings } from './credentials.js';
+import { NodeAuthError, NodeTlsError, NodeUnreachableError, RpcError } from './errors.js';
 
-export type Credentials =
-  | { readonly kind: 'password'; readonly user: string; readonly password: string }
-  | { readonly kind: 'cookie'; readonly path: string };
+export type { Credentials } from './credentials.js';
 
 export interface RpcClientOptions {
   readonly url: string;
   readonly credentials: Credentials;
   /** Per-call limit in milliseconds; 0 for none (longpoll). */
   readonly timeoutMs?: number;
+  /** PEM file of a certificate authority trusted for an https:// URL (besides the system's). */
+  readonly caFile?: string | undefined;
 }
 
 /** bitcoin-core logs every request through this when DEBUG is set; a miner keeps it silent. */
@@ -36,173 +46,215 @@ const SILENT_LOGGER = {
 // A day stands for "no limit": the request library reads 0 as "use the default".
 const NO_LIMIT_MS = 24 * 60 * 60 * 1000;
 
-interface TransportError {
+/** Node's codes for a certificate chain or name it would not accept. */
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What went wrong with one call, whichever path made it. */
+type Failure =
+  | { readonly kind: 'http'; readonly status: number }
+  | { readonly kind: 'rpc'; readonly code: number; readonly message: string }
+  | { readonly kind: 'transport'; readonly code: string };
+
+interface ErrorLike {
   code?: unknown;
   message?: unknown;
 }
 
+/** Shared by a client and the clients withTimeout() makes from it. */
+interface Shared {
+  readonly store: CredentialStore;
+  readonly caFile: string | undefined;
+  ca: Promise<Buffer | undefined> | undefined;
+}
+
 export class RpcClient {
   readonly url: string;
-  private readonly credentials: Credentials;
+  private readonly shared: Shared;
   private readonly timeoutMs: number;
-  private client: Client | undefined;
-  private cookieRead = false;
-  private login: { username: string; password: string } | undefined;
+  private client: { login: Login; client: Client } | undefined;
   private requestId = 0;
 
-  constructor(options: RpcClientOptions) {
+  /** `shared`: only withTimeout() passes it, so both clients hold one login and one CA. */
+  constructor(options: RpcClientOptions, shared?: Shared) {
     this.url = options.url;
-    this.credentials = options.credentials;
     this.timeoutMs = options.timeoutMs === 0 ? NO_LIMIT_MS : (options.timeoutMs ?? 30_000);
+    this.shared = shared ?? { store: new CredentialStore(options.credentials, options.url), caFile: options.caFile, ca: undefined };
   }
 
-  /** A second client for the same node with another time limit (0: none, for longpoll). */
+  /** A second client for the same node and credentials with another time limit (0: none, for longpoll). */
   withTimeout(timeoutMs: number): RpcClient {
-    return new RpcClient({ url: this.url, credentials: this.credentials, timeoutMs });
+    return new RpcClient({ url: this.url, credentials: this.shared.store.credentials, timeoutMs }, this.shared);
   }
 
-  async call<T>(method: string, ...params: unknown[]): Promise<T> {
-    const client = await this.connect();
+  /** A call through bitcoin-core. */
+  call<T>(method: string, ...params: unknown[]): Promise<T> {
+    return this.withLoginRetry(method, async (login) => {
+      const client = await this.bitcoinCore(login);
+      try {
+        return (await client.command(method, ...params)) as T;
+      } catch (err) {
+        throw failureOfBitcoinCore(err);
+      }
+    });
+  }
+
+  /** A call over node:http(s), parsed with JSON.parse: the template path (see the file comment). */
+  callDirect<T>(method: string, ...params: unknown[]): Promise<T> {
+    return this.withLoginRetry(method, (login) => this.post<T>(method, params, login));
+  }
+
+  /** Runs `attempt`; on HTTP 401 with a cookie, reads the cookie again and tries once more. */
+  private async withLoginRetry<T>(method: string, attempt: (login: Login) => Promise<T>): Promise<T> {
+    const store = this.shared.store;
     try {
-      return (await client.command(method, ...params)) as T;
+      return await attempt(await store.current());
     } catch (err) {
-      const status = httpStatus(err);
-      if (status === 401 && this.credentials.kind === 'cookie' && this.cookieRead) {
-        // A restarted node writes a new cookie: read it once more and retry the call once.
-        this.client = undefined;
-        this.login = undefined;
-        const fresh = await this.connect();
+      if (isFailure(err) && err.kind === 'http' && err.status === 401 && store.refresh()) {
         try {
-          return (await fresh.command(method, ...params)) as T;
+          return await attempt(await store.current());
         } catch (again) {
-          throw this.translate(method, again);
+          throw this.toNodeError(method, again);
         }
       }
-      throw this.translate(method, err);
+      throw this.toNodeError(method, err);
     }
   }
 
-  /**
-   * A call made over node:http and parsed with JSON.parse, for the hot path only (templates).
-   * bitcoin-core parses every answer with json-bigint, which took 40-55 ms for a template of
-   * 3,000 transactions against 7 ms for JSON.parse, on the thread that must also hand out new
-   * work and submit blocks. Every number in a template is a safe integer (coinbasevalue is at
-   * most 21e14), so nothing is lost. Same errors and cookie re-read as call().
-   */
-  async callDirect<T>(method: string, ...params: unknown[]): Promise<T> {
-    try {
-      return await this.post<T>(method, params);
-    } catch (err) {
-      if (err instanceof NodeAuthError && this.credentials.kind === 'cookie' && this.cookieRead) {
-        this.login = undefined;
-        this.client = undefined;
-        return this.post<T>(method, params);
-      }
-      throw err;
+  private async bitcoinCore(login: Login): Promise<Client> {
+    if (this.client?.login === login) return this.client.client;
+    const client = new Client({ host: this.url, username: login.username, password: login.password, timeout: this.timeoutMs, logger: SILENT_LOGGER });
+    const ca = await this.ca();
+    if (ca !== undefined) {
+      // bitcoin-core builds its `request` defaults without TLS options; the CA is added the
+      // same way (request's own defaults()), with the promisified calls bitcoin-core uses.
+      const request = client.request.defaults({ ca } as unknown as Parameters<typeof client.request.defaults>[0]) as unknown as {
+        get: (...a: unknown[]) => void;
+        post: (...a: unknown[]) => void;
+        getAsync?: unknown;
+        postAsync?: unknown;
+      };
+      request.getAsync = promisify(request.get);
+      request.postAsync = promisify(request.post);
+      client.request = request as unknown as typeof client.request;
     }
+    this.client = { login, client };
+    return client;
   }
 
-  private async post<T>(method: string, params: unknown[]): Promise<T> {
-    const { username, password } = await this.credentialsNow();
+  private async post<T>(method: string, params: unknown[], login: Login): Promise<T> {
     const url = new URL(this.url);
     const body = JSON.stringify({ jsonrpc: '1.0', id: ++this.requestId, method, params });
-    const transport = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    const ca = secure ? await this.ca() : undefined;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = transport.request(
-        {
-          hostname: url.hostname,
-          port: url.port,
-          path: url.pathname || '/',
-          method: 'POST',
-          // A connection per call: no idle socket outlives the miner (loopback connects in
-          // well under a millisecond, a template is one call per block).
-          agent: false,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
-          },
+      const options: https.RequestOptions = {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname || '/',
+        method: 'POST',
+        // A connection per call: no idle socket outlives the miner (loopback connects in
+        // well under a millisecond, a template is one call per block).
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`,
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
+        ...(ca !== undefined && { ca }),
+      };
+      const req = (secure ? https : http).request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
       req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
       req.end(body);
     }).catch((err: unknown) => {
-      const e = err as TransportError;
-      throw new NodeUnreachableError(this.url, typeof e?.code === 'string' ? e.code : String((err as Error)?.message ?? err));
+      const e = err as ErrorLike;
+      throw transport(typeof e?.code === 'string' ? e.code : String((err as Error)?.message ?? err));
     });
-    if (status === 401 || status === 403) throw this.translate(method, Object.assign(new Error('Unauthorized'), { code: status }));
+    if (status === 401 || status === 403) throw { kind: 'http', status } satisfies Failure;
     let answer: { result?: unknown; error?: { code?: number; message?: string } | null };
     try {
       answer = JSON.parse(text) as typeof answer;
     } catch {
       // No JSON-RPC body: a proxy's error page, a node still warming its HTTP server.
-      throw new NodeUnreachableError(this.url, `HTTP ${status}`);
+      throw { kind: 'http', status } satisfies Failure;
     }
-    if (answer.error) throw new RpcError(method, answer.error.code ?? -32603, answer.error.message ?? 'no message');
+    if (answer.error) throw { kind: 'rpc', code: answer.error.code ?? -32603, message: answer.error.message ?? 'no message' } satisfies Failure;
     return answer.result as T;
   }
 
-  private async credentialsNow(): Promise<{ username: string; password: string }> {
-    if (this.login) return this.login;
-    if (this.credentials.kind === 'password') {
-      this.login = { username: this.credentials.user, password: this.credentials.password };
-      return this.login;
-    }
-    let text: string;
-    try {
-      text = await readFile(this.credentials.path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      // Missing while the node starts up is a transport-like condition: retried by callers.
-      throw new NodeUnreachableError(this.url, `cannot read the RPC cookie ${this.credentials.path}: ${code}`);
-    }
-    const colon = text.indexOf(':');
-    if (colon < 0) throw new NodeAuthError(this.url, `the cookie file ${this.credentials.path} is malformed`);
-    this.cookieRead = true;
-    this.login = { username: text.slice(0, colon), password: text.slice(colon + 1).trim() };
-    return this.login;
+  /** The --rpc-ca file's contents, read once; undefined without one. */
+  private ca(): Promise<Buffer | undefined> {
+    const file = this.shared.caFile;
+    if (file === undefined) return Promise.resolve(undefined);
+    this.shared.ca ??= readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new NodeTlsError(this.url, `cannot read the CA file ${file} (${err.code ?? err.message})`, 'rpc-ca');
+    });
+    return this.shared.ca;
   }
 
-  private async connect(): Promise<Client> {
-    if (this.client) return this.client;
-    const { username, password } = await this.credentialsNow();
-    this.client = new Client({ host: this.url, username, password, timeout: this.timeoutMs, logger: SILENT_LOGGER });
-    return this.client;
-  }
-
-  private translate(method: string, err: unknown): Error {
-    const status = httpStatus(err);
-    if (status === 401 || status === 403) {
-      return new NodeAuthError(
-        this.url,
-        this.credentials.kind === 'cookie' ? `cookie ${this.credentials.path} was not accepted` : `user ${JSON.stringify(this.credentials.user)} with the given password`,
-      );
+  /** The one mapping of a failed call to the node layer's typed errors. */
+  private toNodeError(method: string, err: unknown): Error {
+    if (err instanceof NodeTlsError || err instanceof NodeAuthError || err instanceof NodeUnreachableError || err instanceof RpcError) return err;
+    if (!isFailure(err)) return new NodeUnreachableError(this.url, err instanceof Error ? err.message : String(err));
+    switch (err.kind) {
+      case 'rpc':
+        return new RpcError(method, err.code, err.message);
+      case 'http':
+        if (err.status === 401 || err.status === 403) return new NodeAuthError(this.url, this.shared.store.describe());
+        // An HTTP status without a JSON-RPC body: 404 (wrong path or wallet), 5xx while warming up.
+        return new NodeUnreachableError(this.url, `HTTP ${err.status}`);
+      case 'transport':
+        if (TLS_TRUST_CODES.has(err.code)) {
+          const what = err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'is issued for another host name' : 'is not trusted';
+          return new NodeTlsError(this.url, `its TLS certificate ${what} (${err.code}); give the certificate authority that signed it with --rpc-ca <file>`, 'rpc-ca');
+        }
+        if (err.code === 'EPROTO' || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+          return new NodeTlsError(this.url, `the TLS handshake failed (${err.code}); is it an https:// port?`, 'rpc-url');
+        }
+        return new NodeUnreachableError(this.url, err.code);
     }
-    if (typeof status === 'number' && status >= 100) {
-      // An HTTP status without a JSON-RPC body: 404 (wrong path or wallet), 5xx while warming up.
-      return new NodeUnreachableError(this.url, `HTTP ${status}`);
-    }
-    if (err instanceof Error && typeof (err as TransportError).code === 'number') {
-      return new RpcError(method, (err as TransportError).code as number, err.message);
-    }
-    const e = err as TransportError;
-    const code = typeof e?.code === 'string' ? e.code : undefined;
-    const message = typeof e?.message === 'string' ? e.message : String(err);
-    return new NodeUnreachableError(this.url, code ?? message);
   }
 }
 
-/** The HTTP status bitcoin-core attaches to an error that came with no JSON-RPC body. */
-function httpStatus(err: unknown): number | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const code = (err as TransportError).code;
-  // bitcoin-core reports HTTP failures as RpcError(statusCode) and node errors as RpcError(code < 0).
-  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
+function transport(code: string): Failure {
+  return { kind: 'transport', code };
+}
+
+function isFailure(err: unknown): err is Failure {
+  return typeof err === 'object' && err !== null && !(err instanceof Error) && 'kind' in err;
+}
+
+/**
+ * bitcoin-core reports an HTTP failure without a JSON-RPC body as an error whose numeric `code`
+ * is the status, a node's answer as one whose `code` is the JSON-RPC code (negative), and a
+ * transport failure as request's error with a string `code`.
+ */
+function failureOfBitcoinCore(err: unknown): Failure {
+  const e = (err ?? {}) as ErrorLike;
+  if (typeof e.code === 'number') {
+    if (e.code >= 100 && e.code < 600) return { kind: 'http', status: e.code };
+    return { kind: 'rpc', code: e.code, message: typeof e.message === 'string' ? e.message : 'no message' };
+  }
+  return transport(typeof e.code === 'string' ? e.code : typeof e.message === 'string' ? e.message : String(err));
+}
+
+/** The client for a configuration's node settings (URL, login, CA). */
+export function rpcClientFor(settings: NodeSettings): RpcClient {
+  return new RpcClient({ url: settings.rpcUrl, credentials: credentialsOf(settings), caFile: settings.rpcCa });
 }

@@ -1,4 +1,4 @@
-// Where templates come from (DESIGN.md, "template source"): getblocktemplate the moment ZMQ
+// Where templates come from (docs/architecture.md, "Data flow"): getblocktemplate the moment ZMQ
 // announces a block, longpoll when there is no ZMQ (or it has gone silent), and a periodic
 // refresh for new transactions. Fetches are coalesced: a request that arrives while one is in
 // flight is served by one more fetch after it, never by a pile of parallel calls. While the
@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseBlockTemplate, type BlockTemplate } from './block-template.js';
-import { NodeAuthError, NodeUnreachableError, RpcError } from './errors.js';
+import { NodeAuthError, NodeTlsError, NodeUnreachableError, RpcError } from './errors.js';
 import { NETWORK_INFO, type Network } from './networks.js';
 import type { RpcClient } from './rpc-client.js';
 import { ZmqBlockSubscriber, type BlockNotification } from './zmq-blocks.js';
@@ -211,7 +211,14 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
   }
 
   private isWaitable(err: unknown): boolean {
-    return err instanceof NodeUnreachableError || (err instanceof RpcError && NOT_READY_CODES.has(err.code)) || err instanceof NodeAuthError;
+    // A refused login or an untrusted certificate mid-run (a node restarting, a certificate
+    // being renewed) is waited out like an outage; at start-up the service refuses them.
+    return (
+      err instanceof NodeUnreachableError ||
+      (err instanceof RpcError && NOT_READY_CODES.has(err.code)) ||
+      err instanceof NodeAuthError ||
+      err instanceof NodeTlsError
+    );
   }
 
   private markDown(err: Error): void {

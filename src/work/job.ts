@@ -1,7 +1,7 @@
 // A job: everything needed to hash on one template, in the shape Stratum distributes work
 // (coinbase part 1, extranonce, coinbase part 2, merkle branch, version, bits, time), so a
 // later Stratum server can hand the same jobs out unchanged. Building a job costs one merkle
-// branch; each new extranonce after that costs O(log n) hashes (DESIGN.md, "job builder").
+// branch; each new extranonce after that costs O(log n) hashes (docs/architecture.md, "Data flow").
 import { bytesToHex, compactSize, hexToBytes, reverseBytes } from '../bitcoin/bytes.js';
 import {
   buildCoinbase,

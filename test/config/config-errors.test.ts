@@ -10,9 +10,9 @@ const A = ['--address', ADDRESS];
 
 describe('mine configuration: one line per bad value', () => {
   const rows: Array<[Setup, string]> = [
-    [{ argv: [...A, '--network', 'mainnet'] }, '--network: expected main, testnet, testnet4, signet or regtest, got "mainnet"'],
-    [{ argv: A, env: { SOLOMINER_NETWORK: 'testnet3' } }, 'SOLOMINER_NETWORK: expected main, testnet, testnet4, signet or regtest, got "testnet3"'],
-    [{ argv: A, file: { network: 5 } }, 'config.json network: expected main, testnet, testnet4, signet or regtest, got 5'],
+    [{ argv: [...A, '--network', 'bitcoin'] }, '--network: expected main, testnet, testnet4, signet or regtest (mainnet is main), got "bitcoin"'],
+    [{ argv: A, env: { SOLOMINER_NETWORK: 'testnet3' } }, 'SOLOMINER_NETWORK: expected main, testnet, testnet4, signet or regtest (mainnet is main), got "testnet3"'],
+    [{ argv: A, file: { network: 5 } }, 'config.json network: expected main, testnet, testnet4, signet or regtest (mainnet is main), got 5'],
     [{ argv: [...A, '--rpc-url', 'localhost:8332'] }, '--rpc-url: expected an http:// or https:// URL such as http://127.0.0.1:8332, got "localhost:8332"'],
     [{ argv: [...A, '--rpc-url', 'ftp://127.0.0.1:8332'] }, '--rpc-url: expected an http:// or https:// URL such as http://127.0.0.1:8332, got "ftp://127.0.0.1:8332"'],
     [{ argv: [...A, '--rpc-user', 'a:b', '--rpc-password', 'pw12'] }, "--rpc-user: expected a non-empty user name without ':', got \"a:b\""],

@@ -73,6 +73,7 @@ describe('mine configuration: defaults', () => {
         rpcUrl: defaultRpcUrl('main'),
         rpcUser: undefined,
         rpcPassword: undefined,
+        rpcCa: undefined,
         rpcCookie: defaultCookiePath('main'),
         zmq: undefined,
         address: ADDRESS,
@@ -256,7 +257,7 @@ describe('mine configuration: the command line', () => {
   it('refuses values for switches, missing values and positional arguments', async () => {
     assert.equal(await failure({ argv: ['--smoke-test=yes'] }), '--smoke-test: takes no value (it is a switch)');
     assert.equal(await failure({ argv: ['--threads'] }), '--threads: expected an integer 1..1024, got nothing');
-    assert.equal(await failure({ argv: ['--network', '--threads', '2'] }), "--network: expected main, testnet, testnet4, signet or regtest, got an argument starting with '-' (write --network=<value> if that is the value)");
+    assert.equal(await failure({ argv: ['--network', '--threads', '2'] }), "--network: expected main, testnet, testnet4, signet or regtest (mainnet is main), got an argument starting with '-' (write --network=<value> if that is the value)");
     assert.equal(await failure({ argv: ['--connect-timeout', '-1'] }), "--connect-timeout: expected seconds, a number 0..86400, got an argument starting with '-' (write --connect-timeout=<value> if that is the value)");
     assert.equal(await failure({ argv: ['--threads', '2', 'now'] }), 'mine: unexpected argument "now"; mine takes only flags (--name value)');
   });

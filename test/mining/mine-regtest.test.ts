@@ -1,4 +1,4 @@
-// `mine` against a real regtest node (DESIGN.md, "Real components"): blocks are accepted, pay
+// `mine` against a real regtest node (README.md, "Test"): blocks are accepted, pay
 // the payout address of every type, carry the mempool, and the found-block journal is replayed.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

@@ -1,0 +1,71 @@
+// `solominer check`: what this machine and node offer, one ok/warn/fail line per item, and
+// the runner of `mine --smoke-test` / `mine --smoke-network`, which print the same kind of
+// checklist. The CLI only loads the configuration and maps `failed` to an exit code.
+import type { MineConfig } from '../config/mine-config.js';
+import { rpcClientFor } from '../node/rpc-client.js';
+import { Checklist } from './checklist.js';
+import {
+  probeAddress,
+  probeChain,
+  probeCpuBackend,
+  probeCpuFeatures,
+  probeGpuAdapters,
+  probeJournal,
+  probeMetricsPort,
+  probeNode,
+  probeReportDir,
+  probeSync,
+  probeZmq,
+} from './probes.js';
+import { runSmokeNetwork } from './smoke-network.js';
+import { runSmokeTest } from './smoke-test.js';
+
+/** `check` waits at most this long for an unreachable node, whatever --connect-timeout says. */
+const CHECK_CONNECT_SECONDS = 10;
+
+export interface CheckOptions {
+  readonly config: MineConfig;
+  /** No payout address was configured (config.address is a placeholder then). */
+  readonly addressMissing: boolean;
+  readonly out: (line: string) => void;
+}
+
+/** Every probe in order; the list's `failed` says whether anything blocks mining. */
+export async function runCheck({ config, addressMissing, out }: CheckOptions): Promise<Checklist> {
+  const list = new Checklist(out);
+  probeCpuFeatures(list);
+  probeCpuBackend(list, config);
+  await probeGpuAdapters(list, config);
+
+  const rpc = rpcClientFor(config);
+  const contact = await probeNode(list, config, rpc, Math.min(config.connectTimeout, CHECK_CONNECT_SECONDS) * 1000);
+  if (contact) {
+    if (probeChain(list, config, contact.chainInfo)) probeSync(list, config, contact);
+    else list.skip('sync', 'the node is on another chain');
+    await probeZmq(list, config, rpc);
+  } else {
+    for (const label of ['chain', 'sync', 'zmq']) list.skip(label, 'the node was not reached');
+  }
+  probeAddress(list, config, addressMissing);
+  const reportDirOk = await probeReportDir(list, config);
+  await probeJournal(list, config, reportDirOk);
+  await probeMetricsPort(list, config);
+  out(list.summary('check'));
+  return list;
+}
+
+/** `mine --smoke-test` and/or `--smoke-network`: their checklists; true when nothing failed. */
+export async function runSmoke(config: MineConfig, out: (line: string) => void): Promise<boolean> {
+  let failed = false;
+  if (config.smokeTest) {
+    const list = await runSmokeTest({ config, out });
+    out(list.summary('smoke test'));
+    failed ||= list.failed;
+  }
+  if (config.smokeNetwork) {
+    const list = await runSmokeNetwork({ config, out });
+    out(list.summary('smoke network'));
+    failed ||= list.failed;
+  }
+  return !failed;
+}
