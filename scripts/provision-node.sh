@@ -20,22 +20,11 @@
 set -euo pipefail
 
 ME=provision-node
-
-VERIFY=0 FORCE=0 NO_SYSTEM=0
-for a in "$@"; do
-  case $a in
-    --verify) VERIFY=1 ;;
-    --force) FORCE=1 ;;
-    --no-system) NO_SYSTEM=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument '$a' (try --help)" ;;
-  esac
-done
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${SOLOMINER_CACHE:-$REPO/.cache}
 NODE=$CACHE/node
 . "$REPO/scripts/lib/debian-packages.sh"
+deb_options "--verify --force --no-system" "$@"
 
 # ---------------------------------------------------------------- verification -----------------
 free_port() {
@@ -145,7 +134,6 @@ deb_fetch "${PLAN[@]}"
 deb_stage node
 deb_unpack "$STAGE/sysroot"
 LIBPATH_REL="sysroot/usr/lib/$TRIPLET:sysroot/lib/$TRIPLET"
-libpath() { local r=$1; echo "$r/usr/lib/$TRIPLET:$r/lib/$TRIPLET"; }
 LOADER=$STAGE/sysroot/usr/lib/$TRIPLET/$LDSO
 [[ -x $LOADER ]] || LOADER=$STAGE/sysroot/lib/$TRIPLET/$LDSO
 [[ -x $LOADER ]] || die "unpacked libc6 has no $LDSO"
@@ -153,7 +141,7 @@ LOADER=$STAGE/sysroot/usr/lib/$TRIPLET/$LDSO
 
 # every library resolves, and inside the cache (what ldd would show, for the unpacked loader)
 for bin in bitcoind bitcoin-cli; do
-  out=$("$LOADER" --library-path "$(libpath "$STAGE/sysroot")" --list "$STAGE/sysroot/usr/bin/$bin" 2>&1) || true
+  out=$("$LOADER" --library-path "$(deb_libpath "$STAGE/sysroot")" --list "$STAGE/sysroot/usr/bin/$bin" 2>&1) || true
   while read -r name arrow path _; do
     [[ $arrow == "=>" ]] || continue
     [[ $path != not ]] || die "library $name not found for the unpacked $bin"

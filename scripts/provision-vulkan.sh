@@ -24,25 +24,14 @@
 set -euo pipefail
 
 ME=provision-vulkan
-
-VERIFY=0 FORCE=0 FULL=0
-for a in "$@"; do
-  case $a in
-    --verify) VERIFY=1 ;;
-    --force) FORCE=1 ;;
-    --full) FULL=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument '$a' (try --help)" ;;
-  esac
-done
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${SOLOMINER_CACHE:-$REPO/.cache}
 VK=$CACHE/vulkan
 . "$REPO/scripts/lib/debian-packages.sh"
+deb_options "--verify --force --full" "$@"
 deb_arch
 
-libpath() { echo "$1/sysroot/usr/lib/$TRIPLET:$1/sysroot/lib/$TRIPLET"; }
+libpath() { deb_libpath "$1/sysroot"; }
 lvp_so() { echo "$1/sysroot/usr/lib/$TRIPLET/libvulkan_lvp.so"; }
 
 # write lvp_icd.json and env.sh for the folder's final location <dir> into <target dir> (atomically)
@@ -64,10 +53,8 @@ EOF
 
 # every library lavapipe and the loader need resolves (with our LD_LIBRARY_PATH)
 libs_ok() {
-  local dir=$1 out
-  [[ -f $(lvp_so "$dir") ]] || return 1
-  out=$(LD_LIBRARY_PATH=$(libpath "$dir") ldd "$(lvp_so "$dir")" 2>&1) || return 1
-  if grep -q 'not found' <<<"$out"; then grep 'not found' <<<"$out" | sed 's/^[[:space:]]*/  missing: /' >&2; return 1; fi
+  local dir=$1
+  deb_libs_resolve "$(libpath "$dir")" "$(lvp_so "$dir")" || return 1
   ls "$dir"/sysroot/usr/lib/"$TRIPLET"/libvulkan.so.1 >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || return 1
 }
 
@@ -123,7 +110,6 @@ cache_hit() {
 }
 deb_cached cache_ok cache_hit "$FORCE"
 
-need ldd
 T0=$SECONDS
 deb_apt_setup
 # The package set: a simulated install (nothing is installed) of the backports Mesa against this

@@ -13,6 +13,10 @@
 # and reused by any later run that wants the same file.
 #
 # Functions, in the order a script calls them:
+#   deb_options "<flags>" "$@"
+#                            the script's arguments: VERIFY, FORCE, FULL, NO_SYSTEM are 1 for
+#                            --verify, --force, --full, --no-system (those of <flags> it takes);
+#                            --help prints the script's header comment
 #   deb_arch                 ARCH, TRIPLET, LDSO of this machine
 #   deb_cached <ok-fn> <hit-fn> [force]
 #                            lock $CACHE against other provisioning runs; if <ok-fn> says the
@@ -27,6 +31,10 @@
 #   deb_fetch <name=version|name/suite>...
 #                            download what is not in $CACHE/apt/archives yet; DEBS=(paths)
 #   deb_unpack <sysroot>     dpkg-deb -x every file of DEBS into <sysroot>
+#   deb_libpath <sysroot>    the library folders of an unpacked sysroot, for LD_LIBRARY_PATH
+#   deb_libs_resolve <libpath> <file>...
+#                            every shared library the files need resolves (ldd with <libpath>
+#                            first); the missing ones are listed on stderr
 #   deb_stage <name>         STAGE: an empty folder beside $CACHE/<name>, removed on exit unless committed
 #   deb_commit <name>        move STAGE to $CACHE/<name>, replacing the old one
 
@@ -42,6 +50,21 @@ DEB_SKIP='^(libc6|libc-bin|libgcc-s1|libstdc\+\+6|gcc-[0-9]+-base|debconf|perl-b
 STAGE=""
 deb_on_exit() { if [[ -n $STAGE ]]; then rm -rf "$STAGE"; fi; }
 trap deb_on_exit EXIT
+
+deb_options() {
+  local takes=" $1 " a; shift
+  VERIFY=0 FORCE=0 FULL=0 NO_SYSTEM=0
+  for a in "$@"; do
+    case $a in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;; esac
+    [[ $takes == *" $a "* ]] || die "unknown argument '$a' (try --help)"
+    case $a in
+      --verify) VERIFY=1 ;;
+      --force) FORCE=1 ;;
+      --full) FULL=1 ;;
+      --no-system) NO_SYSTEM=1 ;;
+    esac
+  done
+}
 
 deb_arch() {
   need dpkg
@@ -122,6 +145,15 @@ deb_update() {   # $1=1: even if the lists are less than a day old
     log "apt update (private lists in $APT/lists; suites sid $STABLE $STABLE-backports${SECURITY_MIRROR:+ $STABLE-security})"
     apt-get "${APTO[@]}" update >"$APT/update.log" 2>&1 || { tail -n 5 "$APT/update.log" >&2; die "private apt-get update failed (log: $APT/update.log)"; }
     grep -E '^(W|E):' "$APT/update.log" >&2 || true
+    # apt only warns when a mirror cannot be reached: lists of an earlier update are still good
+    # enough, no lists at all are not
+    local failed
+    failed=$(grep -m1 '^W: Failed to fetch' "$APT/update.log" || true)
+    if [[ -n $failed ]]; then
+      [[ -f $APT/updated ]] || die "no package lists: ${failed#W: } (log: $APT/update.log)"
+      log "warning: keeping the package lists of an earlier update"
+      return 0
+    fi
     touch "$APT/updated"
   fi
 }
@@ -174,6 +206,19 @@ deb_fetch() {
 deb_unpack() {
   local d
   for d in "${DEBS[@]}"; do dpkg-deb -x "$d" "$1" || die "dpkg-deb -x $d failed"; done
+}
+
+deb_libpath() { echo "$1/usr/lib/$TRIPLET:$1/lib/$TRIPLET"; }
+
+deb_libs_resolve() {
+  local libpath=$1 f out missing=""; shift
+  need ldd
+  for f in "$@"; do
+    [[ -f $f ]] || { log "missing: $f"; return 1; }
+    out=$(LD_LIBRARY_PATH=$libpath ldd "$f" 2>&1) || { log "ldd $f failed: $out"; return 1; }
+    missing+=$(grep 'not found' <<<"$out" | sed "s|^[[:space:]]*|  missing for ${f##*/}: |")
+  done
+  [[ -z $missing ]] || { echo "$missing" >&2; return 1; }
 }
 
 deb_stage() {
