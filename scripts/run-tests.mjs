@@ -4,7 +4,8 @@
 // *.test.js under dist/test, one file at a time (the integration tests start real nodes; two at
 // once would only fight over two cores).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 import { provisionOrExit } from './provision.mjs';
@@ -26,5 +27,10 @@ if (files.length === 0) {
 const provisioned = provisionOrExit();
 // Software Vulkan for the GPU tests on machines without a GPU (scripts/provision-vulkan.sh).
 const env = { ...withVulkanEnv(), ...provisioned };
+// A temporary folder of this run's own: tests that check they left nothing behind in the
+// temporary folder must not see another test run's folders (other checkouts on one machine).
+const scratch = mkdtempSync(join(tmpdir(), 'solominer-tests-'));
+env.TMPDIR = scratch;
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit', env });
+rmSync(scratch, { recursive: true, force: true });
 process.exit(r.status ?? 1);
