@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npx solominer <command>`: runs the compiled CLI (npm install compiles it into dist/).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,14 +14,18 @@ if (!existsSync(entry)) {
 
 // On a machine without a Vulkan driver, software Vulkan provisioned by
 // scripts/provision-vulkan.sh gives the GPU engine an adapter. Its variables must be set before
-// the process starts, so the CLI runs once more with them. A machine with its own Vulkan
-// loader (a real GPU) is left alone, as is anyone who names a driver in VK_ICD_FILENAMES.
+// the process starts, so the CLI runs once more with them. A machine with a Vulkan driver of its
+// own (a real GPU) is left alone, as is anyone who names a driver in VK_ICD_FILENAMES. Nothing
+// provisioned: the CLI runs as it is, and the GPU engine reports itself unavailable.
 const lavapipe = `${root}.cache/vulkan/env.sh`;
-if (!process.env.VK_ICD_FILENAMES && !process.env.SOLOMINER_NO_LAVAPIPE && existsSync(lavapipe) && !systemVulkan()) {
-  const { withVulkanEnv } = await import(pathToFileURL(`${root}scripts/vulkan-env.mjs`).href);
+const vulkanEnv =
+  !process.env.SOLOMINER_NO_LAVAPIPE && existsSync(lavapipe)
+    ? (await import(pathToFileURL(`${root}scripts/vulkan-env.mjs`).href)).withVulkanEnv(process.env, lavapipe)
+    : process.env;
+if (vulkanEnv.VK_ICD_FILENAMES !== process.env.VK_ICD_FILENAMES) {
   const child = spawn(process.execPath, process.argv.slice(1), {
     stdio: 'inherit',
-    env: { ...withVulkanEnv(process.env, lavapipe), SOLOMINER_NO_LAVAPIPE: '1' },
+    env: { ...vulkanEnv, SOLOMINER_NO_LAVAPIPE: '1' },
   });
   // Ctrl-C reaches the whole foreground process group, the child included: this process only
   // waits for it. Signals sent to this process alone are passed on.
@@ -37,8 +41,4 @@ async function run() {
   const code = await main(process.argv.slice(2));
   // Sockets a command opened (a longpoll in flight, ZMQ) must not keep a finished command alive.
   process.exit(code);
-}
-function systemVulkan() {
-  const r = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  return r.status === 0 && /\blibvulkan\.so\.1\b/.test(r.stdout);
 }

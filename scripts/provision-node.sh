@@ -2,10 +2,10 @@
 # provision-node.sh — provide a runnable bitcoind for tests and `solominer demo`.
 #
 # Order: $BITCOIND (if set and it runs) > `bitcoind` on PATH > a private copy of Debian's
-# `bitcoin-knots` (sid) with its libraries, unpacked with `dpkg -x` into a cache folder and run
-# through the unpacked dynamic loader. No system change: apt runs with a private configuration
-# (sources, lists, package cache all inside the cache folder); the mirror is read at run time
-# from this machine's apt sources.
+# `bitcoin-knots` (sid) with its whole library closure from sid (libc6 and its dynamic loader
+# included), unpacked with `dpkg -x` into a cache folder and run through the unpacked loader. No
+# system change: scripts/lib/debian-packages.sh runs apt with a private configuration inside the
+# cache folder; the mirror is read at run time from this machine's apt sources.
 #
 # Usage: scripts/provision-node.sh [--verify] [--force] [--no-system]
 #   --verify     also run the regtest + private-signet checks on a cache hit (a cold build always runs them)
@@ -14,31 +14,17 @@
 # Environment:
 #   SOLOMINER_CACHE           cache root (default: <repo>/.cache); the node lives in $SOLOMINER_CACHE/node
 #   BITCOIND                  a bitcoind to prefer
-#   SOLOMINER_DEBIAN_MIRROR   Debian mirror URI (default: first non-security URIs: of the machine's apt sources)
-#   SOLOMINER_DEBIAN_KEYRING  keyring for that mirror (default: its Signed-By:)
+#   SOLOMINER_DEBIAN_MIRROR, SOLOMINER_DEBIAN_KEYRING: see scripts/lib/debian-packages.sh
 # Output: the last stdout line is the bitcoind to run (for the private copy, a wrapper script with
 # a `bitcoin-cli` wrapper beside it); everything else goes to stderr.
 set -euo pipefail
 
 ME=provision-node
-die() { echo "$ME: error: $*" >&2; exit 1; }
-log() { echo "$ME: $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required but was not found on PATH"; }
-
-VERIFY=0 FORCE=0 NO_SYSTEM=0
-for a in "$@"; do
-  case $a in
-    --verify) VERIFY=1 ;;
-    --force) FORCE=1 ;;
-    --no-system) NO_SYSTEM=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument '$a' (try --help)" ;;
-  esac
-done
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${SOLOMINER_CACHE:-$REPO/.cache}
 NODE=$CACHE/node
+. "$REPO/scripts/lib/debian-packages.sh"
+deb_options "--verify --force --no-system" "$@"
 
 # ---------------------------------------------------------------- verification -----------------
 free_port() {
@@ -50,9 +36,8 @@ free_port() {
   die "no free TCP port found on 127.0.0.1"
 }
 
-VPID="" VDIR="" STAGE=""
-cleanup() { verify_cleanup; if [[ -n $STAGE ]]; then rm -rf "$STAGE"; fi; }
-trap cleanup EXIT
+VPID="" VDIR=""
+trap 'verify_cleanup; deb_on_exit' EXIT
 verify_cleanup() {
   if [[ -n $VPID ]] && kill -0 "$VPID" 2>/dev/null; then kill "$VPID" 2>/dev/null || true; wait "$VPID" 2>/dev/null || true; fi
   if [[ -n $VDIR ]]; then rm -rf "$VDIR"; fi
@@ -129,156 +114,40 @@ fi
 
 # ---------------------------------------------------------------- 3. private copy ----------------
 cache_ok() { [[ -f $NODE/.complete && -x $NODE/bin/bitcoind && -x $NODE/bin/bitcoin-cli ]] && "$NODE/bin/bitcoind" -version >/dev/null 2>&1; }
-
-if [[ $FORCE == 0 ]] && cache_ok; then
-  log "cache hit: $NODE ($("$NODE/bin/bitcoind" -version | head -1))"
+cache_hit() {
+  log "$1: $NODE ($("$NODE/bin/bitcoind" -version | head -1))"
   [[ $VERIFY == 1 ]] && verify_node "$NODE/bin/bitcoind" "$NODE/bin/bitcoin-cli"
-  echo "$NODE/bin/bitcoind"; exit 0
-fi
-
-need apt-get; need apt-cache; need dpkg; need dpkg-deb; need flock
-ARCH=$(dpkg --print-architecture)
-case $ARCH in
-  amd64) TRIPLET=x86_64-linux-gnu LDSO=ld-linux-x86-64.so.2 ;;
-  arm64) TRIPLET=aarch64-linux-gnu LDSO=ld-linux-aarch64.so.1 ;;
-  *) die "unsupported architecture '$ARCH' (amd64 and arm64 are known)" ;;
-esac
-
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.provision.lock"
-if ! flock -n 9; then log "waiting for another provisioning run (lock $CACHE/.provision.lock)"; flock 9; fi
-if [[ $FORCE == 0 ]] && cache_ok; then   # another run finished it while we waited
-  log "cache hit after wait: $NODE"
-  [[ $VERIFY == 1 ]] && verify_node "$NODE/bin/bitcoind" "$NODE/bin/bitcoin-cli"
-  echo "$NODE/bin/bitcoind"; exit 0
-fi
-
-# --- private apt (shared with provision-vulkan.sh under <cache>/apt, same lock) ---
-find_mirror() {
-  MIRROR=${SOLOMINER_DEBIAN_MIRROR:-} KEYRING=${SOLOMINER_DEBIAN_KEYRING:-}
-  local f=/etc/apt/sources.list.d/debian.sources line
-  if [[ -z $MIRROR && -r $f ]]; then
-    # deb822 stanzas: the first whose URIs/Suites are not the security archive
-    line=$(awk 'BEGIN{RS=""; FS="\n"} {u="";s="";k=""; for(i=1;i<=NF;i++){
-             if($i ~ /^URIs:/){sub(/^URIs:[ \t]*/,"",$i); split($i,a,/[ \t]+/); u=a[1]}
-             else if($i ~ /^Suites:/){s=$i}
-             else if($i ~ /^Signed-By:[ \t]*\//){sub(/^Signed-By:[ \t]*/,"",$i); k=$i} }
-           if(u!="" && u !~ /security/ && s !~ /security/){print u" "k; exit}}' "$f")
-    MIRROR=${line%% *}; [[ -z $KEYRING ]] && KEYRING=${line#"$MIRROR"}; KEYRING=${KEYRING# }
-  fi
-  if [[ -z $MIRROR && -r /etc/apt/sources.list ]]; then
-    MIRROR=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){ if($i !~ /security/){print $i; exit} }}' /etc/apt/sources.list)
-  fi
-  [[ -n $MIRROR ]] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list; set SOLOMINER_DEBIAN_MIRROR"
-  MIRROR=${MIRROR%/}
-  [[ -n $KEYRING ]] || KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-  [[ -r $KEYRING ]] || die "Debian archive keyring $KEYRING not readable; set SOLOMINER_DEBIAN_KEYRING"
-  STABLE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-  [[ -n $STABLE ]] || die "cannot tell the Debian release (VERSION_CODENAME in /etc/os-release)"
+  echo "$NODE/bin/bitcoind"
 }
-
-APT=$CACHE/apt
-apt_setup() {
-  find_mirror
-  mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$APT/state" "$APT/etc"
-  : >>"$APT/state/status"
-  local src="$APT/etc/sources.list.new"
-  {
-    echo "deb [signed-by=$KEYRING] $MIRROR sid main"
-    echo "deb [signed-by=$KEYRING] $MIRROR $STABLE main"
-    echo "deb [signed-by=$KEYRING] $MIRROR $STABLE-backports main"
-  } >"$src"
-  if ! cmp -s "$src" "$APT/etc/sources.list" 2>/dev/null; then mv -f "$src" "$APT/etc/sources.list"; rm -f "$APT/updated"; else rm -f "$src"; fi
-  APTO=(-o "Dir::Etc::SourceList=$APT/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-        -o "Dir::State=$APT/state" -o "Dir::State::Lists=$APT/lists" -o "Dir::State::status=$APT/state/status"
-        -o "Dir::Cache=$APT" -o "Dir::Cache::Archives=$APT/archives"
-        -o "APT::Architectures=$ARCH" -o Acquire::Languages=none -o Debug::NoLocking=1 -q)
-  [[ $(id -u) == 0 ]] && APTO+=(-o APT::Sandbox::User=root)
-  return 0
-}
-apt_update() {   # $1=force
-  if [[ ${1:-0} == 1 || ! -f $APT/updated || -n $(find "$APT/updated" -mmin +1440 2>/dev/null) ]]; then
-    log "apt update (private lists in $APT/lists; mirror $MIRROR; suites sid $STABLE $STABLE-backports)"
-    apt-get "${APTO[@]}" update >"$APT/update.log" 2>&1 || { tail -n 5 "$APT/update.log" >&2; die "private apt-get update failed (log: $APT/update.log)"; }
-    grep -E '^(W|E):' "$APT/update.log" >&2 || true
-    touch "$APT/updated"
-  fi
-}
-# apt_download <dir> <pkg/suite>... : download into <dir>, retry once with fresh lists
-apt_download() {
-  local dir=$1; shift
-  mkdir -p "$dir"
-  if ! (cd "$dir" && apt-get "${APTO[@]}" download "$@" >"$APT/download.log" 2>&1); then
-    apt_update 1
-    (cd "$dir" && apt-get "${APTO[@]}" download "$@" >"$APT/download.log" 2>&1) || { grep -E '^(E|W):' "$APT/download.log" >&2 || tail -n 5 "$APT/download.log" >&2; die "apt-get download failed: $*"; }
-  fi
-}
+deb_cached cache_ok cache_hit "$FORCE"
 
 T0=$SECONDS
-apt_setup
-apt_update 0
-
-SID_PKGS=(bitcoin-knots libc6 libstdc++6 libgcc-s1)
-# stable libraries: those named by bitcoin-knots' Depends (t64 names mapped back to stable's) plus
-# the closure of libzmq5 (a fresh machine may lack libbsd0, Kerberos, ...)
-STABLE_PKGS=(libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7 libevent-pthreads-2.1-7
-             libzmq5 libsodium23 libpgm-5.3-0 libnorm1 libsqlite3-0
-             libbsd0 libmd0 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1)
-deps=$(apt-cache "${APTO[@]}" show bitcoin-knots/sid 2>/dev/null | sed -n 's/^Depends: //p' | head -1 | tr ',|' '\n\n' | awk '{print $1}' | grep '^lib' || true)
-for d in $deps; do
-  d=${d%t64}
-  case " ${SID_PKGS[*]} ${STABLE_PKGS[*]} " in *" $d "*) ;; *) STABLE_PKGS+=("$d") ;; esac
-done
-
-STAGE=$(mktemp -d "$CACHE/node.tmp.XXXXXX")
-chmod 755 "$STAGE"
-DEBS=$STAGE/debs
-sid_args=() stable_args=()
-for p in "${SID_PKGS[@]}"; do sid_args+=("$p/sid"); done
-for p in "${STABLE_PKGS[@]}"; do stable_args+=("$p/$STABLE"); done
-log "downloading ${#sid_args[@]} packages from sid, ${#stable_args[@]} from $STABLE"
-apt_download "$DEBS" "${sid_args[@]}" "${stable_args[@]}"
-
-unpack_all() { local d; for d in "$DEBS"/*.deb; do dpkg-deb -x "$d" "$STAGE/sysroot"; done; }
-unpack_all
+deb_arch
+deb_apt_setup
+# The whole closure from sid on an empty system, libc6 and the loader included: sid's binaries
+# need sid's libc, so they run through the unpacked loader rather than the system's. Of the
+# alternatives for systemd-sysusers (a Depends: for the package's service user), the standalone
+# one is tiny; nothing here runs it.
+DEB_SKIP='^(debconf|perl-base|dpkg|base-files)$'
+deb_plan "$DEB_EMPTY_STATUS" sid bitcoin-knots/sid systemd-standalone-sysusers/sid
+deb_fetch "${PLAN[@]}"
+deb_stage node
+deb_unpack "$STAGE/sysroot"
 LIBPATH_REL="sysroot/usr/lib/$TRIPLET:sysroot/lib/$TRIPLET"
-libpath() { local r=$1; echo "$r/usr/lib/$TRIPLET:$r/lib/$TRIPLET"; }
 LOADER=$STAGE/sysroot/usr/lib/$TRIPLET/$LDSO
 [[ -x $LOADER ]] || LOADER=$STAGE/sysroot/lib/$TRIPLET/$LDSO
 [[ -x $LOADER ]] || die "unpacked libc6 has no $LDSO"
 [[ -x $STAGE/sysroot/usr/bin/bitcoind ]] || die "bitcoin-knots package has no usr/bin/bitcoind"
 
-# libraries the loader resolves outside the cache or not at all (what ldd would show missing)
-check_libs() {
-  local bin out
-  OUTSIDE=() MISSING=()
-  for bin in bitcoind bitcoin-cli; do
-    out=$("$LOADER" --library-path "$(libpath "$STAGE/sysroot")" --list "$STAGE/sysroot/usr/bin/$bin" 2>&1) || true
-    while read -r name arrow path _; do
-      [[ $arrow == "=>" ]] || continue
-      if [[ $path == not ]]; then MISSING+=("$name")
-      elif [[ $path != "$STAGE"/* && $name != linux-vdso* ]]; then OUTSIDE+=("$path"); fi
-    done <<<"$out"
-  done
-}
-check_libs
-if ((${#OUTSIDE[@]})); then
-  # take the owning packages of system-resolved libraries from the stable suite too
-  extra=()
-  for f in $(printf '%s\n' "${OUTSIDE[@]}" | sort -u); do
-    p=$(dpkg -S "$f" 2>/dev/null || dpkg -S "$(readlink -f "$f")" 2>/dev/null || true)
-    p=${p%%:*}
-    [[ -n $p ]] && extra+=("$p/$STABLE")
-  done
-  if ((${#extra[@]})); then
-    log "also fetching from $STABLE: ${extra[*]}"
-    apt_download "$DEBS" $(printf '%s\n' "${extra[@]}" | sort -u)
-    unpack_all; check_libs
-  fi
-  ((${#OUTSIDE[@]})) && log "warning: still resolved from the system: ${OUTSIDE[*]}"
-fi
-((${#MISSING[@]})) && die "libraries not found for the unpacked bitcoind: $(printf '%s\n' "${MISSING[@]}" | sort -u | tr '\n' ' ')"
+# every library resolves, and inside the cache (what ldd would show, for the unpacked loader)
+for bin in bitcoind bitcoin-cli; do
+  out=$("$LOADER" --library-path "$(deb_libpath "$STAGE/sysroot")" --list "$STAGE/sysroot/usr/bin/$bin" 2>&1) || true
+  while read -r name arrow path _; do
+    [[ $arrow == "=>" ]] || continue
+    [[ $path != not ]] || die "library $name not found for the unpacked $bin"
+    [[ $path == "$STAGE"/* || $name == linux-vdso* ]] || log "warning: $bin takes $path from the system"
+  done <<<"$out"
+done
 
 # wrappers: relocatable (they find the cache from their own path), exec through the unpacked loader
 mkdir -p "$STAGE/bin"
@@ -293,18 +162,12 @@ exec "\$here/$ldrel" --library-path "\$here/${LIBPATH_REL//:/:\$here/}" "\$here/
 EOF
   chmod +x "$STAGE/bin/$b"
 done
-rm -rf "$DEBS"
 "$STAGE/bin/bitcoind" -version >/dev/null 2>&1 || die "unpacked bitcoind does not run: $("$STAGE/bin/bitcoind" -version 2>&1 | head -3)"
 VERSION=$("$STAGE/bin/bitcoind" -version | head -1)
 echo "$VERSION" >"$STAGE/.complete"
 log "unpacked $VERSION in $((SECONDS - T0)) s"
 
 verify_node "$STAGE/bin/bitcoind" "$STAGE/bin/bitcoin-cli"
-
-# atomic-ish swap under the lock: readers see either the old complete copy or the new one
-if [[ -e $NODE ]]; then mv "$NODE" "$NODE.old.$$"; fi
-mv "$STAGE" "$NODE"
-STAGE=""
-rm -rf "$NODE.old.$$"
+deb_commit node
 log "ready: $NODE/bin/bitcoind (and bitcoin-cli beside it)"
 echo "$NODE/bin/bitcoind"

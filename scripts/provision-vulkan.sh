@@ -6,8 +6,9 @@
 # loader, ...), unpacks them with `dpkg -x` into <cache>/vulkan, and writes
 #   <cache>/vulkan/lvp_icd.json   an ICD manifest whose library_path is absolute
 #   <cache>/vulkan/env.sh         exports VK_ICD_FILENAMES and LD_LIBRARY_PATH (source it)
-# No system change: apt runs with a private configuration under <cache>/apt (shared with
-# provision-node.sh); the mirror is read at run time from this machine's apt sources.
+# No system change: scripts/lib/debian-packages.sh runs apt with a private configuration under
+# <cache>/apt (shared with the other provision-*.sh); the mirror is read at run time from this
+# machine's apt sources.
 #
 # Usage: scripts/provision-vulkan.sh [--verify] [--force] [--full]
 #   --verify  on a cache hit too, run the check: lavapipe's libraries resolve, and, when the npm
@@ -16,43 +17,21 @@
 #   --force   rebuild even if the cache is complete
 #   --full    self-contained: take the whole dependency closure (libLLVM, X11/xcb, ...) except
 #             libc6/libstdc++6/libgcc-s1, instead of only what this machine lacks
-# Environment: SOLOMINER_CACHE (cache root, default <repo>/.cache), SOLOMINER_DEBIAN_MIRROR,
-#   SOLOMINER_DEBIAN_KEYRING, SOLOMINER_WEBGPU_DIR (a folder whose node_modules has `webgpu`).
+# Environment: SOLOMINER_CACHE (cache root, default <repo>/.cache), SOLOMINER_WEBGPU_DIR (a folder
+#   whose node_modules has `webgpu`); the mirror variables of scripts/lib/debian-packages.sh.
 # Output: the last stdout line is the value to export as VK_ICD_FILENAMES; everything else goes
 # to stderr. LD_LIBRARY_PATH must be set too (at process start): `. <cache>/vulkan/env.sh`.
 set -euo pipefail
 
 ME=provision-vulkan
-die() { echo "$ME: error: $*" >&2; exit 1; }
-log() { echo "$ME: $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required but was not found on PATH"; }
-
-VERIFY=0 FORCE=0 FULL=0
-for a in "$@"; do
-  case $a in
-    --verify) VERIFY=1 ;;
-    --force) FORCE=1 ;;
-    --full) FULL=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument '$a' (try --help)" ;;
-  esac
-done
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${SOLOMINER_CACHE:-$REPO/.cache}
 VK=$CACHE/vulkan
-STAGE=""
-trap 'if [[ -n $STAGE ]]; then rm -rf "$STAGE"; fi' EXIT
+. "$REPO/scripts/lib/debian-packages.sh"
+deb_options "--verify --force --full" "$@"
+deb_arch
 
-need dpkg
-ARCH=$(dpkg --print-architecture)
-case $ARCH in
-  amd64) TRIPLET=x86_64-linux-gnu ;;
-  arm64) TRIPLET=aarch64-linux-gnu ;;
-  *) die "unsupported architecture '$ARCH' (amd64 and arm64 are known)" ;;
-esac
-
-libpath() { echo "$1/sysroot/usr/lib/$TRIPLET:$1/sysroot/lib/$TRIPLET"; }
+libpath() { deb_libpath "$1/sysroot"; }
 lvp_so() { echo "$1/sysroot/usr/lib/$TRIPLET/libvulkan_lvp.so"; }
 
 # write lvp_icd.json and env.sh for the folder's final location <dir> into <target dir> (atomically)
@@ -74,10 +53,8 @@ EOF
 
 # every library lavapipe and the loader need resolves (with our LD_LIBRARY_PATH)
 libs_ok() {
-  local dir=$1 out
-  [[ -f $(lvp_so "$dir") ]] || return 1
-  out=$(LD_LIBRARY_PATH=$(libpath "$dir") ldd "$(lvp_so "$dir")" 2>&1) || return 1
-  if grep -q 'not found' <<<"$out"; then grep 'not found' <<<"$out" | sed 's/^[[:space:]]*/  missing: /' >&2; return 1; fi
+  local dir=$1
+  deb_libs_resolve "$(libpath "$dir")" "$(lvp_so "$dir")" || return 1
   ls "$dir"/sysroot/usr/lib/"$TRIPLET"/libvulkan.so.1 >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || return 1
 }
 
@@ -126,123 +103,28 @@ verify_webgpu() {
   log "webgpu adapter: $(tail -1 <<<"$out") (process exited by itself after device.destroy())"
 }
 
-if [[ $FORCE == 0 ]] && cache_ok; then
-  log "cache hit: $VK"
+cache_hit() {
+  log "$1: $VK"
   [[ $VERIFY == 1 ]] && verify_webgpu "$VK"
-  echo "$VK/lvp_icd.json"; exit 0
-fi
-
-need apt-get; need dpkg-deb; need flock; need ldd
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.provision.lock"
-if ! flock -n 9; then log "waiting for another provisioning run (lock $CACHE/.provision.lock)"; flock 9; fi
-if [[ $FORCE == 0 ]] && cache_ok; then
-  log "cache hit after wait: $VK"
-  [[ $VERIFY == 1 ]] && verify_webgpu "$VK"
-  echo "$VK/lvp_icd.json"; exit 0
-fi
-
-# --- private apt (same layout as provision-node.sh: <cache>/apt, guarded by the same lock) ---
-find_mirror() {
-  MIRROR=${SOLOMINER_DEBIAN_MIRROR:-} KEYRING=${SOLOMINER_DEBIAN_KEYRING:-}
-  local f=/etc/apt/sources.list.d/debian.sources line
-  if [[ -z $MIRROR && -r $f ]]; then
-    line=$(awk 'BEGIN{RS=""; FS="\n"} {u="";s="";k=""; for(i=1;i<=NF;i++){
-             if($i ~ /^URIs:/){sub(/^URIs:[ \t]*/,"",$i); split($i,a,/[ \t]+/); u=a[1]}
-             else if($i ~ /^Suites:/){s=$i}
-             else if($i ~ /^Signed-By:[ \t]*\//){sub(/^Signed-By:[ \t]*/,"",$i); k=$i} }
-           if(u!="" && u !~ /security/ && s !~ /security/){print u" "k; exit}}' "$f")
-    MIRROR=${line%% *}; [[ -z $KEYRING ]] && KEYRING=${line#"$MIRROR"}; KEYRING=${KEYRING# }
-  fi
-  if [[ -z $MIRROR && -r /etc/apt/sources.list ]]; then
-    MIRROR=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){ if($i !~ /security/){print $i; exit} }}' /etc/apt/sources.list)
-  fi
-  [[ -n $MIRROR ]] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list; set SOLOMINER_DEBIAN_MIRROR"
-  MIRROR=${MIRROR%/}
-  [[ -n $KEYRING ]] || KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-  [[ -r $KEYRING ]] || die "Debian archive keyring $KEYRING not readable; set SOLOMINER_DEBIAN_KEYRING"
-  STABLE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-  [[ -n $STABLE ]] || die "cannot tell the Debian release (VERSION_CODENAME in /etc/os-release)"
+  echo "$VK/lvp_icd.json"
 }
-
-APT=$CACHE/apt
-apt_setup() {
-  find_mirror
-  mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$APT/state" "$APT/etc"
-  : >>"$APT/state/status"
-  local src="$APT/etc/sources.list.new"
-  {
-    echo "deb [signed-by=$KEYRING] $MIRROR sid main"
-    echo "deb [signed-by=$KEYRING] $MIRROR $STABLE main"
-    echo "deb [signed-by=$KEYRING] $MIRROR $STABLE-backports main"
-  } >"$src"
-  if ! cmp -s "$src" "$APT/etc/sources.list" 2>/dev/null; then mv -f "$src" "$APT/etc/sources.list"; rm -f "$APT/updated"; else rm -f "$src"; fi
-  APTO=(-o "Dir::Etc::SourceList=$APT/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-        -o "Dir::State=$APT/state" -o "Dir::State::Lists=$APT/lists" -o "Dir::State::status=$APT/state/status"
-        -o "Dir::Cache=$APT" -o "Dir::Cache::Archives=$APT/archives"
-        -o "APT::Architectures=$ARCH" -o Acquire::Languages=none -o Debug::NoLocking=1 -q)
-  [[ $(id -u) == 0 ]] && APTO+=(-o APT::Sandbox::User=root)
-  return 0
-}
-apt_update() {   # $1=force
-  if [[ ${1:-0} == 1 || ! -f $APT/updated || -n $(find "$APT/updated" -mmin +1440 2>/dev/null) ]]; then
-    log "apt update (private lists in $APT/lists; mirror $MIRROR; suites sid $STABLE $STABLE-backports)"
-    apt-get "${APTO[@]}" update >"$APT/update.log" 2>&1 || { tail -n 5 "$APT/update.log" >&2; die "private apt-get update failed (log: $APT/update.log)"; }
-    grep -E '^(W|E):' "$APT/update.log" >&2 || true
-    touch "$APT/updated"
-  fi
-}
-apt_download() {
-  local dir=$1; shift
-  mkdir -p "$dir"
-  if ! (cd "$dir" && apt-get "${APTO[@]}" download "$@" >"$APT/download.log" 2>&1); then
-    apt_update 1
-    (cd "$dir" && apt-get "${APTO[@]}" download "$@" >"$APT/download.log" 2>&1) || { grep -E '^(E|W):' "$APT/download.log" >&2 || tail -n 5 "$APT/download.log" >&2; die "apt-get download failed: $*"; }
-  fi
-}
+deb_cached cache_ok cache_hit "$FORCE"
 
 T0=$SECONDS
-apt_setup
-apt_update 0
-
+deb_apt_setup
 # The package set: a simulated install (nothing is installed) of the backports Mesa against this
-# machine's dpkg status (read only) gives exactly what it lacks; --full simulates on an empty system.
-WANT=("mesa-vulkan-drivers/$STABLE-backports" "libdrm2/$STABLE-backports" "libdrm-amdgpu1/$STABLE-backports" libvulkan1)
+# machine's dpkg status (read only) gives exactly what it lacks; --full simulates on an empty
+# system. The process keeps the system's libc/libstdc++ (DEB_SKIP).
 status=/var/lib/dpkg/status
-[[ $FULL == 1 || ! -r $status ]] && status=$APT/state/status
-sim() {
-  apt-get "${APTO[@]}" -o "Dir::State::status=$1" -o "APT::Default-Release=$STABLE" -s --no-install-recommends install "${WANT[@]}" 2>&1
-}
-if ! plan=$(sim "$status"); then
-  [[ $status != "$APT/state/status" ]] || { echo "$plan" | grep '^E:' >&2; die "cannot resolve Mesa from $STABLE-backports"; }
-  log "warning: simulation against this machine's packages failed; taking the full closure"
-  plan=$(sim "$APT/state/status") || { echo "$plan" | grep '^E:' >&2; die "cannot resolve Mesa from $STABLE-backports"; }
-fi
-# "Inst name [old] (version suite [arch])": fetch that exact version; the process keeps the system's libc/libstdc++
-PKGS=()
-while read -r _ name rest; do
-  case $name in libc6|libgcc-s1|libstdc++6|gcc-*-base|libc-bin|debconf|perl-base) continue ;; esac
-  ver=$(sed -n 's/^\(\[[^]]*\] \)\{0,1\}(\([^ ]*\) .*/\2/p' <<<"$rest")
-  [[ -n $ver ]] || die "cannot parse apt plan line: Inst $name $rest"
-  PKGS+=("$name=$ver")
-done < <(grep '^Inst ' <<<"$plan")
-((${#PKGS[@]})) || die "apt plan is empty"
-
-STAGE=$(mktemp -d "$CACHE/vulkan.tmp.XXXXXX")
-chmod 755 "$STAGE"
-log "downloading ${#PKGS[@]} packages: ${PKGS[*]}"
-apt_download "$STAGE/debs" "${PKGS[@]}"
-for d in "$STAGE"/debs/*.deb; do dpkg-deb -x "$d" "$STAGE/sysroot"; done
-rm -rf "$STAGE/debs"
+[[ $FULL == 1 ]] && status=$DEB_EMPTY_STATUS
+deb_plan "$status" "$STABLE" "mesa-vulkan-drivers/$STABLE-backports" "libdrm2/$STABLE-backports" "libdrm-amdgpu1/$STABLE-backports" libvulkan1
+deb_fetch "${PLAN[@]}"
+deb_stage vulkan
+deb_unpack "$STAGE/sysroot"
 libs_ok "$STAGE" || die "lavapipe's libraries do not all resolve (see above); try --full"
 write_manifests "$VK" "$STAGE"
-echo "$(grep -o '"api_version": *"[^"]*"' "$STAGE/lvp_icd.json" | head -1) from ${PKGS[*]}" >"$STAGE/.complete"
-
-if [[ -e $VK ]]; then mv "$VK" "$VK.old.$$"; fi
-mv "$STAGE" "$VK"
-STAGE=""
-rm -rf "$VK.old.$$"
+echo "$(grep -o '"api_version": *"[^"]*"' "$STAGE/lvp_icd.json" | head -1) from ${PLAN[*]}" >"$STAGE/.complete"
+deb_commit vulkan
 log "unpacked in $((SECONDS - T0)) s: $VK"
 verify_webgpu "$VK"
 log "use: . $VK/env.sh   (or VK_ICD_FILENAMES=<last line> and LD_LIBRARY_PATH=$(libpath "$VK"))"

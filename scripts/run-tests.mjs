@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// npm test's runner: every compiled *.test.js under dist/test, one file at a time (the
-// integration tests start real nodes; two at once would only fight over two cores).
+// npm test's runner: first what the tests need beyond npm packages (scripts/provision.mjs: a
+// bitcoind, software Vulkan, a headless browser, each into .cache/ once), then every compiled
+// *.test.js under dist/test, one file at a time (the integration tests start real nodes; two at
+// once would only fight over two cores).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
+import { provisionOrExit } from './provision.mjs';
 import { withVulkanEnv } from './vulkan-env.mjs';
 
 function testFiles(dir) {
@@ -20,7 +24,13 @@ if (files.length === 0) {
   console.error('run-tests: no compiled tests under dist/test (did tsc run?)');
   process.exit(1);
 }
+const provisioned = provisionOrExit();
 // Software Vulkan for the GPU tests on machines without a GPU (scripts/provision-vulkan.sh).
-const env = withVulkanEnv();
+const env = { ...withVulkanEnv(), ...provisioned };
+// A temporary folder of this run's own: tests that check they left nothing behind in the
+// temporary folder must not see another test run's folders (other checkouts on one machine).
+const scratch = mkdtempSync(join(tmpdir(), 'solominer-tests-'));
+env.TMPDIR = scratch;
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit', env });
+rmSync(scratch, { recursive: true, force: true });
 process.exit(r.status ?? 1);
