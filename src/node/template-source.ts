@@ -36,7 +36,17 @@ export interface TemplateSourceOptions {
   readonly network: Network;
   readonly zmqEndpoint?: string | undefined;
   readonly refreshIntervalMs: number;
+  /** How long a tip the refresh saw first may wait for its ZMQ notice (default 2000 ms). */
+  readonly zmqGraceMs?: number;
 }
+
+/**
+ * Our own submitblock, or a refresh, can show a new tip a few milliseconds before the node's ZMQ
+ * notice of it arrives: ZMQ is called silent only when the notice has not come within this time.
+ */
+const ZMQ_GRACE_MS = 2000;
+/** Hashes of recent ZMQ notices kept to match against tips seen by RPC (blocks, not seconds). */
+const ZMQ_SEEN_CAP = 4096;
 
 /** JSON-RPC codes that mean "not ready yet" rather than "refused": warming up, in IBD. */
 const NOT_READY_CODES = new Set([-28, -9, -10]);
@@ -59,7 +69,11 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
   private stopped = false;
   private down = false;
   private lastTemplate: BlockTemplate | undefined;
-  private zmqHashes = new Set<string>();
+  private readonly zmqGraceMs: number;
+  /** Blocks ZMQ announced recently. */
+  private readonly zmqSeen = new Set<string>();
+  /** Tips RPC showed before ZMQ did, each with the timer that declares ZMQ silent. */
+  private readonly awaitingZmq = new Map<string, NodeJS.Timeout>();
   private zmqSilent = false;
   private longpolling = false;
   private readonly abort = new AbortController();
@@ -71,7 +85,13 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     this.longpollRpc = options.rpc.withTimeout(0);
     this.network = options.network;
     this.refreshIntervalMs = options.refreshIntervalMs;
+    this.zmqGraceMs = options.zmqGraceMs ?? ZMQ_GRACE_MS;
     this.zmq = options.zmqEndpoint ? new ZmqBlockSubscriber(options.zmqEndpoint) : undefined;
+  }
+
+  /** Resolves once ZMQ has connected to the node's publisher (never without --zmq). */
+  get zmqConnected(): Promise<void> {
+    return this.zmq?.connected ?? new Promise(() => {});
   }
 
   get usingZmq(): boolean {
@@ -151,20 +171,31 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     this.emit('template', { template, reason, requestedAt, rpcMs });
   }
 
-  /** The tip moved but ZMQ said nothing of it: say so once and longpoll until ZMQ is back. */
+  /**
+   * The tip moved and ZMQ has not announced it (yet). Unless its notice arrives within the grace
+   * period, say once that ZMQ is silent and longpoll until it delivers again.
+   */
   private checkZmqSaw(tip: string): void {
-    // Give the notification a moment: it may be in flight right behind the RPC answer.
-    setTimeout(() => {
-      if (this.stopped || this.zmqHashes.has(tip) || this.zmqSilent) return;
+    if (this.zmqSeen.has(tip) || this.awaitingZmq.has(tip)) return;
+    const timer = setTimeout(() => {
+      this.awaitingZmq.delete(tip);
+      if (this.stopped || this.zmqSeen.has(tip) || this.zmqSilent) return;
       this.zmqSilent = true;
-      this.emit('warning', `ZMQ at ${this.zmq!.endpoint} said nothing of block ${tip}; relying on longpoll until it delivers again`);
+      this.emit('warning', `ZMQ at ${this.zmq!.endpoint} said nothing of block ${tip} within ${this.zmqGraceMs} ms; relying on longpoll until it delivers again`);
       void this.longpollLoop();
-    }, 1000).unref();
+    }, this.zmqGraceMs);
+    timer.unref();
+    this.awaitingZmq.set(tip, timer);
   }
 
   private onZmqBlock(n: BlockNotification): void {
-    this.zmqHashes.add(n.hash);
-    if (this.zmqHashes.size > 64) this.zmqHashes.delete(this.zmqHashes.values().next().value!);
+    this.zmqSeen.add(n.hash);
+    if (this.zmqSeen.size > ZMQ_SEEN_CAP) this.zmqSeen.delete(this.zmqSeen.values().next().value!);
+    const waiting = this.awaitingZmq.get(n.hash);
+    if (waiting !== undefined) {
+      clearTimeout(waiting);
+      this.awaitingZmq.delete(n.hash);
+    }
     if (this.zmqSilent) {
       this.zmqSilent = false;
       this.emit('warning', `ZMQ at ${this.zmq!.endpoint} is delivering again`);
@@ -237,6 +268,8 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     this.stopped = true;
     this.abort.abort();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    for (const timer of this.awaitingZmq.values()) clearTimeout(timer);
+    this.awaitingZmq.clear();
     await this.zmq?.close();
     await this.inFlight?.catch(() => undefined);
   }

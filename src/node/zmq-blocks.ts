@@ -27,6 +27,9 @@ export class ZmqBlockSubscriber extends EventEmitter<ZmqBlockEvents> {
   private lastSequence: number | undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
+  private onConnect: (() => void) | undefined;
+  /** Resolves once the socket has connected to the publisher (its subscription follows at once). */
+  readonly connected: Promise<void> = new Promise((resolve) => (this.onConnect = resolve));
 
   constructor(endpoint: string) {
     super();
@@ -35,6 +38,7 @@ export class ZmqBlockSubscriber extends EventEmitter<ZmqBlockEvents> {
 
   /** Connects and starts reading; ZMQ reconnects by itself if the node goes away. */
   start(): void {
+    this.socket.events.on('connect', () => this.onConnect?.());
     this.socket.connect(this.endpoint);
     this.socket.subscribe('hashblock');
     this.loop = this.read();

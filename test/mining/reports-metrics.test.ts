@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { hourFolders, readReport, reportFilesIn } from '../../src/telemetry/hourly-report.js';
 import { METRIC_NAMES } from '../../src/telemetry/metrics.js';
+import type { Miner } from '../../src/miner/miner.js';
 import type { Recorder, MinerStatus } from '../../src/telemetry/recorder.js';
 import { hourReportSchema, type HourReport } from '../../src/telemetry/report-schema.js';
 import { runCli } from '../support/cli.js';
@@ -29,7 +30,7 @@ async function allReports(reportDir: string): Promise<HourReport[]> {
   return out;
 }
 
-describe('mine: hourly reports and metrics on regtest', () => {
+describe('mine: hourly reports and metrics on regtest', { timeout: 120_000 }, () => {
   let node: LocalNode;
   let address: string;
 
@@ -92,17 +93,23 @@ describe('mine: hourly reports and metrics on regtest', () => {
     let status: MinerStatus | undefined;
     let cliStatus: MinerStatus | undefined;
     let probe: Promise<void> = Promise.resolve();
-    const run = await runMiner(await mineConfig(node, address, dir, ['--duration', '4', '--metrics-port', '0']), {
-      onStarted: ({ recorder: ops }: { recorder: Recorder }) => {
-        probe = (async () => {
-          await new Promise((r) => setTimeout(r, 1500));
-          const url = ops.metricsUrl!;
-          metrics = await (await fetch(`${url}/metrics`)).text();
-          status = (await (await fetch(`${url}/status`)).json()) as MinerStatus;
-          const r = await runCli(['status', '--json', '--url', url]);
-          assert.equal(r.code, 0, r.stderr);
-          cliStatus = JSON.parse(r.stdout) as MinerStatus;
-        })();
+    const stop = new AbortController();
+    const run = await runMiner(await mineConfig(node, address, dir, ['--metrics-port', '0']), {
+      signal: stop.signal,
+      onStarted: ({ miner, recorder: ops }: { miner: Miner; recorder: Recorder }) => {
+        // The second new tip follows the first block this miner found, submitted and recorded.
+        let tips = 0;
+        miner.on('job', (s) => {
+          if (!s.newTip || ++tips !== 2) return;
+          probe = (async () => {
+            const url = ops.metricsUrl!;
+            metrics = await (await fetch(`${url}/metrics`)).text();
+            status = (await (await fetch(`${url}/status`)).json()) as MinerStatus;
+            const r = await runCli(['status', '--json', '--url', url]);
+            assert.equal(r.code, 0, r.stderr);
+            cliStatus = JSON.parse(r.stdout) as MinerStatus;
+          })().finally(() => stop.abort());
+        });
       },
     });
     await probe;
