@@ -31,6 +31,7 @@ const env = { ...withVulkanEnv(), ...provisioned };
 // temporary folder must not see another test run's folders (other checkouts on one machine).
 const scratch = mkdtempSync(join(tmpdir(), 'solominer-tests-'));
 env.TMPDIR = scratch;
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit', env });
+// Every test file sets its own timeout; this one is the backstop for a test that sets none.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...process.argv.slice(2), ...files], { stdio: 'inherit', env });
 rmSync(scratch, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -26,7 +26,7 @@ import { refSha256d } from './_support/independent.js';
 const payoutScript = hexToBytes('0014751e76e8199196d454941c45d1b3a323f1433bd6');
 const rand32 = (): Uint8Array => new Uint8Array(randomBytes(32));
 
-describe('witness commitment', () => {
+describe('witness commitment', { timeout: 60_000 }, () => {
   it('with no other transactions commits to the zero wtxid alone', () => {
     // Root of [0^32] is 0^32, so the commitment is SHA-256d(0^64).
     assert.deepEqual(witnessMerkleRoot([]), new Uint8Array(32));
@@ -59,7 +59,7 @@ describe('witness commitment', () => {
   });
 });
 
-describe('coinbase with a commitment', () => {
+describe('coinbase with a commitment', { timeout: 60_000 }, () => {
   const commitment = witnessCommitment([rand32(), rand32()]);
   const parts = buildCoinbase({ height: 500, extranonceSize: 8, tag: 'solominer', payoutScript, value: 312_500_000n, witnessCommitment: commitment });
   const extranonce = hexToBytes('0102030405060708');

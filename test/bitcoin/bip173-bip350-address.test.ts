@@ -50,7 +50,7 @@ function independentAddress(script: Uint8Array, type: string, network: Network):
   }
 }
 
-describe('valid payout addresses', () => {
+describe('valid payout addresses', { timeout: 60_000 }, () => {
   for (const v of f.valid) {
     it(`${v.address} (${v.type}) on ${v.networks.join(', ')}`, () => {
       for (const network of v.networks) {
@@ -69,7 +69,7 @@ describe('valid payout addresses', () => {
   }
 });
 
-describe('valid addresses that are not payout types', () => {
+describe('valid addresses that are not payout types', { timeout: 60_000 }, () => {
   for (const v of f.notPayout) {
     it(`${v.address}: ${v.note}`, () => {
       assert.throws(
@@ -80,7 +80,7 @@ describe('valid addresses that are not payout types', () => {
   }
 });
 
-describe('invalid addresses (BIP350 invalid vectors and others)', () => {
+describe('invalid addresses (BIP350 invalid vectors and others)', { timeout: 60_000 }, () => {
   for (const v of f.invalid) {
     it(`${JSON.stringify(v.address)} on ${v.network}: ${v.reason}`, () => {
       assert.throws(
@@ -98,7 +98,7 @@ describe('invalid addresses (BIP350 invalid vectors and others)', () => {
   });
 });
 
-describe('addresses of another network', () => {
+describe('addresses of another network', { timeout: 60_000 }, () => {
   for (const v of f.wrongNetwork) {
     it(`${v.address} on ${v.network}`, () => {
       assert.throws(() => addressToScript(v.address, v.network), (e: unknown) => {

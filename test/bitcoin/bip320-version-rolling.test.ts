@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BIP320_VERSION_MASK, OutOfRangeError, rollVersion } from '../../src/bitcoin/index.js';
 
-describe('BIP320 version rolling', () => {
+describe('BIP320 version rolling', { timeout: 60_000 }, () => {
   it('the mask is bits 13..28', () => {
     let mask = 0;
     for (let bit = 13; bit <= 28; bit++) mask |= 1 << bit;

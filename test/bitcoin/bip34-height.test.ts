@@ -31,7 +31,7 @@ function firstScriptNumber(scriptSig: Uint8Array): bigint {
   throw new Error(`unexpected first script element ${String(first)}`);
 }
 
-describe('BIP34 height push = CScript() << height', () => {
+describe('BIP34 height push = CScript() << height', { timeout: 60_000 }, () => {
   for (const v of valid) {
     it(`height ${v.height} → ${v.push}${v.note ? ` (${v.note})` : ''}`, () => {
       assert.equal(bytesToHex(bip34HeightPush(v.height)), v.push);
@@ -56,7 +56,7 @@ describe('BIP34 height push = CScript() << height', () => {
   });
 });
 
-describe('BIP34 height out of range', () => {
+describe('BIP34 height out of range', { timeout: 60_000 }, () => {
   for (const v of invalid) {
     it(`height ${JSON.stringify(v.height)}`, () => {
       assert.throws(() => bip34HeightPush(v.height as number), { name: 'OutOfRangeError', message: v.error });

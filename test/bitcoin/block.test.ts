@@ -20,7 +20,7 @@ import { fixture } from './_support/independent.js';
 
 const blocks = fixture<{ genesisCoinbase: string; headers: { serialized?: string; merkleRoot: string }[] }>('blocks.json');
 
-describe('serializeBlock', () => {
+describe('serializeBlock', { timeout: 60_000 }, () => {
   it('genesis block: 80-byte header, tx count 1, coinbase; txid = merkle root', () => {
     const header = hexToBytes(blocks.headers[0]!.serialized!);
     const coinbase = hexToBytes(blocks.genesisCoinbase);

@@ -15,7 +15,7 @@ import {
   u64LE,
 } from '../../src/bitcoin/index.js';
 
-describe('hex', () => {
+describe('hex', { timeout: 60_000 }, () => {
   it('round-trips and accepts either case', () => {
     assert.equal(bytesToHex(hexToBytes('00ff10AB')), '00ff10ab');
     assert.deepEqual(hexToBytes(''), new Uint8Array(0));
@@ -35,7 +35,7 @@ describe('hex', () => {
   });
 });
 
-describe('byte order and integers', () => {
+describe('byte order and integers', { timeout: 60_000 }, () => {
   it('reverseBytes returns a reversed copy', () => {
     const a = Uint8Array.of(1, 2, 3);
     assert.deepEqual(reverseBytes(a), Uint8Array.of(3, 2, 1));
@@ -66,7 +66,7 @@ describe('byte order and integers', () => {
   });
 });
 
-describe('CompactSize', () => {
+describe('CompactSize', { timeout: 60_000 }, () => {
   const cases: [bigint | number, string][] = [
     [0, '00'],
     [1, '01'],

@@ -42,7 +42,7 @@ function fields(h: KnownHeader): HeaderFields {
   };
 }
 
-describe('block header known answers', () => {
+describe('block header known answers', { timeout: 60_000 }, () => {
   for (const h of headers) {
     it(`${h.name} hashes to ${h.hash}`, () => {
       const header = serializeHeader(fields(h));
@@ -57,7 +57,7 @@ describe('block header known answers', () => {
   }
 });
 
-describe('header fields', () => {
+describe('header fields', { timeout: 60_000 }, () => {
   const base = fields(headers[0]!);
   it('serializes version as 32-bit two\'s complement and parses it back unsigned', () => {
     const header = serializeHeader({ ...base, version: -1 });

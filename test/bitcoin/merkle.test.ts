@@ -27,7 +27,7 @@ function refRoot(level: Uint8Array[]): Uint8Array {
   return refRoot(next);
 }
 
-describe('merkleRoot (known answers)', () => {
+describe('merkleRoot (known answers)', { timeout: 60_000 }, () => {
   for (const m of merkle) {
     it(m.name, () => {
       const txids = m.txids.map(internal);
@@ -38,7 +38,7 @@ describe('merkleRoot (known answers)', () => {
   }
 });
 
-describe('merkleBranch / rootFromBranch', () => {
+describe('merkleBranch / rootFromBranch', { timeout: 60_000 }, () => {
   it('gives the same root as merkleRoot for 0..40 other transactions', () => {
     for (let n = 0; n <= 40; n++) {
       const txids = Array.from({ length: n + 1 }, () => new Uint8Array(randomBytes(32)));

@@ -32,7 +32,7 @@ interface Valid {
 }
 const { valid, invalid } = fixture<{ valid: Valid[]; invalid: { bits: string; reason: string }[] }>('nbits.json');
 
-describe('bits → target (valid)', () => {
+describe('bits → target (valid)', { timeout: 60_000 }, () => {
   for (const v of valid) {
     it(`${v.bits}${v.note ? ` (${v.note})` : ''}`, () => {
       const bits = bitsFromHex(v.bits);
@@ -45,7 +45,7 @@ describe('bits → target (valid)', () => {
   }
 });
 
-describe('bits → target (rejected like DeriveTarget)', () => {
+describe('bits → target (rejected like DeriveTarget)', { timeout: 60_000 }, () => {
   for (const v of invalid) {
     it(`${v.bits}: ${v.reason}`, () => {
       assert.throws(() => bitsToTarget(bitsFromHex(v.bits)), (e: unknown) => {
@@ -68,7 +68,7 @@ describe('bits → target (rejected like DeriveTarget)', () => {
   });
 });
 
-describe('hash ≤ target', () => {
+describe('hash ≤ target', { timeout: 60_000 }, () => {
   const target = bitsToTarget(0x1d00ffff);
   // Hashes are in internal byte order: the display hex reversed.
   const hashOf = (display: string): Uint8Array => reverseBytes(hexToBytes(display, 'hash', 32));
@@ -92,7 +92,7 @@ describe('hash ≤ target', () => {
   });
 });
 
-describe('difficulty', () => {
+describe('difficulty', { timeout: 60_000 }, () => {
   it('difficulty-1 target is 0x00000000ffff0000…', () => {
     assert.equal(DIFF1_TARGET, bitsToTarget(0x1d00ffff));
     assert.equal(targetToDifficulty(DIFF1_TARGET), 1);

@@ -8,7 +8,7 @@ import { refSha256, refSha256d } from './_support/independent.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-describe('sha256 (FIPS 180-4 known answers)', () => {
+describe('sha256 (FIPS 180-4 known answers)', { timeout: 60_000 }, () => {
   const vectors: [string, string][] = [
     ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
     ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
@@ -29,7 +29,7 @@ describe('sha256 (FIPS 180-4 known answers)', () => {
   });
 });
 
-describe('sha256d', () => {
+describe('sha256d', { timeout: 60_000 }, () => {
   it('is sha256 applied twice ("hello")', () => {
     // Known answer, e.g. from Bitcoin wiki "Protocol documentation".
     assert.equal(

@@ -21,7 +21,7 @@ import {
 
 const { script: payoutScript } = addressToScript('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', 'regtest');
 
-describe('Stratum coinbase parts', () => {
+describe('Stratum coinbase parts', { timeout: 60_000 }, () => {
   it('exact bytes for height 17, 8-byte extranonce, tag "/solominer/", no commitment', () => {
     const parts = buildCoinbase({ height: 17, extranonceSize: 8, tag: '/solominer/', payoutScript, value: 5_000_000_000n });
     const tag = bytesToHex(new TextEncoder().encode('/solominer/'));
@@ -78,7 +78,7 @@ describe('Stratum coinbase parts', () => {
   });
 });
 
-describe('coinbase limits', () => {
+describe('coinbase limits', { timeout: 60_000 }, () => {
   it('scriptSig of exactly 100 bytes is accepted, 101 is refused with a clear error', () => {
     // height 2^31-1: 5-byte push; tag of 75 bytes: 76-byte push; extranonce opcode 1 → 82 + extranonce.
     const tag = 'x'.repeat(75);

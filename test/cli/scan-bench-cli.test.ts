@@ -10,7 +10,7 @@ import { knownBlocks, knownHeader } from '../support/reference.js';
 const genesis = knownBlocks()[0]!;
 const GENESIS = Buffer.from(knownHeader(genesis)).toString('hex');
 
-describe('solominer scan', () => {
+describe('solominer scan', { timeout: 60_000 }, () => {
   it('finds the genesis nonce and prints the docs/cli.md JSON', async () => {
     const r = await runCli(['scan', '--header', GENESIS, '--start', String(genesis.nonce - 1000), '--count', '2000', '--bits', '1d00ffff', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -67,7 +67,7 @@ describe('solominer scan', () => {
   });
 });
 
-describe('solominer bench', () => {
+describe('solominer bench', { timeout: 60_000 }, () => {
   it('prints one docs/cli.md JSON row per usable back end', async () => {
     const r = await runCli(['bench', '--seconds', '0.2', '--threads', '1', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -19,7 +19,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('LocalNode on regtest', () => {
+describe('LocalNode on regtest', { timeout: 300_000 }, () => {
   let node: LocalNode;
   let wallet: Wallet;
 
@@ -125,7 +125,7 @@ describe('LocalNode on regtest', () => {
   });
 });
 
-describe('LocalNode on a private signet', () => {
+describe('LocalNode on a private signet', { timeout: 300_000 }, () => {
   it('serves a getblocktemplate with rules segwit+signet at height 1 (no peers, in IBD)', async () => {
     const node = await startPrivateSignet();
     try {
@@ -150,7 +150,7 @@ describe('LocalNode on a private signet', () => {
   });
 });
 
-describe('LocalNode start failure', () => {
+describe('LocalNode start failure', { timeout: 300_000 }, () => {
   it('is one line naming the binary and the end of debug.log', async () => {
     // -bind cannot be combined with -listen=0: bitcoind refuses to start.
     const err = await LocalNode.start({ network: 'regtest', extraArgs: ['-bind=127.0.0.1'], zmq: false }).then(

@@ -17,7 +17,7 @@ function withoutFlag(args: string[], flag: string): string[] {
   return args.filter((a, i, all) => a !== flag && all[i - 1] !== flag);
 }
 
-describe('check', () => {
+describe('check', { timeout: 300_000 }, () => {
   let node: LocalNode;
   let dir: string;
   let address: string;

@@ -23,7 +23,7 @@ function oneLine(r: CliResult): string {
   return lines[0]!;
 }
 
-describe('mine: bad input and faults', () => {
+describe('mine: bad input and faults', { timeout: 300_000 }, () => {
   let node: LocalNode;
   let dir: string;
 

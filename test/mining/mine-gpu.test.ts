@@ -20,7 +20,7 @@ function spy(engine: Engine, log: Array<{ kind: string; work: ScanWork }>): Engi
   return engine;
 }
 
-describe('mine with the CPU and GPU engines together', () => {
+describe('mine with the CPU and GPU engines together', { timeout: 300_000 }, () => {
   const nodes: LocalNode[] = [];
   after(async () => {
     await Promise.all(nodes.map((n) => n.stop()));

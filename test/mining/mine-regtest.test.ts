@@ -26,7 +26,7 @@ import {
   type Wallet,
 } from '../support/regtest.js';
 
-describe('mine on regtest', () => {
+describe('mine on regtest', { timeout: 300_000 }, () => {
   let node: LocalNode;
   let wallet: Wallet;
 

@@ -10,7 +10,7 @@ import { BIN, runCli } from '../support/cli.js';
 import { mineArgs, scratchDir } from '../support/mining.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
 
-describe('mine stops in order on a signal', () => {
+describe('mine stops in order on a signal', { timeout: 300_000 }, () => {
   let node: LocalNode;
   before(async () => {
     node = await startRegtest();
@@ -56,7 +56,7 @@ describe('mine stops in order on a signal', () => {
   }
 });
 
-describe('demo', () => {
+describe('demo', { timeout: 300_000 }, () => {
   it('starts a private node, mines with every engine on regtest and signet, prints it, cleans up', async () => {
     // Its own temporary folder, so that nothing else running on the machine counts.
     const tmp = await scratchDir('solominer-demo-tmp-');

@@ -6,10 +6,11 @@ import { after, describe, it } from 'node:test';
 import { addressToScript } from '../../src/bitcoin/address.js';
 import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import type { Miner, WorkSwitch } from '../../src/miner/miner.js';
+import type { WorkSwitch } from '../../src/miner/miner.js';
 import { templateRequest } from '../../src/node/template-source.js';
 import { assembleBlock, buildJob, jobTime, makeWorkUnit } from '../../src/work/job.js';
 import { parseBlockTemplate } from '../../src/node/block-template.js';
+import { GatedEngine } from '../support/gated-engine.js';
 import { mineConfig, runMiner, scratchDir } from '../support/mining.js';
 import { blockAt, createWallet, newAddress, paidTo, startPrivateSignet, startRegtest, type LocalNode } from '../support/regtest.js';
 
@@ -32,7 +33,7 @@ async function competitorBlock(node: LocalNode, address: string): Promise<{ hash
   }
 }
 
-describe('the tip moves under the miner', () => {
+describe('the tip moves under the miner', { timeout: 300_000 }, () => {
   const nodes: LocalNode[] = [];
   after(async () => {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -60,29 +61,28 @@ describe('the tip moves under the miner', () => {
     const wallet = await createWallet(node, 'w2');
     const address = await newAddress(node, wallet, 'bech32m');
     const rival = await newAddress(node, wallet, 'bech32');
-    // A deliberately slow miner (one scalar thread: seconds per block) so the rival's block
-    // (all cores, the fastest back end) lands while it is hashing.
-    const engine = new CpuEngine({ backend: 'scalar', threads: 1 });
+    // The miner hashes for real, but what its engine finds is held back until the rival's
+    // block is the tip: otherwise it could win the race and the switch would not be tested.
+    const engine = new GatedEngine(new CpuEngine({ backend: 'scalar', threads: 1 }));
     const rivalBlocks: string[] = [];
     const switches: WorkSwitch[] = [];
-    let minerRef: Miner | undefined;
+    let firstJob: () => void = () => {};
+    const hashing = new Promise<void>((resolve) => (firstJob = resolve));
     const rivalry = (async () => {
-      // Wait for the miner's first job, then mine rival blocks until one becomes the tip
-      // while the miner is still on the old one.
-      while (!minerRef?.currentJob) await new Promise((r) => setTimeout(r, 20));
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const { hash, answer } = await competitorBlock(node, rival);
-        if (answer === null) {
-          rivalBlocks.push(hash);
-          return;
-        }
-      }
+      // Once the miner hashes its first job, mine a rival block on the same tip.
+      await hashing;
+      const { hash, answer } = await competitorBlock(node, rival);
+      assert.equal(answer, null, `the rival's block is accepted: ${answer}`);
+      rivalBlocks.push(hash);
     })();
+    rivalry.catch(() => undefined).finally(() => engine.open());
     const summary = await runMiner(await mineConfig(node, address, await scratchDir(), ['--max-blocks', '1']), {
       engines: [engine],
       onStarted: ({ miner }) => {
-        minerRef = miner;
-        miner.on('job', (s) => switches.push(s));
+        miner.on('job', (s) => {
+          switches.push(s);
+          firstJob();
+        });
       },
     });
     await rivalry;

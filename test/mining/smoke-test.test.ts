@@ -37,7 +37,7 @@ function replaceValue(args: string[], flag: string, value: string): string[] {
   return out;
 }
 
-describe('mine --smoke-test / --smoke-network on regtest', () => {
+describe('mine --smoke-test / --smoke-network on regtest', { timeout: 300_000 }, () => {
   let node: LocalNode;
   let dir: string;
   let address: string;

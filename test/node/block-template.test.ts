@@ -20,7 +20,7 @@ const valid = {
   height: 101,
 };
 
-describe('parseBlockTemplate', () => {
+describe('parseBlockTemplate', { timeout: 60_000 }, () => {
   it('accepts a well-formed template and keeps its transactions in order', () => {
     const t = parseBlockTemplate(valid);
     assert.equal(t.transactions.length, 2);

@@ -8,7 +8,7 @@ import { freePorts } from '../../src/devnode/local-node.js';
 import { RpcClient } from '../../src/node/rpc-client.js';
 import { startRegtest, type LocalNode } from '../support/regtest.js';
 
-describe('RpcClient', () => {
+describe('RpcClient', { timeout: 300_000 }, () => {
   let node: LocalNode;
   before(async () => {
     node = await startRegtest();

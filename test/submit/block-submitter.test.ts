@@ -59,7 +59,7 @@ async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
 const outcomesOf = async (h: Harness, hash: string): Promise<string[]> =>
   (await h.records()).flatMap((r) => (r.type === 'outcome' && r.hash === hash ? [r.outcome] : []));
 
-describe('BlockSubmitter.submit', () => {
+describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
   it('the found line is on disk and fsynced before submitblock is called', async () => {
     await withHarness(async (h) => {
       const events: string[] = [];
@@ -307,7 +307,7 @@ describe('BlockSubmitter.submit', () => {
   });
 });
 
-describe('BlockSubmitter.replay', () => {
+describe('BlockSubmitter.replay', { timeout: 60_000 }, () => {
   it('settles blocks the node knows and resubmits only the unknown ones, without a second found line', async () => {
     await withHarness(async (h) => {
       const inChain = sampleFound();

@@ -19,7 +19,7 @@ async function lines(path: string): Promise<unknown[]> {
   return text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
 }
 
-describe('FoundBlockJournal', () => {
+describe('FoundBlockJournal', { timeout: 60_000 }, () => {
   it('creates parent folders and writes one JSON line per record', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -40,7 +40,7 @@ function feed(ops: Recorder): void {
   ops.nodeDown(new Error('connect ECONNREFUSED 127.0.0.1:18443'));
 }
 
-describe('metrics endpoint and status', () => {
+describe('metrics endpoint and status', { timeout: 60_000 }, () => {
   it('serves every solominer_* metric on 127.0.0.1 with engine/backend labels', async () => {
     await withOps(async (ops) => {
       feed(ops);
@@ -126,12 +126,14 @@ describe('metrics endpoint and status', () => {
     }
   });
 
-  it('the live status line is drawn only on a terminal with text logs, one line rewritten with \\r', async () => {
+  it('the live status line is drawn only on a terminal with text logs, one line rewritten with \\r', async (t) => {
+    // The line is redrawn by a once-a-second ticker: the clock is mocked and moved on by hand.
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: Date.now() });
     const written: string[] = [];
     const tty = { isTTY: true, columns: 200, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream;
     await withOps(async (ops) => {
       feed(ops);
-      await new Promise((r) => setTimeout(r, 1200));
+      t.mock.timers.tick(1000);
       ops.log('info', 'a log line');
       assert.ok(written.length >= 1, 'drawn');
       assert.ok(written.every((w) => w.startsWith('\r\x1b[K') && !w.includes('\n')));
@@ -141,7 +143,7 @@ describe('metrics endpoint and status', () => {
     const json: string[] = [];
     const tty2 = { isTTY: true, columns: 200, write: (s: string) => (json.push(s), true) } as unknown as NodeJS.WriteStream;
     await withOps(async () => {
-      await new Promise((r) => setTimeout(r, 1100));
+      t.mock.timers.tick(2000);
     }, { statusStream: tty2, logFormat: 'json' });
     assert.deepEqual(json, []);
   });

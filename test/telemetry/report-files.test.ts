@@ -40,7 +40,7 @@ function reports(dir: string, c: ReturnType<typeof clock>, extra: Partial<Constr
   return new HourlyReports({ dir, runStartedAt, context: context(runStartedAt), now: c.now, flushIntervalMs: 3_600_000, ...extra });
 }
 
-describe('hourly report files', () => {
+describe('hourly report files', { timeout: 60_000 }, () => {
   it('writes YYYY/MM/DD/HH/report.json (UTC) in the documented schema, with no temp file left', async () => {
     const { dir, cleanup } = await tempDir();
     try {
@@ -227,7 +227,7 @@ describe('hourly report files', () => {
   });
 });
 
-describe('report summary and `solominer report`', () => {
+describe('report summary and `solominer report`', { timeout: 60_000 }, () => {
   it('sums a span of hours; --from/--to pick hours; --json has the figures', async () => {
     const { dir, cleanup } = await tempDir();
     try {

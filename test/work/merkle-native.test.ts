@@ -12,7 +12,7 @@ import { coinbaseMerkleBranch, witnessCommitmentOf } from '../../src/work/merkle
 
 const displayHex = (h: Uint8Array) => bytesToHex(reverseBytes(h));
 
-describe('native merkle branch and witness commitment', () => {
+describe('native merkle branch and witness commitment', { timeout: 60_000 }, () => {
   it('block 100000: the branch leads from the coinbase txid to the published root', () => {
     const txids = [
       '8c14f0db3df150123e6f3dbbf30f8b955a8249b62ac1d1ff16284aefa3d06d87',
