@@ -6,15 +6,14 @@
 // No adapter is a failure, not a skip: run `bash scripts/provision-vulkan.sh` and
 // `. .cache/vulkan/env.sh` (VK_ICD_FILENAMES, LD_LIBRARY_PATH) before node starts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { createEngine, EngineUnavailableError } from '../../src/engines/create-engine.js';
 import type { Engine } from '../../src/engines/engine.js';
 import { GpuDeviceLostError, GpuEngine, gpuAdapters } from '../../src/engines/gpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
 import { assertStopsWholeRange, GPU_PROVISION_HINT, ONE_IN_256_HEX, targetBytes } from '../support/engine-suite.js';
+import { moduleUrl, runModuleScript } from '../support/node-child.js';
 import { referenceScan, seededBytes } from '../support/reference.js';
 
 let opened: Promise<Engine> | undefined;
@@ -102,9 +101,8 @@ describe('GPU engine stop()', { timeout: 120_000 }, () => {
 
 describe('GPU engine process lifetime', { timeout: 120_000 }, () => {
   it('a process that scans and closes the engine exits by itself', async () => {
-    const moduleUrl = new URL('../../src/engines/create-engine.js', import.meta.url).href;
     const script = `
-      const { createEngine } = await import(${JSON.stringify(moduleUrl)});
+      const { createEngine } = await import(${JSON.stringify(moduleUrl('../../src/engines/create-engine.js'))});
       const engine = await createEngine({ kind: 'gpu' });
       await new Promise((resolve, reject) => {
         engine.once('done', resolve);
@@ -114,19 +112,7 @@ describe('GPU engine process lifetime', { timeout: 120_000 }, () => {
       await engine.close();
       process.stdout.write('closed\\n');
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (c, s) => resolve([c, s])),
-    );
-    clearTimeout(timer);
+    const { code, signal, stdout, stderr } = await runModuleScript(script, { timeoutMs: 30_000 });
     assert.equal(signal, null, `the process did not exit within 30 s after close() (stderr: ${stderr})`);
     assert.equal(code, 0, stderr);
     assert.equal(stdout, 'closed\n');
