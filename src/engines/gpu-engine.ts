@@ -34,26 +34,21 @@ import { loadWebGpu, type WebGpu } from './gpu/adapters.js';
 import { GpuKernelError, type KernelShape, readKernel, ScanDevice, type Slot } from './gpu/device.js';
 import { HEADER_PARAM_WORDS, headerScanParams, SCAN_PARAM_WORDS, targetTopWord } from './gpu/header-precompute.js';
 import { type DispatchTiming, DispatchPacer, MAX_DISPATCH_NONCES, type NonceRange, overflowPieces } from './gpu/pacing.js';
+import { DEFAULT_TUNING, type GpuTuning } from './gpu/tuning.js';
 import { checkScanWork } from './work-checks.js';
 
 export { gpuAdapters, GpuAdapterError, type GpuAdapterInfo } from './gpu/adapters.js';
 export { GpuKernelError } from './gpu/device.js';
+export { DEFAULT_TUNING, gpuTuningCandidates, type GpuTuning, tuningLabel, type TuningLimits } from './gpu/tuning.js';
 
-export interface GpuEngineOptions {
+/** The tuning (gpu/tuning.ts; DEFAULT_TUNING where absent) and what tests and sweeps may fix besides. */
+export interface GpuEngineOptions extends Partial<GpuTuning> {
   /** --gpu-adapter: an index into gpuAdapters() or part of an adapter's name; the default adapter when absent. */
   readonly adapter?: string;
-  /** Invocations per workgroup (the kernel's WORKGROUP_SIZE). */
-  readonly workgroupSize?: number;
-  /** Nonces each invocation hashes (the kernel's NONCES_PER_INVOCATION). */
-  readonly noncesPerInvocation?: number;
   /** Candidate nonces one dispatch can return (the kernel's RESULT_CAPACITY). */
   readonly resultCapacity?: number;
-  /** Wanted duration of one dispatch; the start-up calibration sizes dispatches for it. */
-  readonly dispatchMs?: number;
   /** A fixed dispatch size in nonces instead of the calibration (tests, tuning). */
   readonly dispatchNonces?: number;
-  /** Dispatches queued on the GPU at once; 2 keeps it busy while the host reads results. */
-  readonly inFlight?: number;
 }
 
 /** The device went away during a scan; the work it had is not finished and must be handed out again. */
@@ -86,13 +81,7 @@ interface InFlight extends NonceRange, DispatchTiming {
   mapping?: Promise<void>;
 }
 
-export const GPU_ENGINE_DEFAULTS = {
-  workgroupSize: 64,
-  noncesPerInvocation: 16,
-  resultCapacity: 4096,
-  dispatchMs: 40,
-  inFlight: 2,
-} as const;
+const DEFAULT_RESULT_CAPACITY = 4096;
 
 /** The genesis block header with its published nonce (2083236893): the start-up self-test. */
 const GENESIS_HEADER_HEX =
@@ -143,11 +132,11 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Opens the adapter and device, compiles the kernel, self-tests it and calibrates dispatches. */
   static async create(options: GpuEngineOptions = {}): Promise<GpuEngine> {
-    const d = GPU_ENGINE_DEFAULTS;
+    const d = DEFAULT_TUNING;
     const shape: KernelShape = {
       workgroupSize: checkPositiveInt('workgroupSize', options.workgroupSize ?? d.workgroupSize, 1024),
       noncesPerInvocation: checkPositiveInt('noncesPerInvocation', options.noncesPerInvocation ?? d.noncesPerInvocation, 4096),
-      resultCapacity: checkPositiveInt('resultCapacity', options.resultCapacity ?? d.resultCapacity, 1 << 20),
+      resultCapacity: checkPositiveInt('resultCapacity', options.resultCapacity ?? DEFAULT_RESULT_CAPACITY, 1 << 20),
       inFlight: checkPositiveInt('inFlight', options.inFlight ?? d.inFlight, 8),
     };
     const dispatchMs = options.dispatchMs ?? d.dispatchMs;
@@ -199,6 +188,12 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Nonces per dispatch chosen by the calibration. */
   get dispatchNonces(): number {
     return this.pacer.dispatchNonces;
+  }
+
+  /** The configuration this engine runs with (for bench rows and sweeps). */
+  get tuning(): GpuTuning {
+    const { workgroupSize, noncesPerInvocation, inFlight } = this;
+    return { workgroupSize, noncesPerInvocation, dispatchMs: this.pacer.dispatchMs, inFlight };
   }
 
   /** For tests of the loss path: destroys the device as a driver reset would lose it. */

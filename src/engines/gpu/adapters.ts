@@ -6,6 +6,7 @@
 // combinations of power preference and fallback return, with duplicates removed. That finds a
 // discrete and an integrated GPU (high-performance / low-power) and a software one.
 import { probeAdapters } from './adapter-probe.js';
+import type { TuningLimits } from './tuning.js';
 import { findVulkanDriver, noDriverMessage, provisionHint } from './vulkan-driver.js';
 
 /** The enum objects the engine needs; the binding exports them in `globals`, not on globalThis. */
@@ -77,6 +78,8 @@ export interface GpuAdapterInfo {
   readonly fallback: boolean;
   /** The name shown in logs and used as the engine's backend. */
   readonly name: string;
+  /** What bounds the kernel's workgroup size here (gpuTuningCandidates takes it). */
+  readonly limits: TuningLimits;
 }
 
 /** adapter.info's fields are prototype getters in the binding: spreading it yields nothing. */
@@ -88,7 +91,8 @@ export function describeAdapter(adapter: GPUAdapter, index: number): GpuAdapterI
   const description = String(info.description ?? '');
   const fallback = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const name = description || [vendor, architecture, device].filter((s) => s !== '').join(' ') || `adapter ${index}`;
-  return { index, vendor, architecture, device, description, fallback, name };
+  const { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX } = adapter.limits;
+  return { index, vendor, architecture, device, description, fallback, name, limits: { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX } };
 }
 
 const REQUESTS: GPURequestAdapterOptions[] = [

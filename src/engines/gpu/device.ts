@@ -11,6 +11,8 @@ import type { NonceRange } from './pacing.js';
 const KERNEL_URL = new URL('../../../../kernels/sha256d-scan.wgsl', import.meta.url);
 const KERNEL_ENTRY = 'scanNonces';
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** WebGPU's default maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupSizeX. */
+const DEFAULT_MAX_WORKGROUP = 256;
 
 /** The kernel failed to compile, failed its start-up self-test or returned an impossible result. */
 export class GpuKernelError extends Error {
@@ -70,7 +72,13 @@ export class ScanDevice {
     }
     // No timestamp queries: lavapipe's pass timestamps come out 3-6 times shorter than the
     // dispatch really takes, so the engine learns the GPU's speed from the mappings instead.
-    const device = await adapter.requestDevice({ label: 'solominer gpu engine' });
+    // A device gets WebGPU's default limits (256 invocations per workgroup) unless it asks for
+    // more, which the adapter may allow: ask only when the workgroup needs it.
+    const requiredLimits =
+      shape.workgroupSize > DEFAULT_MAX_WORKGROUP
+        ? { maxComputeInvocationsPerWorkgroup: shape.workgroupSize, maxComputeWorkgroupSizeX: shape.workgroupSize }
+        : undefined;
+    const device = await adapter.requestDevice({ label: 'solominer gpu engine', ...(requiredLimits && { requiredLimits }) });
     try {
       const pipeline = await buildPipeline(device, adapterName, kernel, shape);
       const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, pipeline, shape, i));
