@@ -95,7 +95,7 @@ describe('Vulkan driver check (no GPU needed)', { timeout: 30_000 }, () => {
     const message = noDriverMessage({ missing: ['a', 'b'] }, provisionHint(false));
     assert.equal(message, 'gpu: no Vulkan driver on this machine (a; b); bash scripts/provision-vulkan.sh installs software Vulkan into .cache/');
     // Provisioned but not in this process's environment: say how to use it.
-    assert.match(noDriverMessage({ missing: ['a'] }, provisionHint(true)), /; software Vulkan is provisioned in \.cache\/vulkan: start through bin\/solominer\.js, or source \.cache\/vulkan\/env\.sh before node$/);
+    assert.match(noDriverMessage({ missing: ['a'] }, provisionHint(true)), /; software Vulkan is provisioned in \.cache\/vulkan but not in this process's environment: source \.cache\/vulkan\/env\.sh before starting node$/);
   });
 
   it("summarises Dawn's stderr as its first message, without source locations", () => {

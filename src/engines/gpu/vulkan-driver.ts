@@ -20,11 +20,12 @@ const PROVISIONED_ENV = new URL('../../../../.cache/vulkan/env.sh', import.meta.
 
 /**
  * How to get software Vulkan. Once provisioned, its variables must be set when node starts
- * (bin/solominer.js does it; the Vulkan loader reads them only at process start).
+ * (the Vulkan loader reads them only then); bin/solominer.js sets them only where the system
+ * has no Vulkan loader of its own.
  */
 export function provisionHint(provisioned: boolean = existsSync(PROVISIONED_ENV)): string {
   return provisioned
-    ? 'software Vulkan is provisioned in .cache/vulkan: start through bin/solominer.js, or source .cache/vulkan/env.sh before node'
+    ? "software Vulkan is provisioned in .cache/vulkan but not in this process's environment: source .cache/vulkan/env.sh before starting node"
     : 'bash scripts/provision-vulkan.sh installs software Vulkan into .cache/';
 }
 
