@@ -31,9 +31,11 @@
 // so W3 = bswap(nonce). The hash's display order is the byte reverse of its digest, so its most
 // significant word is bswap(H7).
 
-// Tuned by the host (src/engines/gpu-engine.ts) when it builds the pipeline.
+// Set by the host (src/engines/gpu/device.ts) when it builds the pipeline, from the engine's
+// tuning (src/engines/gpu/tuning.ts: gpuTuningCandidates lists what a sweep compares); the
+// values here are the engine's defaults.
 override WORKGROUP_SIZE: u32 = 64u;
-override NONCES_PER_INVOCATION: u32 = 8u;
+override NONCES_PER_INVOCATION: u32 = 16u;
 override RESULT_CAPACITY: u32 = 4096u;
 
 struct ScanParams {

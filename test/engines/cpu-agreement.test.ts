@@ -7,86 +7,23 @@ import { describe, it } from 'node:test';
 
 import { CpuEngine, cpuBackends } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
+import { agreementCase, assertCaseAgrees, assertCasesCoverEveryKind, targetBytes } from '../support/engine-suite.js';
 import { headerHashHex, seededBytes } from '../support/reference.js';
 
 const HEADERS = 1000;
 const usable = cpuBackends().filter((b) => b.usable);
 
-function targetBytes(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
-}
-
-/** The number one less than `hex` (a 256-bit display-order value), as 64 hex digits. */
-function minusOne(hex: string): string {
-  return (BigInt(`0x${hex}`) - 1n).toString(16).padStart(64, '0');
-}
-
-interface Case {
-  header: Uint8Array;
-  start: number;
-  count: number;
-  target: string;
-  expected: number[];
-}
-
-function makeCase(i: number): Case {
-  const header = seededBytes(i + 1, 80);
-  const count = 40 + (i % 41); // 40..80: every remainder modulo 2, 4, 8 and 16
-  const bytes = seededBytes(i + 100_000, 4);
-  const random = Buffer.from(bytes).readUInt32LE(0);
-  const start = i % 5 === 0 ? 2 ** 32 - count : random % (2 ** 32 - count);
-  const hashes = Array.from({ length: count }, (_, k) => ({ nonce: start + k, hash: headerHashHex(header, start + k) }));
-  const sorted = [...hashes].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-  let target: string;
-  switch (i % 4) {
-    case 0: // none: just below the smallest hash (usually the same top word: a full compare is needed)
-      target = minusOne(sorted[0]!.hash);
-      break;
-    case 1: // exactly one: equal to the smallest hash (equality counts)
-      target = sorted[0]!.hash;
-      break;
-    case 2: // several
-      target = sorted[1 + (i % 7)]!.hash;
-      break;
-    default: // every nonce
-      target = 'f'.repeat(64);
-  }
-  const expected = hashes.filter((h) => h.hash <= target).map((h) => h.nonce);
-  return { header, start, count, target, expected };
-}
-
-const cases = Array.from({ length: HEADERS }, (_, i) => makeCase(i));
+// 40..80 nonces: every remainder modulo 2, 4, 8 and 16 (the lane counts).
+const cases = Array.from({ length: HEADERS }, (_, i) => agreementCase(i, 40 + (i % 41)));
 
 describe('CPU back ends agree with node:crypto SHA-256d', () => {
-  it('covers targets that admit none, one, several and all nonces', () => {
-    assert.ok(cases.some((c) => c.expected.length === 0));
-    assert.ok(cases.some((c) => c.expected.length === 1));
-    assert.ok(cases.some((c) => c.expected.length > 2 && c.expected.length < c.count));
-    assert.ok(cases.some((c) => c.expected.length === c.count));
-    assert.ok(cases.some((c) => c.start + c.count === 2 ** 32));
-  });
+  it('covers targets that admit none, one, several and all nonces', () => assertCasesCoverEveryKind(cases));
 
   for (const backend of usable) {
     it(`${backend.name}: ${HEADERS} random headers, 1 and 2 threads`, async () => {
       const engines = [1, 2].map((threads) => new CpuEngine({ backend: backend.name, threads }));
       try {
-        for (const [i, c] of cases.entries()) {
-          const engine = engines[i % 2]!;
-          const result = await scanRange(engine, {
-            id: `case-${i}`,
-            header: c.header,
-            target: targetBytes(c.target),
-            start: c.start,
-            count: c.count,
-          });
-          assert.equal(result.hashes, c.count, `case ${i}: hash count`);
-          assert.deepEqual(
-            result.found.map((f) => f.nonce),
-            c.expected,
-            `case ${i}: start ${c.start} count ${c.count} target ${c.target} threads ${engine.threads}`,
-          );
-          for (const f of result.found) assert.equal(f.hash, headerHashHex(c.header, f.nonce), `case ${i}: hash of ${f.nonce}`);
-        }
+        for (const [i, c] of cases.entries()) await assertCaseAgrees(engines[i % 2]!, c, i);
       } finally {
         await Promise.all(engines.map((e) => e.close()));
       }

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 
 import { CpuEngine, cpuBackends } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import { headerHashHex, seededBytes } from '../support/reference.js';
+import { assertStopsWholeRange } from '../support/engine-suite.js';
 
 const usable = cpuBackends().filter((b) => b.usable);
 
@@ -14,35 +14,8 @@ describe('CPU engine stop()', () => {
     it(`${backend.name}: stops a 2^32 scan, counts what it covered, scans again`, async () => {
       const engine = new CpuEngine({ backend: backend.name, threads: 2, progressMs: 20 });
       try {
-        const header = seededBytes(4242, 80);
-        // About one nonce in 256 qualifies, so found nonces show which part was covered.
-        const target = Uint8Array.from(Buffer.from(`00${'f'.repeat(62)}`, 'hex'));
-        let progress = 0;
-        engine.on('hashes', (r) => {
-          progress += r.hashes;
-        });
-        const running = scanRange(engine, { id: 'full', header, target, start: 0, count: 2 ** 32 });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const asked = performance.now();
-        await engine.stop();
-        const stopLatencyMs = performance.now() - asked;
-        const result = await running;
-
-        assert.equal(result.stopped, true);
-        assert.ok(result.hashes > 0 && result.hashes < 2 ** 32, `hashes ${result.hashes}`);
-        assert.equal(progress, result.hashes, 'hash events add up to the final count');
         // Workers take chunks in order and finish each one, so the covered nonces are a prefix.
-        for (const f of result.found) assert.ok(f.nonce < result.hashes, `nonce ${f.nonce} beyond ${result.hashes}`);
-        const expected = result.hashes / 256;
-        assert.ok(
-          result.found.length > expected * 0.5 && result.found.length < expected * 1.5 + 20,
-          `${result.found.length} found over ${result.hashes} hashes`,
-        );
-        for (const f of result.found.slice(0, 50)) assert.equal(f.hash, headerHashHex(header, f.nonce));
-        // Generous bound: a hang or a scan running on to the end of the range fails it; the
-        // real figure is reported by npm run bench.
-        assert.ok(stopLatencyMs < 2000, `stop took ${stopLatencyMs.toFixed(1)} ms`);
-        assert.equal(engine.busy, false);
+        const { header, target } = await assertStopsWholeRange(engine, 300);
 
         const again = await scanRange(engine, { id: 'again', header, target, start: 5000, count: 3000 });
         assert.equal(again.hashes, 3000);

@@ -12,11 +12,8 @@ import { after, describe, it } from 'node:test';
 import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { GpuAdapterError, GpuEngine, type GpuEngineOptions } from '../../src/engines/gpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import { bitsTarget, headerHashHex, knownBlocks, knownHeader, seededBytes } from '../support/reference.js';
-
-const PROVISION_HINT =
-  'no WebGPU adapter: on a machine without a GPU provision lavapipe (bash scripts/provision-vulkan.sh) and start the tests ' +
-  'with its environment (. .cache/vulkan/env.sh sets VK_ICD_FILENAMES and LD_LIBRARY_PATH)';
+import { agreementCase, assertCaseAgrees, assertCasesCoverEveryKind, assertKnownAnswer, GPU_PROVISION_HINT, targetBytes } from '../support/engine-suite.js';
+import { headerHashHex, knownBlocks, seededBytes } from '../support/reference.js';
 
 const opened: Promise<GpuEngine>[] = [];
 /** Engines are opened once per shape and shared: compiling the kernel on lavapipe takes a second. */
@@ -24,7 +21,7 @@ function openEngine(options: GpuEngineOptions = {}): () => Promise<GpuEngine> {
   let engine: Promise<GpuEngine> | undefined;
   return () => {
     engine ??= GpuEngine.create(options).catch((err: unknown) => {
-      if (err instanceof GpuAdapterError) throw new Error(`${PROVISION_HINT} (${err.message})`);
+      if (err instanceof GpuAdapterError) throw new Error(`${GPU_PROVISION_HINT} (${err.message})`);
       throw err;
     });
     opened.push(engine);
@@ -41,104 +38,37 @@ after(async () => {
   for (const engine of opened) await (await engine.catch(() => undefined))?.close();
 });
 
-function targetBytes(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
-}
+// As in cpu-agreement.test.ts, with fewer and some longer ranges (a GPU scan has a fixed cost),
+// some past the default list of 4096.
+const cases = Array.from({ length: 48 }, (_, i) => agreementCase(i, i % 3 === 0 ? 4000 + 20 * i : 40 + (i % 41)));
 
-function minusOne(hex: string): string {
-  return (BigInt(`0x${hex}`) - 1n).toString(16).padStart(64, '0');
-}
-
-interface Case {
-  header: Uint8Array;
-  start: number;
-  count: number;
-  target: string;
-  expected: number[];
-}
-
-/** As in cpu-agreement.test.ts, with fewer and some longer ranges: a GPU scan has a fixed cost. */
-function makeCase(i: number): Case {
-  const header = seededBytes(i + 1, 80);
-  const count = i % 3 === 0 ? 4000 + 20 * i : 40 + (i % 41); // some past the default list of 4096
-  const random = Buffer.from(seededBytes(i + 100_000, 4)).readUInt32LE(0);
-  const start = i % 5 === 0 ? 2 ** 32 - count : random % (2 ** 32 - count);
-  const hashes = Array.from({ length: count }, (_, k) => ({ nonce: start + k, hash: headerHashHex(header, start + k) }));
-  const sorted = [...hashes].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-  let target: string;
-  switch (i % 4) {
-    case 0: // none: just below the smallest hash (same top word: only the host's full compare rejects it)
-      target = minusOne(sorted[0]!.hash);
-      break;
-    case 1: // exactly one: equal to the smallest hash (equality counts)
-      target = sorted[0]!.hash;
-      break;
-    case 2: // several
-      target = sorted[1 + (i % 7)]!.hash;
-      break;
-    default: // every nonce
-      target = 'f'.repeat(64);
-  }
-  const expected = hashes.filter((h) => h.hash <= target).map((h) => h.nonce);
-  return { header, start, count, target, expected };
-}
-
-const cases = Array.from({ length: 48 }, (_, i) => makeCase(i));
-
-describe('GPU engine known answers (genesis, block 125552)', () => {
+describe('GPU engine known answers (genesis, block 125552)', { timeout: 120_000 }, () => {
   for (const block of knownBlocks()) {
     it(`${block.name} → nonce ${block.nonce}`, async () => {
       const engine = await calibrated();
-      const start = block.nonce - 70_001;
-      const result = await scanRange(engine, {
-        id: block.name,
-        header: knownHeader(block),
-        target: bitsTarget(block.bits),
-        start,
-        count: 140_003,
-      });
-      assert.equal(result.hashes, 140_003);
-      assert.equal(result.stopped, false);
-      assert.deepEqual(
-        result.found.map((f) => [f.nonce, f.hash]),
-        [[block.nonce, block.hash]],
-      );
+      await assertKnownAnswer(engine, block);
       assert.equal(engine.kind, 'gpu');
       assert.ok(engine.backend.length > 0);
     });
   }
 });
 
-describe('GPU engine agrees with node:crypto and the CPU scalar back end', () => {
-  it('covers targets that admit none, one, several and all nonces', () => {
-    assert.ok(cases.some((c) => c.expected.length === 0));
-    assert.ok(cases.some((c) => c.expected.length === 1));
-    assert.ok(cases.some((c) => c.expected.length > 2 && c.expected.length < c.count));
-    assert.ok(cases.some((c) => c.expected.length === c.count && c.count > 4096)); // overflows the default list
-    assert.ok(cases.some((c) => c.start + c.count === 2 ** 32));
-  });
+describe('GPU engine agrees with node:crypto and the CPU scalar back end', { timeout: 120_000 }, () => {
+  // One admitting all of more than 4096 nonces overflows the default list.
+  it('covers targets that admit none, one, several and all nonces', () => assertCasesCoverEveryKind(cases, 4096));
 
   it(`${cases.length} random headers: the same set of nonces and hashes`, async () => {
     const engine = await calibrated();
     const cpu = new CpuEngine({ backend: 'scalar', threads: 1 });
     try {
       for (const [i, c] of cases.entries()) {
-        const work = { id: `case-${i}`, header: c.header, target: targetBytes(c.target), start: c.start, count: c.count };
-        const gpu = await scanRange(engine, work);
-        const reference = await scanRange(cpu, work);
-        const label = `case ${i}: start ${c.start} count ${c.count} target ${c.target}`;
-        assert.equal(gpu.hashes, c.count, `${label}: hash count`);
-        assert.deepEqual(
-          gpu.found.map((f) => f.nonce),
-          c.expected,
-          label,
-        );
+        const gpu = await assertCaseAgrees(engine, c, i);
+        const reference = await scanRange(cpu, { id: `case-${i}`, header: c.header, target: targetBytes(c.target), start: c.start, count: c.count });
         assert.deepEqual(
           gpu.found.map((f) => [f.nonce, f.hash]),
           reference.found.map((f) => [f.nonce, f.hash]),
-          `${label}: CPU scalar`,
+          `case ${i}: CPU scalar`,
         );
-        for (const f of gpu.found) assert.equal(f.hash, headerHashHex(c.header, f.nonce), `${label}: hash of ${f.nonce}`);
       }
     } finally {
       await cpu.close();

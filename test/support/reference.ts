@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import type { KnownAnswer } from '../../src/engines/known-answers.js';
+
 export function sha256d(data: Uint8Array): Buffer {
   return createHash('sha256').update(createHash('sha256').update(data).digest()).digest();
 }
@@ -23,16 +25,8 @@ export function referenceScan(header: Uint8Array, start: number, count: number, 
   return out;
 }
 
-export interface KnownBlock {
-  readonly name: string;
-  readonly version: number;
-  readonly previousblockhash: string;
-  readonly merkleroot: string;
-  readonly time: number;
-  readonly bits: string;
-  readonly nonce: number;
-  readonly hash: string;
-}
+/** A fixture block: the same fields as the known answers `mine --smoke-test` ships. */
+export type KnownBlock = KnownAnswer;
 
 export function knownBlocks(): KnownBlock[] {
   const path = fileURLToPath(new URL('../../../test/fixtures/headers/known-blocks.json', import.meta.url));

@@ -5,6 +5,9 @@
 // WebGPU hands out one adapter per request, not a list: the list is what the four
 // combinations of power preference and fallback return, with duplicates removed. That finds a
 // discrete and an integrated GPU (high-performance / low-power) and a software one.
+import { probeAdapters } from './adapter-probe.js';
+import type { TuningLimits } from './tuning.js';
+import { findVulkanDriver, noDriverMessage, provisionHint } from './vulkan-driver.js';
 
 /** The enum objects the engine needs; the binding exports them in `globals`, not on globalThis. */
 export interface WebGpuConstants {
@@ -32,11 +35,29 @@ export const NO_ADAPTER_MESSAGE =
   'engine: no GPU adapter found (on a machine without a GPU, provision software Vulkan: scripts/provision-vulkan.sh)';
 
 /**
- * A fresh GPU instance. Dawn prints two harmless "artificially reduced" limit warnings to
- * stderr when it enumerates a Vulkan device; no create() flag silences them (tried: verbose,
- * backend), so they are left alone.
+ * A fresh GPU instance, once this machine is known to have an adapter: without a Vulkan driver
+ * (Linux) Dawn is not loaded at all, and where Dawn finds no adapter anyway a child process has
+ * found that out first, so that Dawn's stderr lines stay off the terminal. Either way the
+ * GpuAdapterError carries one line. When an adapter exists, Dawn still prints two harmless
+ * "artificially reduced" limit warnings as it enumerates a Vulkan device; no create() flag
+ * silences them (tried: verbose, backend), so they are left alone.
  */
 export async function loadWebGpu(): Promise<WebGpu> {
+  const driver = findVulkanDriver();
+  if (!driver.found) throw new GpuAdapterError(noDriverMessage(driver));
+  const probe = await probeAdapters();
+  if (!probe.ok) {
+    throw new GpuAdapterError(
+      probe.reason === 'no-adapter'
+        ? `gpu: no GPU adapter (Dawn: ${probe.detail}); on a machine without a GPU, ${provisionHint()}`
+        : `gpu: probing for GPU adapters failed (${probe.detail})`,
+    );
+  }
+  return openWebGpu();
+}
+
+/** A GPU instance straight from the binding, with no checks first (the adapter probe's child uses it). */
+export async function openWebGpu(): Promise<WebGpu> {
   let mod: { create(flags: string[]): GPU; globals: object };
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
@@ -57,6 +78,8 @@ export interface GpuAdapterInfo {
   readonly fallback: boolean;
   /** The name shown in logs and used as the engine's backend. */
   readonly name: string;
+  /** What bounds the kernel's workgroup size here (gpuTuningCandidates takes it). */
+  readonly limits: TuningLimits;
 }
 
 /** adapter.info's fields are prototype getters in the binding: spreading it yields nothing. */
@@ -68,7 +91,8 @@ export function describeAdapter(adapter: GPUAdapter, index: number): GpuAdapterI
   const description = String(info.description ?? '');
   const fallback = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const name = description || [vendor, architecture, device].filter((s) => s !== '').join(' ') || `adapter ${index}`;
-  return { index, vendor, architecture, device, description, fallback, name };
+  const { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX } = adapter.limits;
+  return { index, vendor, architecture, device, description, fallback, name, limits: { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX } };
 }
 
 const REQUESTS: GPURequestAdapterOptions[] = [
@@ -78,12 +102,13 @@ const REQUESTS: GPURequestAdapterOptions[] = [
   { powerPreference: 'low-power', forceFallbackAdapter: true },
 ];
 
-interface FoundAdapter {
+export interface FoundAdapter {
   readonly adapter: GPUAdapter;
   readonly info: GpuAdapterInfo;
 }
 
-async function enumerate(gpu: GPU): Promise<FoundAdapter[]> {
+/** One adapter per distinct answer to the four requests, the default one first. */
+export async function listAdapters(gpu: GPU): Promise<FoundAdapter[]> {
   const found: FoundAdapter[] = [];
   const keys = new Set<string>();
   for (const options of REQUESTS) {
@@ -101,7 +126,7 @@ async function enumerate(gpu: GPU): Promise<FoundAdapter[]> {
 /** Every adapter this machine offers, first the one used by default. For `check`. */
 export async function gpuAdapters(): Promise<GpuAdapterInfo[]> {
   const { gpu } = await loadWebGpu();
-  return (await enumerate(gpu)).map((f) => f.info);
+  return (await listAdapters(gpu)).map((f) => f.info);
 }
 
 /**
@@ -109,7 +134,7 @@ export async function gpuAdapters(): Promise<GpuAdapterInfo[]> {
  * name, vendor or device), or the default one. Throws GpuAdapterError with the list otherwise.
  */
 export async function selectAdapter(gpu: GPU, choice?: string): Promise<FoundAdapter> {
-  const all = await enumerate(gpu);
+  const all = await listAdapters(gpu);
   if (all.length === 0) throw new GpuAdapterError(NO_ADAPTER_MESSAGE);
   if (choice === undefined || choice === '') return all[0]!;
   const listing = all.map((f) => `${f.info.index}: ${f.info.name}`).join('; ');

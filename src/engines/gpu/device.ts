@@ -1,0 +1,200 @@
+// The GPU engine's device: the adapter it runs on, the WebGPU device, the scan kernel's
+// pipeline and the buffers of each in-flight dispatch, the watch for device loss and WebGPU
+// errors, and destroy(). The scan loop, the self-test and the timing model are elsewhere
+// (gpu-engine.ts, gpu/pacing.ts).
+import { readFile } from 'node:fs/promises';
+
+import { describeAdapter, selectAdapter, type WebGpu } from './adapters.js';
+import { HEADER_PARAM_WORDS, SCAN_PARAM_BYTES } from './header-precompute.js';
+import type { NonceRange } from './pacing.js';
+
+const KERNEL_URL = new URL('../../../../kernels/sha256d-scan.wgsl', import.meta.url);
+const KERNEL_ENTRY = 'scanNonces';
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** WebGPU's default maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupSizeX. */
+const DEFAULT_MAX_WORKGROUP = 256;
+
+/** The kernel failed to compile, failed its start-up self-test or returned an impossible result. */
+export class GpuKernelError extends Error {
+  override readonly name = 'GpuKernelError';
+}
+
+/** The kernel's override constants and the number of dispatch slots: fixed for a device's life. */
+export interface KernelShape {
+  readonly workgroupSize: number;
+  readonly noncesPerInvocation: number;
+  readonly resultCapacity: number;
+  readonly inFlight: number;
+}
+
+/** The buffers of one in-flight dispatch. */
+export interface Slot {
+  readonly params: GPUBuffer;
+  readonly results: GPUBuffer;
+  readonly readback: GPUBuffer;
+  readonly bindGroup: GPUBindGroup;
+}
+
+/** The WGSL source of the scan kernel. */
+export async function readKernel(): Promise<string> {
+  try {
+    return await readFile(KERNEL_URL, 'utf8');
+  } catch (err) {
+    throw new GpuKernelError(`gpu engine: cannot read the kernel ${KERNEL_URL.pathname} (${(err as Error).message})`);
+  }
+}
+
+export class ScanDevice {
+  /** Set once the device is lost (a driver reset, a GPU removed, or destroy()). */
+  lost: GPUDeviceLostInfo | undefined;
+  /** The first validation or out-of-memory error WebGPU raised outside an error scope. */
+  fault: GPUError | undefined;
+
+  private constructor(
+    private readonly webgpu: WebGpu,
+    readonly adapterName: string,
+    private readonly shape: KernelShape,
+    private readonly device: GPUDevice,
+    private readonly pipeline: GPUComputePipeline,
+    readonly slots: readonly Slot[],
+  ) {}
+
+  /**
+   * Picks the adapter (`adapterChoice`: see selectAdapter), opens a device on it, compiles the
+   * kernel with `shape`'s constants and creates one set of buffers per in-flight dispatch.
+   */
+  static async open(webgpu: WebGpu, adapterChoice: string | undefined, kernel: string, shape: KernelShape): Promise<ScanDevice> {
+    const { adapter } = await selectAdapter(webgpu.gpu, adapterChoice);
+    const adapterName = describeAdapter(adapter, 0).name;
+    const maxInvocations = adapter.limits.maxComputeInvocationsPerWorkgroup;
+    if (shape.workgroupSize > maxInvocations || shape.workgroupSize > adapter.limits.maxComputeWorkgroupSizeX) {
+      throw new RangeError(`workgroupSize: ${adapterName} allows at most ${maxInvocations} invocations per workgroup, got ${shape.workgroupSize}`);
+    }
+    // No timestamp queries: lavapipe's pass timestamps come out 3-6 times shorter than the
+    // dispatch really takes, so the engine learns the GPU's speed from the mappings instead.
+    // A device gets WebGPU's default limits (256 invocations per workgroup) unless it asks for
+    // more, which the adapter may allow: ask only when the workgroup needs it.
+    const requiredLimits =
+      shape.workgroupSize > DEFAULT_MAX_WORKGROUP
+        ? { maxComputeInvocationsPerWorkgroup: shape.workgroupSize, maxComputeWorkgroupSizeX: shape.workgroupSize }
+        : undefined;
+    const device = await adapter.requestDevice({ label: 'solominer gpu engine', ...(requiredLimits && { requiredLimits }) });
+    try {
+      const pipeline = await buildPipeline(device, adapterName, kernel, shape);
+      const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, pipeline, shape, i));
+      return new ScanDevice(webgpu, adapterName, shape, device, pipeline, slots);
+    } catch (err) {
+      device.destroy();
+      throw err;
+    }
+  }
+
+  /**
+   * Calls `wake` when the device is lost or WebGPU raises an error outside an error scope.
+   * Such an error would otherwise only reach stderr, and a scan would go on with results that
+   * mean nothing.
+   */
+  watch(wake: (cause: 'lost' | 'fault') => void): void {
+    void this.device.lost.then((info) => {
+      this.lost = info;
+      wake('lost');
+    });
+    this.device.addEventListener('uncapturederror', (event) => {
+      this.fault ??= (event as GPUUncapturedErrorEvent).error;
+      wake('fault');
+    });
+  }
+
+  /** Resolves once the device is lost (it may never be). */
+  get lostNotice(): Promise<GPUDeviceLostInfo> {
+    return this.device.lost;
+  }
+
+  /** Queues a scan of `range` with `params` (the header part filled in; first and count are set here) on `slot`. */
+  submit(slot: Slot, range: NonceRange, params: Uint32Array): void {
+    params[HEADER_PARAM_WORDS] = range.first;
+    params[HEADER_PARAM_WORDS + 1] = range.count;
+    this.device.queue.writeBuffer(slot.params, 0, params);
+    const noncesPerWorkgroup = this.shape.workgroupSize * this.shape.noncesPerInvocation;
+    const workgroups = Math.ceil(range.count / noncesPerWorkgroup);
+    // One dimension holds at most 65535 workgroups; the kernel linearises a 2-D grid.
+    const x = Math.min(workgroups, MAX_WORKGROUPS_PER_DIMENSION);
+    const y = Math.ceil(workgroups / x);
+    const encoder = this.device.createCommandEncoder({ label: 'nonce scan' });
+    encoder.clearBuffer(slot.results, 0, 4); // the candidate count
+    const pass = encoder.beginComputePass({ label: 'sha256d nonce scan' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, slot.bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+    encoder.copyBufferToBuffer(slot.results, 0, slot.readback, 0, slot.readback.size);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Asks for `slot`'s read-back buffer; while this is pending the binding polls Dawn (a busy core). */
+  map(slot: Slot): Promise<void> {
+    return slot.readback.mapAsync(this.webgpu.constants.GPUMapMode.READ);
+  }
+
+  /** The count and as much of the list as it fills, copied out of a mapped read-back buffer, which is then unmapped. */
+  readResults(slot: Slot): Uint32Array {
+    const mapped = slot.readback.getMappedRange();
+    const listed = Math.min(new Uint32Array(mapped, 0, 1)[0]!, this.shape.resultCapacity);
+    const words = new Uint32Array(mapped.slice(0, 4 * (1 + listed)));
+    slot.readback.unmap();
+    return words;
+  }
+
+  /**
+   * Releases the device (its loss notice follows). This is what lets the process exit: the
+   * binding keeps a live device, and with it the event loop, running otherwise.
+   */
+  destroy(): void {
+    this.device.destroy();
+  }
+}
+
+async function buildPipeline(device: GPUDevice, adapterName: string, kernel: string, shape: KernelShape): Promise<GPUComputePipeline> {
+  const module = device.createShaderModule({ label: 'sha256d-scan.wgsl', code: kernel });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) {
+    throw new GpuKernelError(
+      `gpu engine: kernels/sha256d-scan.wgsl does not compile on ${adapterName}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
+    );
+  }
+  return device
+    .createComputePipelineAsync({
+      label: 'sha256d nonce scan',
+      layout: 'auto',
+      compute: {
+        module,
+        entryPoint: KERNEL_ENTRY,
+        constants: {
+          WORKGROUP_SIZE: shape.workgroupSize,
+          NONCES_PER_INVOCATION: shape.noncesPerInvocation,
+          RESULT_CAPACITY: shape.resultCapacity,
+        },
+      },
+    })
+    .catch((err: unknown) => {
+      throw new GpuKernelError(`gpu engine: cannot build the scan pipeline on ${adapterName}: ${(err as Error).message}`);
+    });
+}
+
+function createSlot(webgpu: WebGpu, device: GPUDevice, pipeline: GPUComputePipeline, shape: KernelShape, i: number): Slot {
+  const usage = webgpu.constants.GPUBufferUsage;
+  const resultBytes = 4 + 4 * shape.resultCapacity;
+  const params = device.createBuffer({ label: `scan params ${i}`, size: SCAN_PARAM_BYTES, usage: usage.UNIFORM | usage.COPY_DST });
+  const results = device.createBuffer({ label: `scan results ${i}`, size: resultBytes, usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST });
+  const readback = device.createBuffer({ label: `scan readback ${i}`, size: resultBytes, usage: usage.MAP_READ | usage.COPY_DST });
+  const bindGroup = device.createBindGroup({
+    label: `scan bindings ${i}`,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: params } },
+      { binding: 1, resource: { buffer: results } },
+    ],
+  });
+  return { params, results, readback, bindGroup };
+}
