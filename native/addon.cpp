@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/probe.h"
 #include "merkle.h"
 #include "scan/scanner.h"
 #include "sha256/dispatch.h"
@@ -44,6 +45,31 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
         row.Set("reason", table[i].reason);
         out.Set(uint32_t(i), row);
     }
+    return out;
+}
+
+// probeBackend(name, trials, noncesPerTrial) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
+// Blocks the calling thread for the whole measurement (a few hundred ms at the bench's
+// sizes): for npm run bench only, never for a running miner.
+Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = info.Length() > 0 ? info[0].ToString().Utf8Value() : "";
+    const double trials = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : 0;
+    const double nonces = info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
+    if (!(trials >= 1 && trials <= 100000) || !(nonces >= 16 && nonces <= (1 << 24))) {
+        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000 and nonces 16..2^24");
+    }
+    std::string why;
+    const Backend* backend = FindBackend(name, &why);
+    if (backend == nullptr) {
+        throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
+    }
+    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("tscHz", r.tsc_hz);
+    out.Set("coreHz", r.core_hz);
+    out.Set("tscPerNonce", r.tsc_per_nonce);
+    out.Set("nsPerNonce", r.ns_per_nonce);
     return out;
 }
 
@@ -240,6 +266,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("sha256dHeader", Napi::Function::New(env, Sha256dHeaderJs, "sha256dHeader"));
     exports.Set("merkleBranch", Napi::Function::New(env, MerkleBranchJs, "merkleBranch"));
     exports.Set("merkleRoot", Napi::Function::New(env, MerkleRootJs, "merkleRoot"));
+    exports.Set("probeBackend", Napi::Function::New(env, ProbeBackendJs, "probeBackend"));
     exports.Set("ScanJob", ScanJob::Define(env));
     return exports;
 }

@@ -55,6 +55,16 @@ export interface NativeScanOptions {
   readonly stopOnFound: boolean;
 }
 
+/** What probeBackend measured: the fastest of its trials (see native/bench/probe.h). */
+export interface NativeProbe {
+  /** Time-stamp counter rate; 0 where none is read. */
+  readonly tscHz: number;
+  /** Core clock right after hashing, from a chain of dependent adds. */
+  readonly coreHz: number;
+  readonly tscPerNonce: number;
+  readonly nsPerNonce: number;
+}
+
 export interface NativeScanJob {
   stop(): void;
 }
@@ -67,6 +77,8 @@ interface NativeAddon {
   merkleBranch(txids: Uint8Array): Uint8Array;
   /** Merkle root of n × 32 bytes of hashes. */
   merkleRoot(hashes: Uint8Array): Uint8Array;
+  /** Bench only: blocks the calling thread for trials × (hashing + ~0.1 ms). */
+  probeBackend(backend: string, trials: number, noncesPerTrial: number): NativeProbe;
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 
@@ -77,6 +89,8 @@ export class NativeAddonError extends Error {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const addonPath = join(root, 'build', 'Release', 'solominer_native.node');
+/** Where the built addon lives (the bench reads its machine code to count instructions). */
+export const nativeAddonPath = addonPath;
 
 let loaded: NativeAddon | undefined;
 
