@@ -52,7 +52,7 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
     return out;
 }
 
-// probeBackend(name, trials, noncesPerTrial) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
+// probeBackend(name, trials, noncesPerTrial, threads = 1) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
 // Blocks the calling thread for the whole measurement (a few hundred ms at the bench's
 // sizes): for npm run bench only, never for a running miner.
 Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
@@ -60,15 +60,17 @@ Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
     const std::string name = info.Length() > 0 ? info[0].ToString().Utf8Value() : "";
     const double trials = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : 0;
     const double nonces = info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
-    if (!(trials >= 1 && trials <= 100000) || !(nonces >= 16 && nonces <= (1 << 24))) {
-        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000 and nonces 16..2^24");
+    const double threads = info.Length() > 3 && !info[3].IsUndefined() ? info[3].ToNumber().DoubleValue() : 1;
+    if (!(trials >= 1 && trials <= 100000) || !(nonces >= 16 && nonces <= (1 << 24)) ||
+        !(threads >= 1 && threads <= 256)) {
+        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000, nonces 16..2^24, threads 1..256");
     }
     std::string why;
     const Backend* backend = FindBackend(name, &why);
     if (backend == nullptr) {
         throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
     }
-    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces));
+    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces), unsigned(threads));
     Napi::Object out = Napi::Object::New(env);
     out.Set("tscHz", r.tsc_hz);
     out.Set("coreHz", r.core_hz);

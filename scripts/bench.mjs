@@ -127,7 +127,10 @@ for (const backend of cpuBackends().filter((b) => b.usable)) {
   const probe = nativeAddon().probeBackend(backend.name, 300, nonces);
   const cyclesPerNonce = probe.nsPerNonce * 1e-9 * probe.coreHz;
   const bound = loopBound(nativeAddonPath, backend.name, backend.lanes, model);
-  cycleRows.push({ backend: backend.name, description: backend.description, ...probe, cyclesPerNonce, ...bound });
+  // Every core hashing, each trial started together: scaling without other processes' noise.
+  const together = all > 1 ? nativeAddon().probeBackend(backend.name, 300, nonces, all) : undefined;
+  const allCoreScaling = together ? (all * probe.nsPerNonce) / together.nsPerNonce : undefined;
+  cycleRows.push({ backend: backend.name, description: backend.description, ...probe, cyclesPerNonce, ...bound, allCoreScaling });
 }
 
 // Measured again at the end: if the machine's speed drifted during the run, this shows it.
@@ -153,14 +156,15 @@ if (values.json) {
   console.log(
     `cycles per nonce, one thread, fastest of 300 trials (port model: ${model ? model.name : 'none for this CPU, no bound'}):`,
   );
-  console.log('backend            TSC/nonce  core GHz  cycles/nonce  vector ops/nonce  bound cycles/nonce  of bound');
+  console.log(`backend            TSC/nonce  core GHz  cycles/nonce  vector ops/nonce  bound cycles/nonce  of bound  × 1 thread, ${all} together`);
   const fmt = (v, digits, width) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits)).padStart(width);
   for (const r of cycleRows) {
     const share = r.bound ? `${((r.bound / r.cyclesPerNonce) * 100).toFixed(0)}%` : '-';
     const ops = r.opsPerNonce === undefined ? '-' : `${r.opsPerNonce.toFixed(1)}${r.shaPerNonce ? ` (${r.shaPerNonce} rnds2)` : ''}`;
     console.log(
       `${r.description.padEnd(18)}${fmt(r.tscPerNonce || undefined, 1, 10)}${fmt(r.coreHz / 1e9, 2, 10)}${fmt(r.cyclesPerNonce, 1, 14)}` +
-        `${ops.padStart(18)}${fmt(r.bound, 1, 20)}${share.padStart(10)}${r.source === 'documented' ? '  (ops: documented count)' : ''}`,
+        `${ops.padStart(18)}${fmt(r.bound, 1, 20)}${share.padStart(10)}${fmt(r.allCoreScaling, 2, 14)}` +
+        `${r.source === 'documented' ? '  (ops: documented count)' : ''}`,
     );
   }
   for (const row of gpuRows) {

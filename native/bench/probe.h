@@ -21,6 +21,11 @@ struct ProbeResult {
 // register adds, which retire one per core cycle: right after the hashing, so the clock it
 // sees is the one the hashing ran at (Intel cores lower it under 512-bit work). The fastest
 // of the trials is kept for each figure: on a shared machine it is the one nobody interrupted.
-ProbeResult MeasureBackend(const Backend& backend, int trials, uint32_t nonces_per_trial);
+// With threads > 1, that many threads run every trial at the same moment (a barrier before
+// each), a trial lasts until its slowest thread is done, and the figures are per thread: so
+// threads × (1-thread time / n-thread time) is the scaling with every core busy, the turbo
+// and shared caches included, without the noise of other processes.
+ProbeResult MeasureBackend(const Backend& backend, int trials, uint32_t nonces_per_trial,
+                           unsigned threads = 1);
 
 }  // namespace solominer

@@ -87,8 +87,11 @@ interface NativeAddon {
   merkleRoot(hashes: Uint8Array): Uint8Array;
   /** CPU indices this process may run on (sched_getaffinity); empty where the OS does not say. */
   allowedCpus(): number[];
-  /** Bench only: blocks the calling thread for trials × (hashing + ~0.1 ms). */
-  probeBackend(backend: string, trials: number, noncesPerTrial: number): NativeProbe;
+  /**
+   * Bench only: blocks the calling thread for trials × (hashing + ~0.1 ms). With threads > 1,
+   * that many threads hash every trial together and the figures are per thread.
+   */
+  probeBackend(backend: string, trials: number, noncesPerTrial: number, threads?: number): NativeProbe;
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 
