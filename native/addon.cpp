@@ -52,6 +52,16 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
     return out;
 }
 
+// A back end this CPU can run, by name; a JavaScript error saying why not otherwise.
+const Backend* UsableBackend(Napi::Env env, const std::string& name) {
+    std::string why;
+    const Backend* backend = FindBackend(name, &why);
+    if (backend == nullptr) {
+        throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
+    }
+    return backend;
+}
+
 // probeBackend(name, trials, noncesPerTrial, threads = 1) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
 // Blocks the calling thread for the whole measurement (a few hundred ms at the bench's
 // sizes): for npm run bench only, never for a running miner.
@@ -65,11 +75,7 @@ Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
         !(threads >= 1 && threads <= 256)) {
         throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000, nonces 16..2^24, threads 1..256");
     }
-    std::string why;
-    const Backend* backend = FindBackend(name, &why);
-    if (backend == nullptr) {
-        throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
-    }
+    const Backend* backend = UsableBackend(env, name);
     const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces), unsigned(threads));
     Napi::Object out = Napi::Object::New(env);
     out.Set("tscHz", r.tsc_hz);
@@ -226,11 +232,7 @@ public:
         }
         request.threads = unsigned(threads);
         const std::string name = options.Get("backend").ToString().Utf8Value();
-        std::string why;
-        request.backend = FindBackend(name, &why);
-        if (request.backend == nullptr) {
-            throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
-        }
+        request.backend = UsableBackend(env, name);
         request.stop_on_found = options.Get("stopOnFound").ToBoolean().Value();
         ReadGovernance(env, options, request);
         const double progress = options.Get("progressMs").ToNumber().DoubleValue();
