@@ -70,6 +70,16 @@ function mainThreadCpuSeconds() {
   }
 }
 
+/** The 'cpu MHz' /proc/cpuinfo reports (often the nominal clock under a hypervisor). */
+function cpuinfoMhz() {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('cpu MHz'));
+    return line ? Number(line.split(':')[1]).toFixed(0) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const flags = (() => {
   try {
     const text = readFileSync('/proc/cpuinfo', 'utf8');
@@ -154,7 +164,8 @@ if (values.json) {
   }
   console.log(`stop latency (${all} threads, best back end): ${stop.toFixed(2)} ms`);
   console.log(
-    `cycles per nonce, one thread, fastest of 300 trials (port model: ${model ? model.name : 'none for this CPU, no bound'}):`,
+    `cycles per nonce, one thread, fastest of 300 trials (port model: ${model ? model.name : 'none for this CPU, no bound'}; ` +
+      `core clock from a dependent-add chain right after hashing, /proc/cpuinfo says ${cpuinfoMhz() ?? '?'} MHz):`,
   );
   console.log(`backend            TSC/nonce  core GHz  cycles/nonce  vector ops/nonce  bound cycles/nonce  of bound  × 1 thread, ${all} together`);
   const fmt = (v, digits, width) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits)).padStart(width);
