@@ -10,6 +10,11 @@
 #include <string>
 #include <thread>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+#include "bench/probe.h"
 #include "merkle.h"
 #include "scan/scanner.h"
 #include "sha256/dispatch.h"
@@ -44,6 +49,56 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
         row.Set("reason", table[i].reason);
         out.Set(uint32_t(i), row);
     }
+    return out;
+}
+
+// A back end this CPU can run, by name; a JavaScript error saying why not otherwise.
+const Backend* UsableBackend(Napi::Env env, const std::string& name) {
+    std::string why;
+    const Backend* backend = FindBackend(name, &why);
+    if (backend == nullptr) {
+        throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
+    }
+    return backend;
+}
+
+// probeBackend(name, trials, noncesPerTrial, threads = 1) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
+// Blocks the calling thread for the whole measurement (a few hundred ms at the bench's
+// sizes): for npm run bench only, never for a running miner.
+Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = info.Length() > 0 ? info[0].ToString().Utf8Value() : "";
+    const double trials = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : 0;
+    const double nonces = info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
+    const double threads = info.Length() > 3 && !info[3].IsUndefined() ? info[3].ToNumber().DoubleValue() : 1;
+    if (!(trials >= 1 && trials <= 100000) || !(nonces >= 16 && nonces <= (1 << 24)) ||
+        !(threads >= 1 && threads <= 256)) {
+        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000, nonces 16..2^24, threads 1..256");
+    }
+    const Backend* backend = UsableBackend(env, name);
+    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces), unsigned(threads));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("tscHz", r.tsc_hz);
+    out.Set("coreHz", r.core_hz);
+    out.Set("tscPerNonce", r.tsc_per_nonce);
+    out.Set("nsPerNonce", r.ns_per_nonce);
+    return out;
+}
+
+// allowedCpus() -> the CPU indices this process may run on (sched_getaffinity), ascending;
+// empty where the OS does not say.
+Napi::Value AllowedCpusJs(const Napi::CallbackInfo& info) {
+    Napi::Array out = Napi::Array::New(info.Env());
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        uint32_t n = 0;
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (CPU_ISSET(cpu, &set)) out.Set(n++, Napi::Number::New(info.Env(), cpu));
+        }
+    }
+#endif
     return out;
 }
 
@@ -137,7 +192,8 @@ void DeliverUpdate(Napi::Env env, Napi::Function callback, Update* raw) {
     callback.Call({event});
 }
 
-// new ScanJob({header, target, start, count, backend, threads, progressMs, stopOnFound}, onUpdate)
+// new ScanJob({header, target, start, count, backend, threads, progressMs, stopOnFound,
+//              affinity?, priority?, cpuLimit?}, onUpdate)
 // starts at once; onUpdate({found, hashes, seconds, done, stopped}) is called with the nonces
 // found so far, then every progressMs with the hash count, and once with done = true.
 class ScanJob : public Napi::ObjectWrap<ScanJob> {
@@ -176,18 +232,16 @@ public:
         }
         request.threads = unsigned(threads);
         const std::string name = options.Get("backend").ToString().Utf8Value();
-        std::string why;
-        request.backend = FindBackend(name, &why);
-        if (request.backend == nullptr) {
-            throw Napi::Error::New(env, "backend: " + name + " is not available (" + why + ")");
-        }
+        request.backend = UsableBackend(env, name);
         request.stop_on_found = options.Get("stopOnFound").ToBoolean().Value();
+        ReadGovernance(env, options, request);
         const double progress = options.Get("progressMs").ToNumber().DoubleValue();
         progress_ = std::chrono::milliseconds(progress >= 1 && progress <= 60000 ? int(progress) : 100);
 
         scanner_ = std::make_unique<Scanner>(request);
+        const std::string error = scanner_->Start();
+        if (!error.empty()) throw Napi::Error::New(env, error);
         tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "solominer.scan", 0, 1);
-        scanner_->Start();
         coordinator_ = std::thread(&ScanJob::Coordinate, this);
     }
 
@@ -197,6 +251,45 @@ public:
     }
 
 private:
+    // affinity (array of CPU indices), priority ('idle' | 'low' | 'normal'), cpuLimit (1..100):
+    // each optional.
+    static void ReadGovernance(Napi::Env env, Napi::Object options, ScanRequest& request) {
+        const Napi::Value affinity = options.Get("affinity");
+        if (!affinity.IsUndefined()) {
+            if (!affinity.IsArray()) throw Napi::TypeError::New(env, "affinity: expected an array of CPU indices");
+            const Napi::Array list = affinity.As<Napi::Array>();
+            if (list.Length() == 0 || list.Length() > 1024) {
+                throw Napi::RangeError::New(env, "affinity: expected 1..1024 CPU indices");
+            }
+            for (uint32_t i = 0; i < list.Length(); ++i) {
+                const double cpu = list.Get(i).ToNumber().DoubleValue();
+                if (!(cpu >= 0 && cpu < 1024 && cpu == double(int(cpu)))) {
+                    throw Napi::RangeError::New(env, "affinity: expected CPU indices 0..1023");
+                }
+                request.affinity.push_back(int(cpu));
+            }
+        }
+        const Napi::Value priority = options.Get("priority");
+        if (!priority.IsUndefined()) {
+            const std::string p = priority.ToString().Utf8Value();
+            if (p == "idle") {
+                request.priority = ThreadPriority::kIdle;
+            } else if (p == "low") {
+                request.priority = ThreadPriority::kLow;
+            } else if (p != "normal") {
+                throw Napi::RangeError::New(env, "priority: expected idle, low or normal");
+            }
+        }
+        const Napi::Value limit = options.Get("cpuLimit");
+        if (!limit.IsUndefined()) {
+            const double percent = limit.ToNumber().DoubleValue();
+            if (!(percent >= 1 && percent <= 100 && percent == double(int(percent)))) {
+                throw Napi::RangeError::New(env, "cpuLimit: expected an integer 1..100");
+            }
+            request.cpu_limit = unsigned(percent);
+        }
+    }
+
     Napi::Value Stop(const Napi::CallbackInfo& info) {
         if (scanner_) scanner_->RequestStop();
         return info.Env().Undefined();
@@ -240,6 +333,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("sha256dHeader", Napi::Function::New(env, Sha256dHeaderJs, "sha256dHeader"));
     exports.Set("merkleBranch", Napi::Function::New(env, MerkleBranchJs, "merkleBranch"));
     exports.Set("merkleRoot", Napi::Function::New(env, MerkleRootJs, "merkleRoot"));
+    exports.Set("allowedCpus", Napi::Function::New(env, AllowedCpusJs, "allowedCpus"));
+    exports.Set("probeBackend", Napi::Function::New(env, ProbeBackendJs, "probeBackend"));
     exports.Set("ScanJob", ScanJob::Define(env));
     return exports;
 }

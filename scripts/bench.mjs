@@ -3,7 +3,9 @@
 // one run next to the machine's single-stream OpenSSL SHA-256 rate (node:crypto over 1 MiB
 // buffers, SHA-NI where the CPU has it) expressed as nonces/s: compressions/s ÷ 2, the two
 // compressions a nonce costs once the midstate is known. Ratios measured in one run hold on
-// a noisy machine; absolute figures do not.
+// a noisy machine; absolute figures do not. Then, per back end, cycles per nonce next to the
+// vector instructions per nonce and the bound they imply for the core's ports
+// (scripts/bench-cycles.mjs says how each is measured or counted).
 //
 //   node scripts/bench.mjs [--seconds s] [--json]
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { loopBound, portModel } from './bench-cycles.mjs';
 import { withVulkanEnv } from './vulkan-env.mjs';
 
 // The GPU rows need software Vulkan's variables at process start (on machines without a GPU).
@@ -28,6 +31,7 @@ const seconds = Number(values.seconds);
 const { CpuEngine, cpuBackends } = await import('../dist/src/engines/cpu-engine.js');
 const { benchEngine } = await import('../dist/src/cli/bench-command.js');
 const { scanRange } = await import('../dist/src/engines/scan-range.js');
+const { nativeAddon, nativeAddonPath } = await import('../dist/src/native/addon.js');
 
 function opensslNoncesPerSecond(durationS) {
   const buffer = Buffer.alloc(1 << 20, 0xa5);
@@ -63,6 +67,16 @@ function mainThreadCpuSeconds() {
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   } catch {
     return Number.NaN;
+  }
+}
+
+/** The 'cpu MHz' /proc/cpuinfo reports (often the nominal clock under a hypervisor). */
+function cpuinfoMhz() {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('cpu MHz'));
+    return line ? Number(line.split(':')[1]).toFixed(0) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -115,12 +129,26 @@ try {
   gpuRows.push({ error: String(err.message ?? err).split('\n')[0] });
 }
 
+// Cycles per nonce on one thread against the port bound of each loop.
+const model = portModel();
+const cycleRows = [];
+for (const backend of cpuBackends().filter((b) => b.usable)) {
+  const nonces = backend.name === 'scalar' ? 256 : backend.lanes * 256;
+  const probe = nativeAddon().probeBackend(backend.name, 300, nonces);
+  const cyclesPerNonce = probe.nsPerNonce * 1e-9 * probe.coreHz;
+  const bound = loopBound(nativeAddonPath, backend.name, backend.lanes, model);
+  // Every core hashing, each trial started together: scaling without other processes' noise.
+  const together = all > 1 ? nativeAddon().probeBackend(backend.name, 300, nonces, all) : undefined;
+  const allCoreScaling = together ? (all * probe.nsPerNonce) / together.nsPerNonce : undefined;
+  cycleRows.push({ backend: backend.name, description: backend.description, ...probe, cyclesPerNonce, ...bound, allCoreScaling });
+}
+
 // Measured again at the end: if the machine's speed drifted during the run, this shows it.
 const referenceAfter = opensslNoncesPerSecond(Math.min(seconds, 3));
 const stop = await stopLatencyMs(cpuBackends().find((b) => b.usable).name, all);
 
 if (values.json) {
-  console.log(JSON.stringify({ cpu: cpus()[0]?.model, flags, opensslNoncesPerSecond: [reference, referenceAfter], stopLatencyMs: stop, rows, gpuRows }));
+  console.log(JSON.stringify({ cpu: cpus()[0]?.model, flags, opensslNoncesPerSecond: [reference, referenceAfter], stopLatencyMs: stop, rows, cycleRows, portModel: model?.name, gpuRows }));
 } else {
   console.log(`cpu: ${cpus()[0]?.model} (${all} cores; ${flags.join(' ')})`);
   console.log(`openssl sha256 single stream: ${(reference / 1e6).toFixed(2)} M nonces/s equivalent (after the run: ${(referenceAfter / 1e6).toFixed(2)})`);
@@ -135,6 +163,21 @@ if (values.json) {
     );
   }
   console.log(`stop latency (${all} threads, best back end): ${stop.toFixed(2)} ms`);
+  console.log(
+    `cycles per nonce, one thread, fastest of 300 trials (port model: ${model ? model.name : 'none for this CPU, no bound'}; ` +
+      `core clock from a dependent-add chain right after hashing, /proc/cpuinfo says ${cpuinfoMhz() ?? '?'} MHz):`,
+  );
+  console.log(`backend            TSC/nonce  core GHz  cycles/nonce  vector ops/nonce  bound cycles/nonce  of bound  × 1 thread, ${all} together`);
+  const fmt = (v, digits, width) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits)).padStart(width);
+  for (const r of cycleRows) {
+    const share = r.bound ? `${((r.bound / r.cyclesPerNonce) * 100).toFixed(0)}%` : '-';
+    const ops = r.opsPerNonce === undefined ? '-' : `${r.opsPerNonce.toFixed(1)}${r.shaPerNonce ? ` (${r.shaPerNonce} rnds2)` : ''}`;
+    console.log(
+      `${r.description.padEnd(18)}${fmt(r.tscPerNonce || undefined, 1, 10)}${fmt(r.coreHz / 1e9, 2, 10)}${fmt(r.cyclesPerNonce, 1, 14)}` +
+        `${ops.padStart(18)}${fmt(r.bound, 1, 20)}${share.padStart(10)}${fmt(r.allCoreScaling, 2, 14)}` +
+        `${r.source === 'documented' ? '  (ops: documented count)' : ''}`,
+    );
+  }
   for (const row of gpuRows) {
     if (row.error) {
       console.log(`gpu: not measured (${row.error})`);

@@ -6,12 +6,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "../sha256/sha256.h"
 
 namespace solominer {
+
+// How hashing threads share the machine (checked in TypeScript first, src/engines/cpu-engine.ts).
+enum class ThreadPriority { kNormal, kLow, kIdle };
 
 // Everything a scan needs, copied out of JavaScript before any thread starts.
 struct ScanRequest {
@@ -25,6 +29,13 @@ struct ScanRequest {
     // is the block target: after one block the template is dead, and at a trivial target
     // (regtest) every other nonce would otherwise be reported.
     bool stop_on_found = false;
+    // Hashing thread i runs only on CPU affinity[i % size]; empty: wherever the OS likes.
+    std::vector<int> affinity;
+    // Per hashing thread (Linux: SCHED_IDLE for kIdle, nice 19 for kLow), never the process:
+    // the JavaScript thread keeps its priority, so work switches stay fast.
+    ThreadPriority priority = ThreadPriority::kNormal;
+    // Percent of one core each hashing thread may use, 1..100 (see Scanner::Throttle).
+    unsigned cpu_limit = 100;
 };
 
 struct FoundNonce {
@@ -42,8 +53,10 @@ public:
     Scanner(const Scanner&) = delete;
     Scanner& operator=(const Scanner&) = delete;
 
-    void Start();
-    void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
+    // Starts the workers and waits until each has applied its thread settings (affinity,
+    // priority): returns an empty string, or why a setting failed (the scan is then stopped).
+    std::string Start();
+    void RequestStop();
     bool StopRequested() const { return stop_.load(std::memory_order_relaxed); }
 
     // Waits until every worker has finished or `timeout` passes, or until a found nonce is
@@ -58,6 +71,16 @@ public:
 private:
     void Work(unsigned index);
     void Report(uint32_t nonce, const uint8_t hash[32]);
+    std::string ApplyThreadSettings(unsigned index);
+
+    // Duty cycle of one hashing thread under cpu_limit: after each chunk, if the thread has
+    // used more CPU time than cpu_limit% of the wall time since its period began, it sleeps
+    // until the two match again, on a condition variable that RequestStop() signals.
+    struct Throttle {
+        std::chrono::steady_clock::time_point period_start;
+        double cpu_start = 0;  // thread CPU seconds at period_start
+    };
+    void ThrottleAfterChunk(Throttle& throttle);
 
     ScanRequest request_;
     uint64_t chunk_;
@@ -70,10 +93,15 @@ private:
     };
     std::vector<Counter> counters_;
 
+    std::mutex throttle_mutex_;
+    std::condition_variable throttle_wake_;  // RequestStop() ends every throttle sleep at once
+
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<FoundNonce> found_;
     unsigned running_ = 0;
+    unsigned ready_ = 0;        // workers past ApplyThreadSettings
+    std::string setup_error_;   // the first failure there
 };
 
 // True when `hash` (display order) is at or below `target` (big-endian).

@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "sha256.h"
+#include "sha_ext_body.h"
 
 namespace solominer {
 namespace arm_sha2 {
@@ -67,6 +68,15 @@ inline void Round4(uint32x4_t& abcd, uint32x4_t& efgh, uint32x4_t wk) {
 inline uint32x4_t Schedule(uint32x4_t x0, uint32x4_t x1, uint32x4_t x2, uint32x4_t x3) {
     return vsha256su1q_u32(vsha256su0q_u32(x0, x1), x2, x3);
 }
+
+// The steps sha_ext_body.h needs (see there).
+struct Ops {
+    using V = uint32x4_t;
+    static void Round4(V& abcd, V& efgh, V wk) { arm_sha2::Round4(abcd, efgh, wk); }
+    static V Schedule(V x0, V x1, V x2, V x3) { return arm_sha2::Schedule(x0, x1, x2, x3); }
+    static V AddK(V x, int t) { return vaddq_u32(x, K4(t)); }
+    static void ConstStep(V& abcd, V& efgh, V wk) { arm_sha2::Round4(abcd, efgh, wk); }
+};
 
 // Everything a call needs that is the same for every nonce.
 struct Precomputed {
@@ -143,11 +153,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             efgh[l] = vaddq_u32(p.efgh4, n);
             x[l][0] = vextq_u32(p.x0_shifted, n, 1);  // {W0, W1, W2, W3}
         }
-#pragma GCC unroll 8
-        for (int i = 0; i < 3; ++i) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) Round4(abcd[l], efgh[l], p.wk_first[i]);
-        }
+        sha_ext::ConstSteps<Ops, kLanes>(abcd, efgh, p.wk_first);
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {
             x[l][0] = Schedule(x[l][0], x1, x2, x3);                   // W16..19
@@ -169,16 +175,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             Round4(abcd[l], efgh[l], vaddq_u32(x[l][3], K4(28)));
         }
         // W32..W63: the general schedule; x[l][g & 3] holds W[4g-16..4g-13] before step g.
-#pragma GCC unroll 8
-        for (int g = 8; g < 16; ++g) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) {
-                const int i = g & 3;
-                x[l][i] = Schedule(x[l][i], x[l][(i + 1) & 3], x[l][(i + 2) & 3],
-                                   x[l][(i + 3) & 3]);
-                Round4(abcd[l], efgh[l], vaddq_u32(x[l][i], K4(4 * g)));
-            }
-        }
+        sha_ext::ScheduleGroups<Ops, kLanes, 8, 16>(abcd, efgh, x);
 
         // ---- Second hash: W0..W7 = first hash (feed-forward added), rounds 0..63. ----
 #pragma GCC unroll 8
@@ -191,11 +188,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
         }
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) Round4(abcd[l], efgh[l], vaddq_u32(x[l][1], K4(4)));
-#pragma GCC unroll 8
-        for (int i = 0; i < 2; ++i) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) Round4(abcd[l], efgh[l], p.wk_second[i]);
-        }
+        sha_ext::ConstSteps<Ops, kLanes>(abcd, efgh, p.wk_second);
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {
             x[l][0] = Schedule(x[l][0], x[l][1], y2, y3);              // W16..19
@@ -217,16 +210,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             Round4(abcd[l], efgh[l], vaddq_u32(x[l][3], K4(28)));
         }
         // W32..W59: as in the first hash, x[l][g & 3] holds W[4g-16..4g-13] before step g.
-#pragma GCC unroll 8
-        for (int g = 8; g < 15; ++g) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) {
-                const int i = g & 3;
-                x[l][i] = Schedule(x[l][i], x[l][(i + 1) & 3], x[l][(i + 2) & 3],
-                                   x[l][(i + 3) & 3]);
-                Round4(abcd[l], efgh[l], vaddq_u32(x[l][i], K4(4 * g)));
-            }
-        }
+        sha_ext::ScheduleGroups<Ops, kLanes, 8, 15>(abcd, efgh, x);
         // W60..63 and rounds 60..63, EFGH half only: its lane 3 is h after round 63.
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {

@@ -8,14 +8,6 @@ namespace solominer {
 
 namespace {
 
-inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-inline uint32_t BigSigma0(uint32_t x) { return Rotr(x, 2) ^ Rotr(x, 13) ^ Rotr(x, 22); }
-inline uint32_t BigSigma1(uint32_t x) { return Rotr(x, 6) ^ Rotr(x, 11) ^ Rotr(x, 25); }
-inline uint32_t SmallSigma0(uint32_t x) { return Rotr(x, 7) ^ Rotr(x, 18) ^ (x >> 3); }
-inline uint32_t SmallSigma1(uint32_t x) { return Rotr(x, 17) ^ Rotr(x, 19) ^ (x >> 10); }
-inline uint32_t Ch(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (~x & z); }
-inline uint32_t Maj(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (x & z) ^ (y & z); }
-
 // One compression over a block given as 16 message words.
 void CompressWords(uint32_t state[8], const uint32_t block[16]) {
     uint32_t w[64];
@@ -23,28 +15,10 @@ void CompressWords(uint32_t state[8], const uint32_t block[16]) {
     for (int t = 16; t < 64; ++t) {
         w[t] = SmallSigma1(w[t - 2]) + w[t - 7] + SmallSigma0(w[t - 15]) + w[t - 16];
     }
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int t = 0; t < 64; ++t) {
-        const uint32_t t1 = h + BigSigma1(e) + Ch(e, f, g) + kSha256K[t] + w[t];
-        const uint32_t t2 = BigSigma0(a) + Maj(a, b, c);
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
-    state[5] += f;
-    state[6] += g;
-    state[7] += h;
+    uint32_t s[8];
+    std::memcpy(s, state, sizeof s);
+    ScalarRounds(s, w, 0, 64);
+    for (int i = 0; i < 8; ++i) state[i] += s[i];
 }
 
 // Double hash of the header with the given nonce, as eight state words of the second hash.

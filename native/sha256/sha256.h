@@ -61,6 +61,30 @@ using CompressFn = void (*)(uint32_t state[8], const uint8_t block[64]);
 // Full double SHA-256 of an 80-byte header, bytes in internal (not display) order.
 void Sha256dHeader(const uint8_t header[80], uint8_t out[32]);
 
+// Scalar SHA-256 functions (FIPS 180-4 §4.1.2) and rounds (§6.2.2 step 3), shared by the
+// reference and by the per-call work of every back end. `static` on purpose: each back-end
+// file is compiled with its own instruction-set flags, and an inline function with external
+// linkage emitted out of line by one of them could be the copy the linker keeps for all.
+static constexpr uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static constexpr uint32_t BigSigma0(uint32_t x) { return Rotr(x, 2) ^ Rotr(x, 13) ^ Rotr(x, 22); }
+static constexpr uint32_t BigSigma1(uint32_t x) { return Rotr(x, 6) ^ Rotr(x, 11) ^ Rotr(x, 25); }
+static constexpr uint32_t SmallSigma0(uint32_t x) { return Rotr(x, 7) ^ Rotr(x, 18) ^ (x >> 3); }
+static constexpr uint32_t SmallSigma1(uint32_t x) { return Rotr(x, 17) ^ Rotr(x, 19) ^ (x >> 10); }
+static constexpr uint32_t Ch(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (~x & z); }
+static constexpr uint32_t Maj(uint32_t x, uint32_t y, uint32_t z) {
+    return (x & y) ^ (x & z) ^ (y & z);
+}
+// Rounds from..to-1 on the working variables s = {a, b, ..., h}, W_t in w[t].
+static constexpr void ScalarRounds(uint32_t s[8], const uint32_t* w, int from, int to) {
+    for (int t = from; t < to; ++t) {
+        const uint32_t t1 = s[7] + BigSigma1(s[4]) + Ch(s[4], s[5], s[6]) + kSha256K[t] + w[t];
+        const uint32_t t2 = BigSigma0(s[0]) + Maj(s[0], s[1], s[2]);
+        for (int i = 7; i > 0; --i) s[i] = s[i - 1];
+        s[4] += t1;  // the old d, moved to index 4 by the shift
+        s[0] = t1 + t2;
+    }
+}
+
 inline uint32_t ReadBE32(const uint8_t* p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }

@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "sha256.h"
+#include "sha_ext_body.h"
 
 namespace solominer {
 namespace x86_shani {
@@ -46,14 +47,6 @@ namespace {
 // 1.21x/0.98x/1.06x. Hashing is sustained, so two lanes it is; kLanes is the only knob.
 constexpr int kLanes = 2;
 constexpr const char* kDescription = "x86_shani(2way)";  // keep in step with kLanes
-
-inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-inline uint32_t BigSigma0(uint32_t x) { return Rotr(x, 2) ^ Rotr(x, 13) ^ Rotr(x, 22); }
-inline uint32_t BigSigma1(uint32_t x) { return Rotr(x, 6) ^ Rotr(x, 11) ^ Rotr(x, 25); }
-inline uint32_t SmallSigma0(uint32_t x) { return Rotr(x, 7) ^ Rotr(x, 18) ^ (x >> 3); }
-inline uint32_t SmallSigma1(uint32_t x) { return Rotr(x, 17) ^ Rotr(x, 19) ^ (x >> 10); }
-inline uint32_t Ch(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (~x & z); }
-inline uint32_t Maj(uint32_t x, uint32_t y, uint32_t z) { return (x & y) ^ (x & z) ^ (y & z); }
 
 // Four message words as one vector, dword 0 first.
 inline __m128i Words(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
@@ -112,6 +105,21 @@ inline __m128i Schedule(__m128i x0, __m128i x1, __m128i x2, __m128i x3) {
     return _mm_sha256msg2_epu32(t, x3);
 }
 
+// The steps sha_ext_body.h needs (see there).
+struct Ops {
+    using V = __m128i;
+    static void Round4(V& abef, V& cdgh, V wk) { x86_shani::Round4(abef, cdgh, wk); }
+    static V Schedule(V x0, V x1, V x2, V x3) { return x86_shani::Schedule(x0, x1, x2, x3); }
+    static V AddK(V x, int t) { return _mm_add_epi32(x, K4(t)); }
+    static void ConstStep(V& abef, V& cdgh, V wk) { Round2(abef, cdgh, wk); }
+};
+
+// A state in the SHA-NI register layout: ABEF = {F, E, B, A}, CDGH = {H, G, D, C}.
+inline void ToAbefCdgh(const uint32_t s[8], __m128i& abef, __m128i& cdgh) {
+    abef = _mm_set_epi32(int(s[0]), int(s[1]), int(s[4]), int(s[5]));
+    cdgh = _mm_set_epi32(int(s[2]), int(s[3]), int(s[6]), int(s[7]));
+}
+
 // Everything a call needs that is the same for every nonce.
 struct Precomputed {
     __m128i mid_abef, mid_cdgh;  // midstate: start of the first hash's second block
@@ -128,8 +136,7 @@ struct Precomputed {
 
 void Precompute(const HeaderWork& work, Precomputed& p) {
     const uint32_t* m = work.midstate;
-    p.mid_abef = _mm_set_epi32(int(m[0]), int(m[1]), int(m[4]), int(m[5]));
-    p.mid_cdgh = _mm_set_epi32(int(m[2]), int(m[3]), int(m[6]), int(m[7]));
+    ToAbefCdgh(m, p.mid_abef, p.mid_cdgh);
 
     // First hash, second block (FIPS 180-4 §5.1.1 padding of an 80-byte message): W0..W2 =
     // tail, W3 = nonce (left 0 here), W4 = 0x80000000, W5..W14 = 0, W15 = 640 bits.
@@ -140,21 +147,10 @@ void Precompute(const HeaderWork& work, Precomputed& p) {
     }
 
     // Rounds 0..3 with W3 = 0; the nonce is added to a and e per lane (see the file comment).
-    uint32_t a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5], g = m[6], h = m[7];
-    for (int t = 0; t < 4; ++t) {
-        const uint32_t t1 = h + BigSigma1(e) + Ch(e, f, g) + kSha256K[t] + w[t];
-        const uint32_t t2 = BigSigma0(a) + Maj(a, b, c);
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    p.abef4 = _mm_set_epi32(int(a), int(b), int(e), int(f));
-    p.cdgh4 = _mm_set_epi32(int(c), int(d), int(g), int(h));
+    uint32_t st[8];
+    for (int i = 0; i < 8; ++i) st[i] = m[i];
+    ScalarRounds(st, w, 0, 4);
+    ToAbefCdgh(st, p.abef4, p.cdgh4);
     p.x0 = Words(w[0], w[1], w[2], 0);
     for (int i = 0; i < 6; ++i) {
         const int t = 4 + 2 * i;
@@ -208,11 +204,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             cdgh[l] = p.cdgh4;
             x[l][0] = _mm_blend_epi16(p.x0, n4, 0xc0);  // {W0, W1, W2, W3}
         }
-#pragma GCC unroll 8
-        for (int i = 0; i < 6; ++i) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) Round2(abef[l], cdgh[l], p.wk_first[i]);
-        }
+        sha_ext::ConstSteps<Ops, kLanes>(abef, cdgh, p.wk_first);
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {
             // W16..19: the W[t-7] term (W9..12) is zero. One SHA256MSG1 per hash is cheap
@@ -232,16 +224,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][3], K4(28)));
         }
         // W32..W63: the general schedule; x[l][g & 3] holds W[4g-16..4g-13] before step g.
-#pragma GCC unroll 8
-        for (int g = 8; g < 16; ++g) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) {
-                const int i = g & 3;
-                x[l][i] = Schedule(x[l][i], x[l][(i + 1) & 3], x[l][(i + 2) & 3],
-                                   x[l][(i + 3) & 3]);
-                Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][i], K4(4 * g)));
-            }
-        }
+        sha_ext::ScheduleGroups<Ops, kLanes, 8, 16>(abef, cdgh, x);
 
         // ---- Second hash: W0..W7 = first hash (feed-forward added), rounds 0..61. ----
 #pragma GCC unroll 8
@@ -258,11 +241,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][0], K4(0)));
             Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][1], K4(4)));
         }
-#pragma GCC unroll 8
-        for (int i = 0; i < 4; ++i) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) Round2(abef[l], cdgh[l], p.wk_second[i]);
-        }
+        sha_ext::ConstSteps<Ops, kLanes>(abef, cdgh, p.wk_second);
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {
             // W16..19: the W[t-7] term (W9..12) is zero.
@@ -278,16 +257,7 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][1], K4(28)));
         }
         // W32..W59; here x[l][(g + 2) & 3] holds W[4g-16..4g-13] before step g.
-#pragma GCC unroll 8
-        for (int g = 8; g < 15; ++g) {
-#pragma GCC unroll 8
-            for (int l = 0; l < kLanes; ++l) {
-                const int i = (g + 2) & 3;
-                x[l][i] = Schedule(x[l][i], x[l][(i + 1) & 3], x[l][(i + 2) & 3],
-                                   x[l][(i + 3) & 3]);
-                Round4(abef[l], cdgh[l], _mm_add_epi32(x[l][i], K4(4 * g)));
-            }
-        }
+        sha_ext::ScheduleGroups<Ops, kLanes, 8, 15, 2>(abef, cdgh, x);
         // W60 (W61 only feeds A and E of the result, which are not used) and rounds 60-61.
 #pragma GCC unroll 8
         for (int l = 0; l < kLanes; ++l) {
@@ -314,33 +284,26 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
 // hashed at once and the scalar compression would be the slowest step.
 void Compress(uint32_t state[8], const uint8_t block[64]) {
     const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-    __m128i abef = _mm_set_epi32(int(state[0]), int(state[1]), int(state[4]), int(state[5]));
-    __m128i cdgh = _mm_set_epi32(int(state[2]), int(state[3]), int(state[6]), int(state[7]));
-    const __m128i abef0 = abef, cdgh0 = cdgh;
-    __m128i x[4];
+    __m128i abef[1], cdgh[1];
+    ToAbefCdgh(state, abef[0], cdgh[0]);
+    const __m128i abef0 = abef[0], cdgh0 = cdgh[0];
+    __m128i x[1][4];
     for (int i = 0; i < 4; ++i) {
-        x[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), bswap);
+        x[0][i] = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), bswap);
+        Round4(abef[0], cdgh[0], _mm_add_epi32(x[0][i], K4(4 * i)));
     }
-    // x is a ring of the last four message vectors: group i replaces group i-4.
-    for (int i = 0; i < 16; ++i) {
-        if (i >= 4) x[i & 3] = Schedule(x[i & 3], x[(i + 1) & 3], x[(i + 2) & 3], x[(i + 3) & 3]);
-        Round4(abef, cdgh, _mm_add_epi32(x[i & 3], K4(4 * i)));
-    }
-    abef = _mm_add_epi32(abef, abef0);
-    cdgh = _mm_add_epi32(cdgh, cdgh0);
+    // x is a ring of the last four message vectors: group g replaces group g-4.
+    sha_ext::ScheduleGroups<Ops, 1, 4, 16>(abef, cdgh, x);
     alignas(16) uint32_t ab[4], cd[4];  // dwords 3..0: A B E F and C D G H
-    _mm_store_si128(reinterpret_cast<__m128i*>(ab), abef);
-    _mm_store_si128(reinterpret_cast<__m128i*>(cd), cdgh);
-    state[0] = ab[3];
-    state[1] = ab[2];
-    state[4] = ab[1];
-    state[5] = ab[0];
-    state[2] = cd[3];
-    state[3] = cd[2];
-    state[6] = cd[1];
-    state[7] = cd[0];
+    _mm_store_si128(reinterpret_cast<__m128i*>(ab), _mm_add_epi32(abef[0], abef0));
+    _mm_store_si128(reinterpret_cast<__m128i*>(cd), _mm_add_epi32(cdgh[0], cdgh0));
+    const uint32_t from_ab[4] = {5, 4, 1, 0}, from_cd[4] = {7, 6, 3, 2};
+    for (int i = 0; i < 4; ++i) {
+        state[from_ab[i]] = ab[i];
+        state[from_cd[i]] = cd[i];
+    }
 }
-
 
 const Backend kBackend = {"x86_shani", kDescription, kLanes, Scan};
 

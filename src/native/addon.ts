@@ -53,6 +53,24 @@ export interface NativeScanOptions {
   readonly progressMs: number;
   /** End the scan at the first nonce found (stopped = true in the last update). */
   readonly stopOnFound: boolean;
+  /** Hashing thread i runs only on CPU affinity[i % length] (Linux). */
+  readonly affinity?: readonly number[];
+  /** Scheduling of the hashing threads only (Linux): SCHED_IDLE, nice 19, or unchanged. */
+  readonly priority?: CpuPriority;
+  /** Percent of one core each hashing thread may use, 1..100. */
+  readonly cpuLimit?: number;
+}
+
+export type CpuPriority = 'idle' | 'low' | 'normal';
+
+/** What probeBackend measured: the fastest of its trials (see native/bench/probe.h). */
+export interface NativeProbe {
+  /** Time-stamp counter rate; 0 where none is read. */
+  readonly tscHz: number;
+  /** Core clock right after hashing, from a chain of dependent adds. */
+  readonly coreHz: number;
+  readonly tscPerNonce: number;
+  readonly nsPerNonce: number;
 }
 
 export interface NativeScanJob {
@@ -67,6 +85,13 @@ interface NativeAddon {
   merkleBranch(txids: Uint8Array): Uint8Array;
   /** Merkle root of n × 32 bytes of hashes. */
   merkleRoot(hashes: Uint8Array): Uint8Array;
+  /** CPU indices this process may run on (sched_getaffinity); empty where the OS does not say. */
+  allowedCpus(): number[];
+  /**
+   * Bench only: blocks the calling thread for trials × (hashing + ~0.1 ms). With threads > 1,
+   * that many threads hash every trial together and the figures are per thread.
+   */
+  probeBackend(backend: string, trials: number, noncesPerTrial: number, threads?: number): NativeProbe;
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 
@@ -77,6 +102,8 @@ export class NativeAddonError extends Error {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const addonPath = join(root, 'build', 'Release', 'solominer_native.node');
+/** Where the built addon lives (the bench reads its machine code to count instructions). */
+export const nativeAddonPath = addonPath;
 
 let loaded: NativeAddon | undefined;
 
