@@ -39,7 +39,7 @@ export function mineCommand(state: RunState): CommandUnknownOpts {
 
 async function mine(config: MineConfig): Promise<number> {
   if (config.smokeTest || config.smokeNetwork) return (await runSmoke(config, (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;
-  const log = createLogger(config.logFormat);
+  const log = createLogger(config.logFormat, config.logLevel);
   log('info', 'configuration', { config: describeConfig(config) });
 
   const abort = new AbortController();

@@ -290,6 +290,10 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     return `--${f.flag}, ${f.env} or ${fileLabel} ${f.key}`;
   };
 
+  const enginesGiven = winners.get('engines');
+  if (enginesGiven !== undefined && Array.isArray(values.engines) && values.engines.length === 0 && values.stratumPort === undefined) {
+    throw new ConfigError(enginesGiven.label, `none needs a Stratum pool to serve (${spellings('stratumPort')}): nothing would mine`);
+  }
   if (values.address === undefined) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
 
   const user = winners.get('rpcUser');
@@ -326,6 +330,15 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     smokeTest: values.smokeTest ?? false,
     smokeNetwork: values.smokeNetwork ?? false,
     logFormat: values.logFormat ?? DEFAULTS.logFormat,
+    logLevel: values.logLevel ?? DEFAULTS.logLevel,
+    stratumPort: values.stratumPort,
+    stratumHost: values.stratumHost ?? DEFAULTS.stratumHost,
+    stratumAddresses: values.stratumAddresses,
+    stratumPassword: values.stratumPassword,
+    stratumDifficulty: values.stratumDifficulty ?? DEFAULTS.stratumDifficulty,
+    stratumShareSeconds: values.stratumShareSeconds ?? DEFAULTS.stratumShareSeconds,
+    stratumMaxConnections: values.stratumMaxConnections ?? DEFAULTS.stratumMaxConnections,
+    stratumMaxPerAddress: values.stratumMaxPerAddress ?? DEFAULTS.stratumMaxPerAddress,
     refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
   };
 }

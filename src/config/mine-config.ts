@@ -44,6 +44,8 @@ export const ENGINES = ['cpu', 'gpu'] as const;
 export type EngineKind = (typeof ENGINES)[number];
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+export const LOG_LEVELS = ['info', 'debug'] as const;
+export type LogLevelSetting = (typeof LOG_LEVELS)[number];
 
 /**
  * The tag is pushed into the coinbase scriptSig after the BIP34 height push and before the
@@ -79,13 +81,16 @@ const zmq = z
 
 const coinbaseTag = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= COINBASE_TAG_MAX_BYTES);
 
+// `none` (alone): no local engine — a Stratum pool only (--stratum-port).
 const engines = z.preprocess(
   (v) => (typeof v === 'string' ? splitList(v) : v),
   z
-    .array(z.enum(ENGINES))
+    .array(z.enum([...ENGINES, 'none']))
     .min(1)
-    .transform((list) => [...new Set(list)]),
+    .refine((list) => !list.includes('none') || list.length === 1)
+    .transform((list) => [...new Set(list.filter((e): e is EngineKind => e !== 'none'))]),
 );
+const addressList = z.preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().regex(/^\S+$/)).min(1));
 
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
@@ -114,6 +119,15 @@ export const fieldSchemas = {
   smokeTest: z.boolean(),
   smokeNetwork: z.boolean(),
   logFormat: z.enum(LOG_FORMATS),
+  logLevel: z.enum(LOG_LEVELS),
+  stratumPort: z.int().min(0).max(65535),
+  stratumHost: host,
+  stratumAddresses: addressList,
+  stratumPassword: nonEmpty,
+  stratumDifficulty: z.number().positive().max(1e15),
+  stratumShareSeconds: seconds(1, 600),
+  stratumMaxConnections: z.int().min(1).max(1_000_000),
+  stratumMaxPerAddress: z.int().min(1).max(1_000_000),
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
 } as const;
 
@@ -168,7 +182,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('zmq', 'zmq', { arg: 'endpoint', text: 'string', expected: 'a ZMQ endpoint such as tcp://127.0.0.1:28332', help: "node's zmqpubhashblock endpoint; without it, longpoll" }),
   spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
   spec('coinbaseTag', 'coinbase-tag', { arg: 'text', text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase; "" for none', defaultText: '/solominer/' }),
-  spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list)', help: 'hashing engines', defaultText: 'cpu' }),
+  spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list), or none (a Stratum pool only)', help: 'hashing engines; none with --stratum-port serves only the pool', defaultText: 'cpu' }),
   spec('threads', 'threads', { arg: 'n', text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads', defaultText: 'all cores' }),
   spec('gpuAdapter', 'gpu-adapter', { arg: 'index|name', text: 'adapter', expected: 'an adapter index (0, 1, ...) or a non-empty name', help: 'GPU adapter by index or part of its name', defaultText: 'the first' }),
   spec('reportDir', 'report-dir', { arg: 'dir', text: 'string', expected: 'a folder path', isPath: true, help: 'folder of the hourly reports', defaultText: './reports' }),
@@ -181,6 +195,15 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('smokeTest', 'smoke-test', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "prove the deployment (known answers, a block proposal checked by the node), don't mine" }),
   spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'prove the node side (RPC, chain, ZMQ; one block on test chains), then exit' }),
   spec('logFormat', 'log-format', { arg: 'text|json', text: 'string', expected: 'text or json', help: 'log line format', defaultText: 'text' }),
+  spec('logLevel', 'log-level', { arg: 'info|debug', text: 'string', expected: 'info or debug', help: 'debug adds a line per Stratum connect, disconnect and rejected share', defaultText: 'info' }),
+  spec('stratumPort', 'stratum-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Stratum V1 on this port: ASICs and rigs mine through this miner (0 picks a free one)', defaultText: 'none' }),
+  spec('stratumHost', 'stratum-host', { arg: 'addr', text: 'string', expected: 'a host name or IP address such as 0.0.0.0', help: 'address the Stratum pool listens on; 0.0.0.0 serves the LAN', defaultText: '127.0.0.1' }),
+  spec('stratumAddresses', 'stratum-addresses', { arg: 'list', text: 'string', expected: 'a comma-separated list of payout addresses', help: 'the only addresses a Stratum login may be paid to', defaultText: 'any address of the network' }),
+  spec('stratumPassword', 'stratum-password', { arg: 'password', text: 'string', expected: 'a non-empty password', secret: true, help: 'password every Stratum login must give', defaultText: 'none' }),
+  spec('stratumDifficulty', 'stratum-difficulty', { arg: 'n', text: 'number', expected: 'a number greater than 0 (fractions allowed)', help: "difficulty a Stratum connection starts at (a miner's mining.suggest_difficulty wins)", defaultText: '1' }),
+  spec('stratumShareSeconds', 'stratum-share-seconds', { arg: 'seconds', text: 'number', expected: 'seconds, a number 1..600', help: 'seconds per share the per-connection vardiff aims at', defaultText: '10' }),
+  spec('stratumMaxConnections', 'stratum-max-connections', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections in all', defaultText: '10000' }),
+  spec('stratumMaxPerAddress', 'stratum-max-per-address', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections from one IP address', defaultText: '1000' }),
   spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
 ];
 
@@ -226,6 +249,15 @@ export const mineConfigSchema = z
     smokeTest: fieldSchemas.smokeTest,
     smokeNetwork: fieldSchemas.smokeNetwork,
     logFormat: fieldSchemas.logFormat,
+    logLevel: fieldSchemas.logLevel,
+    stratumPort: fieldSchemas.stratumPort.optional(),
+    stratumHost: fieldSchemas.stratumHost,
+    stratumAddresses: fieldSchemas.stratumAddresses.optional(),
+    stratumPassword: fieldSchemas.stratumPassword.optional(),
+    stratumDifficulty: fieldSchemas.stratumDifficulty,
+    stratumShareSeconds: fieldSchemas.stratumShareSeconds,
+    stratumMaxConnections: fieldSchemas.stratumMaxConnections,
+    stratumMaxPerAddress: fieldSchemas.stratumMaxPerAddress,
     refreshInterval: fieldSchemas.refreshInterval,
   })
   .refine(
@@ -268,6 +300,12 @@ export const DEFAULTS = {
   connectTimeout: 30,
   refreshInterval: 30,
   logFormat: 'text',
+  logLevel: 'info',
+  stratumHost: '127.0.0.1',
+  stratumDifficulty: 1,
+  stratumShareSeconds: 10,
+  stratumMaxConnections: 10_000,
+  stratumMaxPerAddress: 1000,
 } as const;
 
 export function defaultThreads(): number {

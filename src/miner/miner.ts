@@ -23,7 +23,27 @@ export interface FoundBlock {
   readonly block: AssembledBlock;
   readonly engine: string;
   readonly backend: string;
+  /** The Stratum worker (user name) whose share it was; absent for the local engines. */
+  readonly worker?: string;
+  /** The address the block pays (a Stratum worker's own, or the operator's). */
+  readonly address?: string;
   /** performance.now() when the engine's candidate reached the orchestrator. */
+  readonly foundAt: number;
+}
+
+/** A block found outside the local engines (a Stratum share at the block target). */
+export interface ExternalBlock {
+  readonly job: Job;
+  readonly extranonce: Uint8Array;
+  readonly time: number;
+  readonly version: number;
+  readonly nonce: number;
+  /** Display-order hash the finder computed (checked again here). */
+  readonly hash: string;
+  readonly engine: string;
+  readonly backend: string;
+  readonly worker?: string;
+  readonly address?: string;
   readonly foundAt: number;
 }
 
@@ -32,6 +52,8 @@ export interface WorkSwitch {
   readonly reason: TemplateReason;
   /** A new previous block (true) or new transactions on the same one (false). */
   readonly newTip: boolean;
+  /** performance.now() when the need for this job arose (ZMQ message, timer, ...). */
+  readonly requestedAt: number;
   /** Milliseconds from the trigger (ZMQ message, timer, ...) to every engine hashing the new job. */
   readonly latencyMs: number;
   /** The part of latencyMs that is not the getblocktemplate round trip. */
@@ -85,6 +107,11 @@ export class Miner extends EventEmitter<MinerEvents> {
   private job: Job | undefined;
   private jobSeq = 0;
   private extranonce2 = 0;
+  /** This process's extranonce1 for the local engines (a Stratum pool hands out others). */
+  get localExtranonce1(): Uint8Array {
+    return this.extranonce1;
+  }
+
   /** Previous-block hashes a block has been found on: their templates are dead. */
   private readonly solvedTips = new Set<string>();
   private switching: Promise<void> = Promise.resolve();
@@ -156,7 +183,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     this.job = job;
     await Promise.all(this.slots.map((slot) => this.restart(slot, job)));
     const latencyMs = performance.now() - update.requestedAt;
-    this.emit('job', { job, reason: update.reason, newTip, latencyMs, rpcMs: update.rpcMs, overheadMs: Math.max(0, latencyMs - update.rpcMs) });
+    this.emit('job', { job, reason: update.reason, newTip, requestedAt: update.requestedAt, latencyMs, rpcMs: update.rpcMs, overheadMs: Math.max(0, latencyMs - update.rpcMs) });
   }
 
   private async restart(slot: EngineSlot, job: Job): Promise<void> {
@@ -271,6 +298,41 @@ export class Miner extends EventEmitter<MinerEvents> {
     const found: FoundBlock = { job, unit, nonce: c.nonce, block, engine: engine.kind, backend: engine.backend, foundAt };
     this.emit('block', found);
     void this.options.onBlock(found).finally(() => this.options.requestTemplate('submit'));
+  }
+
+  /**
+   * A block found by someone else than the local engines (a Stratum worker): the same rules as
+   * an engine's candidate — re-hashed here, never a second block on one parent, never a block
+   * on a tip that is no longer current. 'submitted' when it went to onBlock.
+   */
+  claimBlock(b: ExternalBlock): 'submitted' | 'solved' | 'stale' | 'bad-hash' {
+    if (this.stopped) return 'stale';
+    const tip = b.job.previousBlockHash;
+    if (this.solvedTips.has(tip)) return 'solved';
+    if (this.job?.previousBlockHash !== tip) return 'stale';
+    const unit = makeWorkUnit(b.job, b.extranonce, b.time, b.version);
+    const hash = unitHash(unit, b.nonce);
+    if (hash !== b.hash || BigInt(`0x${hash}`) > b.job.target) {
+      this.emit('warning', `${b.engine}/${b.backend} reported a block with hash ${b.hash}, but its header hashes to ${hash}; ignored`);
+      return 'bad-hash';
+    }
+    this.solvedTips.add(tip);
+    const block = assembleBlock(unit, b.nonce);
+    for (const s of this.slots) void this.stopSlot(s);
+    const found: FoundBlock = {
+      job: b.job,
+      unit,
+      nonce: b.nonce,
+      block,
+      engine: b.engine,
+      backend: b.backend,
+      ...(b.worker !== undefined && { worker: b.worker }),
+      ...(b.address !== undefined && { address: b.address }),
+      foundAt: b.foundAt,
+    };
+    this.emit('block', found);
+    void this.options.onBlock(found).finally(() => this.options.requestTemplate('submit'));
+    return 'submitted';
   }
 
   async stop(): Promise<void> {

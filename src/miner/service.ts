@@ -17,17 +17,11 @@ import type { Logger } from '../telemetry/logger.js';
 import { Recorder } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
+import { startPool } from './pool.js';
+import { ServiceError } from './service-error.js';
 
-/** A start-up failure: one line for the user and the exit code it deserves. */
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message);
-  }
-}
+export { ServiceError };
+import type { StratumServer } from '../stratum/server.js';
 
 export interface ServiceOptions {
   readonly config: MineConfig;
@@ -37,7 +31,7 @@ export interface ServiceOptions {
   /** Engines to use instead of building them from config (tests, demo). */
   readonly engines?: Engine[];
   /** Called with the live objects once mining has started (tests and benchmarks observe them). */
-  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder }) => void;
+  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder; pool: StratumServer | undefined }) => void;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
 }
@@ -114,6 +108,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   }
   const rpc = rpcClientFor(config);
   let engines: Engine[] = [];
+  let pool: StratumServer | undefined;
   try {
     // Reports and the metrics endpoint start before the node is asked anything.
     recorder = await Recorder.start({
@@ -183,6 +178,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
             blockHex: found.block.hex,
             engine: found.engine,
             backend: found.backend,
+            address: found.address ?? config.address,
+            ...(found.worker !== undefined && { worker: found.worker }),
           },
           { signal: stopping.signal },
         );
@@ -243,7 +240,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
-    options.onStarted?.({ miner, source, stats, rpc, recorder: rec });
+    pool = config.stratumPort !== undefined ? await startPool(config, miner, rec, log) : undefined;
+    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, pool });
     await source.start();
     const stopReason = await finished;
 
@@ -257,6 +255,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     clearTimeout(grace);
     return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason };
   } finally {
+    await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     await journal.close();
     await recorder?.close(); // the current hour is flushed on shutdown

@@ -39,6 +39,10 @@ export interface FoundBlockRecord {
   readonly blockHex: string;
   readonly engine?: string;
   readonly backend?: string;
+  /** The Stratum worker whose share it was (absent for the local engines). */
+  readonly worker?: string;
+  /** The address the block pays. */
+  readonly address?: string;
 }
 
 export interface OutcomeRecord {

@@ -21,6 +21,7 @@ import {
   type BlockRow,
   type ErrorRecord,
   type HourReport,
+  type StratumWorkerRow,
 } from './report-schema.js';
 import { percentile } from './run-tally.js';
 
@@ -87,6 +88,8 @@ export class HourAccumulator {
   coveredBefore = 0;
   restarts = 0;
   readonly runStarts: string[] = [];
+  /** The Stratum pool's hour; undefined while it saw nothing. */
+  stratum: { sharesAccepted: number; sharesRejected: Record<string, number>; connectionsMax: number; workers: Map<string, StratumWorkerRow> } | undefined;
   /** The file this hour is written to, once chosen (report.json or a sibling report-<n>.json). */
   target: string | undefined;
 
@@ -117,6 +120,43 @@ export class HourAccumulator {
     }
   }
 
+  private pool(): NonNullable<HourAccumulator['stratum']> {
+    this.stratum ??= { sharesAccepted: 0, sharesRejected: {}, connectionsMax: 0, workers: new Map() };
+    return this.stratum;
+  }
+
+  private poolWorker(name: string, address: string): StratumWorkerRow {
+    const pool = this.pool();
+    let w = pool.workers.get(name);
+    if (!w) pool.workers.set(name, (w = { name, address, sharesAccepted: 0, acceptedDifficulty: 0, sharesRejected: {}, bestShare: null, blocksFound: 0 }));
+    return w;
+  }
+
+  /** A Stratum share: accepted (worth `owed`, its own difficulty `difficulty`) or rejected for `reason`. */
+  stratumShare(name: string | undefined, address: string | undefined, accepted: boolean, owed: number, difficulty: number, reason?: string): void {
+    const pool = this.pool();
+    if (accepted) pool.sharesAccepted++;
+    else pool.sharesRejected[reason ?? 'other'] = (pool.sharesRejected[reason ?? 'other'] ?? 0) + 1;
+    if (name === undefined) return;
+    const w = this.poolWorker(name, address ?? '');
+    if (accepted) {
+      w.sharesAccepted++;
+      w.acceptedDifficulty += owed;
+      if (w.bestShare === null || difficulty > w.bestShare) w.bestShare = difficulty;
+    } else {
+      w.sharesRejected[reason ?? 'other'] = (w.sharesRejected[reason ?? 'other'] ?? 0) + 1;
+    }
+  }
+
+  stratumConnections(open: number): void {
+    const pool = this.pool();
+    if (open > pool.connectionsMax) pool.connectionsMax = open;
+  }
+
+  stratumBlock(name: string, address: string): void {
+    this.poolWorker(name, address).blocksFound++;
+  }
+
   outcome(row: BlockRow): void {
     this.blocks.submitted++;
     if ((OUTCOMES as readonly string[]).includes(row.outcome)) this.blocks[row.outcome as CountedOutcome]++;
@@ -143,6 +183,20 @@ export class HourAccumulator {
     this.coveredBefore += r.uptime.coveredSeconds;
     this.restarts += r.uptime.restarts + 1;
     this.runStarts.unshift(...r.uptime.runStarts);
+    if (r.stratum) {
+      const pool = this.pool();
+      pool.sharesAccepted += r.stratum.sharesAccepted;
+      for (const [k, v] of Object.entries(r.stratum.sharesRejected)) pool.sharesRejected[k] = (pool.sharesRejected[k] ?? 0) + v;
+      pool.connectionsMax = Math.max(pool.connectionsMax, r.stratum.connectionsMax);
+      for (const row of r.stratum.workers) {
+        const w = this.poolWorker(row.name, row.address);
+        w.sharesAccepted += row.sharesAccepted;
+        w.acceptedDifficulty += row.acceptedDifficulty;
+        for (const [k, v] of Object.entries(row.sharesRejected)) w.sharesRejected[k] = (w.sharesRejected[k] ?? 0) + v;
+        if (row.bestShare !== null && (w.bestShare === null || row.bestShare > w.bestShare)) w.bestShare = row.bestShare;
+        w.blocksFound += row.blocksFound;
+      }
+    }
   }
 
   coveredSeconds(now: number, runStartedAt: number): number {
@@ -200,6 +254,14 @@ export class HourAccumulator {
         text: describeExpectedTime(ctx.network, ctx.networkDifficulty, hashesPerSecond),
       },
       errors: { total: Object.values(this.errorsByKind).reduce((a, b) => a + b, 0), byKind: { ...this.errorsByKind } },
+      ...(this.stratum && {
+        stratum: {
+          sharesAccepted: this.stratum.sharesAccepted,
+          sharesRejected: { ...this.stratum.sharesRejected },
+          connectionsMax: this.stratum.connectionsMax,
+          workers: [...this.stratum.workers.values()].map((w) => ({ ...w, sharesRejected: { ...w.sharesRejected } })),
+        },
+      }),
     };
   }
 }

@@ -2,7 +2,7 @@
 // (pino) with --log-format json. Domain code receives a Logger; it never decides the format.
 import pino from 'pino';
 
-export type LogLevel = 'info' | 'warn' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, unknown>>;
 export type Logger = (level: LogLevel, msg: string, fields?: LogFields) => void;
 
@@ -12,9 +12,10 @@ function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Text lines on stderr: `2026-11-22T02:10:00Z warn message key=value ...`. */
-export function textLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+/** Text lines on stderr: `2026-11-22T02:10:00Z warn message key=value ...`; debug lines only when asked. */
+export function textLogger(write: (line: string) => void = (l) => process.stderr.write(l), debug = false): Logger {
   return (level, msg, fields) => {
+    if (level === 'debug' && !debug) return;
     const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const extra = fields
       ? Object.entries(fields)
@@ -27,11 +28,11 @@ export function textLogger(write: (line: string) => void = (l) => process.stderr
 }
 
 /** JSON lines on stderr through pino. */
-export function jsonLogger(): Logger {
-  const log = pino({ base: { app: 'solominer' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+export function jsonLogger(debug = false): Logger {
+  const log = pino({ base: { app: 'solominer' }, level: debug ? 'debug' : 'info', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   return (level, msg, fields) => log[level](fields ?? {}, msg);
 }
 
-export function createLogger(format: 'text' | 'json'): Logger {
-  return format === 'json' ? jsonLogger() : textLogger();
+export function createLogger(format: 'text' | 'json', level: 'info' | 'debug' = 'info'): Logger {
+  return format === 'json' ? jsonLogger(level === 'debug') : textLogger(undefined, level === 'debug');
 }

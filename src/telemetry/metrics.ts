@@ -15,7 +15,12 @@ export interface MetricsView {
   readonly reportsWritable: boolean;
   readonly uptimeSeconds: number;
   readonly lastTemplateAgeSeconds: number | null;
+  /** The Stratum pool, when served. */
+  readonly pool: { readonly connections: number; readonly workers: ReadonlyArray<{ name: string; hashesPerSecond: number; bestShare: { allTime: number | null } }> } | null;
 }
+
+/** Workers with a label of their own (the fastest); the others are summed as worker="(other)". */
+export const WORKER_LABEL_LIMIT = 50;
 
 export const METRIC_NAMES = [
   'solominer_hashes_total',
@@ -34,6 +39,11 @@ export const METRIC_NAMES = [
   'solominer_report_dir_writable',
   'solominer_uptime_seconds',
   'solominer_last_template_age_seconds',
+  'solominer_stratum_shares_total',
+  'solominer_stratum_fanout_seconds',
+  'solominer_stratum_connections',
+  'solominer_stratum_worker_hash_rate',
+  'solominer_stratum_worker_best_share_difficulty',
 ] as const;
 
 export class MinerMetrics {
@@ -45,6 +55,8 @@ export class MinerMetrics {
   readonly candidates: Counter<'engine'>;
   readonly blocks: Counter<'outcome'>;
   readonly errors: Counter<'kind'>;
+  readonly poolShares: Counter<'result' | 'reason'>;
+  readonly poolFanout: Histogram<'new_tip'>;
 
   constructor(view: () => MetricsView) {
     const registers = [this.registry];
@@ -61,6 +73,15 @@ export class MinerMetrics {
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
     this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
+
+    this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other)', labelNames: ['result', 'reason'], registers });
+    this.poolFanout = new Histogram({
+      name: 'solominer_stratum_fanout_seconds',
+      help: 'A new job (trigger) to the last mining.notify written to every ready Stratum connection',
+      labelNames: ['new_tip'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
 
     const gauge = (name: string, help: string, read: (v: MetricsView, g: Gauge) => void, labelNames: string[] = []) =>
       new Gauge({
@@ -91,6 +112,24 @@ export class MinerMetrics {
     gauge('solominer_node_reachable', '1 while the node answers RPC, 0 while it does not', (v, g) => g.set(v.nodeReachable ? 1 : 0));
     gauge('solominer_report_dir_writable', '1 while hourly reports are written, 0 while the report directory fails', (v, g) => g.set(v.reportsWritable ? 1 : 0));
     gauge('solominer_uptime_seconds', 'Seconds since the miner started', (v, g) => g.set(v.uptimeSeconds));
+    gauge('solominer_stratum_connections', 'Open Stratum connections', (v, g) => {
+      if (v.pool) g.set(v.pool.connections);
+    });
+    const perWorker = (pick: (w: NonNullable<MetricsView['pool']>['workers'][number]) => number | null, sumOthers: boolean) => (v: MetricsView, g: Gauge) => {
+      g.reset();
+      if (!v.pool) return;
+      const workers = [...v.pool.workers].sort((a, b) => b.hashesPerSecond - a.hashesPerSecond);
+      let other = 0;
+      workers.forEach((w, i) => {
+        const value = pick(w);
+        if (value === null) return;
+        if (i < WORKER_LABEL_LIMIT) g.set({ worker: w.name }, value);
+        else other = sumOthers ? other + value : Math.max(other, value);
+      });
+      if (workers.length > WORKER_LABEL_LIMIT) g.set({ worker: '(other)' }, other);
+    };
+    gauge('solominer_stratum_worker_hash_rate', `Hash rate a Stratum worker's accepted shares prove (10 min); the ${WORKER_LABEL_LIMIT} fastest by name, the rest summed as (other)`, perWorker((w) => w.hashesPerSecond, true), ['worker']);
+    gauge('solominer_stratum_worker_best_share_difficulty', 'Best share of a Stratum worker of all time (kept across restarts)', perWorker((w) => w.bestShare.allTime, false), ['worker']);
     gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
   }
 

@@ -60,6 +60,34 @@ export interface MinerStatus {
   readonly lastError: ErrorRecord | null;
   readonly errors: number;
   readonly reports: ReportWriteState;
+  /** The Stratum pool, when one is served (--stratum-port). */
+  readonly pool: { url: string; connections: number; sharesAccepted: number; sharesRejected: Record<string, number> } | null;
+  /** Stratum workers connected now or seen within the last 10 minutes. */
+  readonly workers: readonly PoolWorkerStatus[];
+}
+
+/** A Stratum worker as /status shows it (src/stratum/workers.ts builds these). */
+export interface PoolWorkerStatus {
+  readonly name: string;
+  readonly worker: string;
+  readonly address: string;
+  readonly userAgent: string | null;
+  readonly connections: number;
+  readonly connectedSince: string | null;
+  readonly hashesPerSecond: number;
+  readonly difficulty: number | null;
+  readonly sharesAccepted: number;
+  readonly sharesRejected: Record<string, number>;
+  readonly bestShare: { readonly run: number | null; readonly allTime: number | null };
+  readonly lastShareAt: string | null;
+  readonly blocksFound: number;
+}
+
+/** What the recorder reads of a Stratum pool at status or scrape time. */
+export interface PoolView {
+  readonly url: string;
+  readonly connections: number;
+  workers(): readonly PoolWorkerStatus[];
 }
 
 /** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
@@ -104,6 +132,7 @@ export class Recorder {
   private lastTemplate: { at: number; reason: string } | null = null;
   private errors = 0;
   private lastError: ErrorRecord | null = null;
+  private poolView: PoolView | undefined;
 
   private constructor(options: RecorderOptions) {
     this.options = options;
@@ -126,6 +155,7 @@ export class Recorder {
         reportsWritable: s.reports.ok,
         uptimeSeconds: s.uptimeSeconds,
         lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
+        pool: s.pool && { connections: s.pool.connections, workers: s.workers },
       };
     });
     this.reports = new HourlyReports({
@@ -250,6 +280,39 @@ export class Recorder {
     this.error('node-unreachable', 'error', err.message, 'kept the last work; retrying the node with backoff for as long as it takes');
   }
 
+  /** Serve the pool's live figures in /status and the metrics. */
+  attachPool(view: PoolView): void {
+    this.poolView = view;
+  }
+
+  /** A Stratum connection opened or closed: `open` connections now. */
+  poolConnections(open: number): void {
+    this.reports.current().stratumConnections(open);
+  }
+
+  /** A Stratum share, accepted (worth `owed`) or rejected for `reason`. */
+  poolShare(worker: { name: string; address: string } | undefined, accepted: boolean, owed: number, difficulty: number, hash?: string, reason?: string): void {
+    if (accepted) {
+      this.run.poolSharesAccepted++;
+      this.share(difficulty, 'stratum', hash);
+    } else {
+      const why = reason ?? 'other';
+      this.run.poolSharesRejected[why] = (this.run.poolSharesRejected[why] ?? 0) + 1;
+    }
+    this.reports.current().stratumShare(worker?.name, worker?.address, accepted, owed, difficulty, reason);
+    this.metrics.poolShares.inc({ result: accepted ? 'accepted' : 'rejected', reason: accepted ? '' : (reason ?? 'other') });
+  }
+
+  /** A Stratum worker's share was a block (its outcome follows through blockOutcome). */
+  poolBlock(worker: { name: string; address: string }): void {
+    this.reports.current().stratumBlock(worker.name, worker.address);
+  }
+
+  /** A new job written to every ready connection: trigger → last mining.notify written. */
+  poolFanout(ms: number, connections: number, newTip: boolean): void {
+    if (connections > 0) this.metrics.poolFanout.observe({ new_tip: String(newTip) }, ms / 1000);
+  }
+
   nodeUp(): void {
     this.nodeReachable = true;
   }
@@ -300,6 +363,10 @@ export class Recorder {
       lastError: this.lastError,
       errors: this.errors,
       reports: this.reports.state,
+      pool: this.poolView
+        ? { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } }
+        : null,
+      workers: this.poolView ? this.poolView.workers() : [],
     };
   }
 

@@ -56,6 +56,18 @@ export const blockRowSchema = z.object({
   reason: z.string().optional(),
 });
 
+/** One Stratum worker's hour. */
+export const stratumWorkerRowSchema = z.object({
+  name: z.string(),
+  address: z.string(),
+  sharesAccepted: count,
+  /** Σ difficulty of the accepted shares: × 2^32 / coveredSeconds is the hash rate they prove. */
+  acceptedDifficulty: num,
+  sharesRejected: z.record(z.string(), count),
+  bestShare: nullableNum,
+  blocksFound: count,
+});
+
 export const hourReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   version: z.literal(REPORT_SCHEMA_VERSION),
@@ -135,11 +147,22 @@ export const hourReportSchema = z.object({
     total: count,
     byKind: z.record(z.string(), count),
   }),
+  /** The Stratum pool's hour (present when the pool served shares or logins this hour). */
+  stratum: z
+    .object({
+      sharesAccepted: count,
+      sharesRejected: z.record(z.string(), count),
+      /** Most connections open at once. */
+      connectionsMax: count,
+      workers: z.array(stratumWorkerRowSchema),
+    })
+    .optional(),
 });
 
 export type HourReport = z.infer<typeof hourReportSchema>;
 export type EngineRow = z.infer<typeof engineRowSchema>;
 export type BlockRow = z.infer<typeof blockRowSchema>;
+export type StratumWorkerRow = z.infer<typeof stratumWorkerRowSchema>;
 
 export type ErrorKind =
   | 'node-unreachable'
@@ -147,7 +170,8 @@ export type ErrorKind =
   | 'miner-warning'
   | 'block-rejected'
   | 'submission-failed'
-  | 'report-write';
+  | 'report-write'
+  | 'pool-warning';
 export type Severity = 'warning' | 'error';
 
 /** One line of errors.jsonl. */

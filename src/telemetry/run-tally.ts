@@ -27,6 +27,8 @@ export class RunTally {
   readonly outcomes: Partial<Record<string, number>> = {};
   readonly rejections: Record<string, number> = {};
   discarded = 0;
+  poolSharesAccepted = 0;
+  readonly poolSharesRejected: Record<string, number> = {};
   bestShareDifficulty = 0;
 
   constructor(startedAt: number) {

@@ -45,6 +45,11 @@ export interface Job {
   readonly curtime: number;
   readonly mintime: number;
   readonly coinbase: CoinbaseParts;
+  /** scriptPubKey the coinbase pays. */
+  readonly payoutScript: Uint8Array;
+  readonly coinbaseTag: string | undefined;
+  /** BIP141 commitment the coinbase carries (absent without segwit). */
+  readonly witnessCommitment: Uint8Array | undefined;
   readonly coinbaseValue: number;
   readonly merkleBranch: readonly Uint8Array[];
   /** Number of transactions in the block, coinbase included. */
@@ -123,6 +128,9 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
     curtime: template.curtime,
     mintime: template.mintime,
     coinbase,
+    payoutScript: options.payoutScript,
+    coinbaseTag: options.coinbaseTag,
+    witnessCommitment: commitment,
     coinbaseValue: template.coinbasevalue,
     merkleBranch: coinbaseMerkleBranch(txs.map((tx) => tx.txid)),
     txCount: txs.length + 1,
@@ -133,6 +141,23 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
     longpollId: template.longpollid,
     createdAt: Date.now(),
   };
+}
+
+/**
+ * The same job paying another scriptPubKey (a Stratum connection paid to its own address): only
+ * the coinbase is built again; the merkle branch, the witness commitment and the transactions
+ * do not depend on the payout, so a variant costs one small coinbase and no hashing.
+ */
+export function jobForPayout(job: Job, id: string, payoutScript: Uint8Array): Job {
+  const coinbase = buildCoinbase({
+    height: job.height,
+    extranonceSize: job.coinbase.extranonceSize,
+    payoutScript,
+    value: job.coinbaseValue,
+    ...(job.coinbaseTag ? { tag: job.coinbaseTag } : {}),
+    ...(job.witnessCommitment ? { witnessCommitment: job.witnessCommitment } : {}),
+  });
+  return { ...job, id, coinbase, payoutScript, createdAt: Date.now() };
 }
 
 /** The block time to use now: the clock, kept within [mintime, clock + 2 h]. */

@@ -91,6 +91,15 @@ describe('mine configuration: defaults', () => {
         smokeTest: false,
         smokeNetwork: false,
         logFormat: 'text',
+        logLevel: 'info',
+        stratumPort: undefined,
+        stratumHost: '127.0.0.1',
+        stratumAddresses: undefined,
+        stratumPassword: undefined,
+        stratumDifficulty: 1,
+        stratumShareSeconds: 10,
+        stratumMaxConnections: 10_000,
+        stratumMaxPerAddress: 1000,
         refreshInterval: 30,
       });
       assert.equal(mineConfigSchema.safeParse(c).success, true);
