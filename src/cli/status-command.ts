@@ -38,6 +38,17 @@ function textLines(s: MinerStatus): string[] {
     `last error: ${s.lastError ? `${s.lastError.time} ${s.lastError.kind}: ${s.lastError.message}` : 'none'}`,
     `reports: ${s.reports.dir} ${s.reports.ok ? `ok (last written ${s.reports.lastWriteAt ?? 'never'})` : `FAILING since ${s.reports.errorSince}: ${s.reports.error}`}`,
   ];
+  if (s.pool) {
+    const rejected = Object.entries(s.pool.sharesRejected).map(([k, v]) => `${k} ${v}`).join(', ');
+    lines.push(`stratum pool ${s.pool.url}: ${s.pool.connections} connection(s), shares accepted ${s.pool.sharesAccepted}${rejected ? `, rejected ${rejected}` : ''}`);
+    for (const w of s.workers) {
+      const best = w.bestShare.allTime === null ? 'none' : formatDifficulty(w.bestShare.allTime);
+      lines.push(
+        `  ${w.name}${w.connections === 0 ? ' (gone)' : ''}: ${formatRate(w.hashesPerSecond)}, difficulty ${w.difficulty === null ? '?' : formatDifficulty(w.difficulty)}, ` +
+          `shares ${w.sharesAccepted}, best ${best}, blocks ${w.blocksFound}, ${w.userAgent ?? 'unknown agent'}`,
+      );
+    }
+  }
   return lines;
 }
 

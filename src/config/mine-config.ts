@@ -236,7 +236,8 @@ export const mineConfigSchema = z
     zmq: fieldSchemas.zmq.optional(),
     address: fieldSchemas.address,
     coinbaseTag: fieldSchemas.coinbaseTag,
-    engines: fieldSchemas.engines,
+    // The field's output (the list after `none` and duplicates are handled); [] with a pool only.
+    engines: z.array(z.enum(ENGINES)),
     threads: fieldSchemas.threads,
     gpuAdapter: fieldSchemas.gpuAdapter.optional(),
     reportDir: fieldSchemas.reportDir,

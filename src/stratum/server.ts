@@ -212,6 +212,9 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
     for (const line of lines) {
       peer.conn.handleLine(line);
       if (peer.conn.closeReason !== undefined) return this.drop(peer, peer.conn.closeReason);
+      // A new difficulty (vardiff after a share, a miner's suggestion) goes out with a job at
+      // once: firmware applies a difficulty only to jobs that come after it.
+      if (peer.conn.ready && peer.conn.difficultyChangeDue) this.sendJob(peer);
     }
   }
 
@@ -264,8 +267,6 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
       this.emit('block', candidate);
       if (this.claim(candidate)) this.workersBook.blockFound(worker.name);
     }
-    // Vardiff moved: the change goes out with a job at once, not at the next template.
-    if (peer.conn.difficultyChangeDue) this.sendJob(peer);
   }
 
   private onReject(peer: Peer, worker: WorkerIdentity | undefined, code: StratumErrorCode, message: string): void {

@@ -84,15 +84,17 @@ function sha256d(data: Buffer): Buffer {
 }
 
 /**
- * The difficulty of an internal-order hash from its 64 most significant bits after the leading
- * zeros (53 of them survive in a double: exact enough to compare with a share target).
+ * The difficulty of an internal-order hash from its three most significant 32-bit words after
+ * the leading zero words (at least 64 significant bits, of which a double keeps 53: exact enough
+ * to compare with a share target, without a bigint per share).
  */
 export function difficultyOf(hash: Buffer): number {
   for (let w = 7; w >= 0; w--) {
     const hi = hash.readUInt32LE(w * 4);
     if (hi === 0) continue;
-    const lo = w > 0 ? hash.readUInt32LE((w - 1) * 4) : 0;
-    const value = (hi * TWO_32 + lo) * 2 ** (32 * (w - 1));
+    const mid = w > 0 ? hash.readUInt32LE((w - 1) * 4) : 0;
+    const lo = w > 1 ? hash.readUInt32LE((w - 2) * 4) : 0;
+    const value = (hi * TWO_32 * TWO_32 + mid * TWO_32 + lo) * 2 ** (32 * (w - 2));
     return DIFF1 / value;
   }
   return Infinity;

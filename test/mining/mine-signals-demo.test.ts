@@ -1,12 +1,11 @@
 // The service as a process: SIGINT/SIGTERM stop it in order (exit 0, every found block's
 // outcome in the journal), and `demo` runs the whole main job on its own and cleans up.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { BIN, runCli } from '../support/cli.js';
+import { CliProcess, runCli } from '../support/cli.js';
 import { mineArgs, scratchDir } from '../support/mining.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
 
@@ -24,22 +23,11 @@ describe('mine stops in order on a signal', { timeout: 300_000 }, () => {
       const wallet = await createWallet(node, `w-${signal}`);
       const address = await newAddress(node, wallet, 'bech32');
       const dir = await scratchDir();
-      const child = spawn(process.execPath, [BIN, 'mine', ...mineArgs(node, address, dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
+      const child = new CliProcess(['mine', ...mineArgs(node, address, dir)]);
       // Let it mine a while (regtest: dozens of blocks a second), then interrupt it.
-      await new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if ((stderr.match(/outcome=accepted/g) ?? []).length >= 10) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-      });
-      child.kill(signal);
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      await child.waitFor(/(outcome=accepted[^]*){10}/, 60_000);
+      const { code } = await child.stop(signal);
+      const stderr = child.stderr;
       assert.equal(code, 0, stderr.slice(-2000));
       assert.match(stderr, new RegExp(`${signal}: stopping`));
       assert.match(stderr, /stopped \(signal\) after/);

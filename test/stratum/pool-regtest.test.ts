@@ -4,33 +4,19 @@
 // get blocks accepted by the node, paying the right address; every reject code is provoked;
 // a new tip makes old jobs stale; garbage and huge lines leave the server answering.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import type { StratumServer } from '../../src/stratum/server.js';
-import { nextEvent, within } from '../support/events.js';
-import { mineConfig, runMiner, scratchDir } from '../support/mining.js';
+import { readReport } from '../../src/telemetry/hourly-report.js';
+import type { MinerStatus } from '../../src/telemetry/recorder.js';
+import { hourKey, type HourReport } from '../../src/telemetry/report-schema.js';
+import { summarizeReports } from '../../src/telemetry/report-summary.js';
+import { runCli } from '../support/cli.js';
+
+import { nextEvent } from '../support/events.js';
+import { startPoolService } from '../support/pool.js';
 import { blockAt, createWallet, newAddress, paidTo, startRegtest, type LocalNode } from '../support/regtest.js';
-import { blockTarget, hex8, TestStratumClient, type Notify } from '../support/stratum-client.js';
-
-interface RunningPool {
-  readonly port: number;
-  readonly pool: StratumServer;
-  readonly stop: () => Promise<Awaited<ReturnType<typeof runMiner>>>;
-}
-
-async function startPool(node: LocalNode, operator: string, extra: string[] = []): Promise<RunningPool> {
-  const abort = new AbortController();
-  let ready: (p: StratumServer) => void = () => {};
-  const started = new Promise<StratumServer>((resolve) => (ready = resolve));
-  const run = runMiner(await mineConfig(node, operator, await scratchDir(), ['--engines', 'none', '--stratum-port', '0', ...extra]), {
-    signal: abort.signal,
-    onStarted: ({ pool }) => ready(pool!),
-  });
-  run.catch(() => undefined);
-  const pool = await within('the pool to start', Promise.race([started, run.then(() => Promise.reject(new Error('the service ended before the pool started')))]));
-  // The pool has its first job once the template is in: wait for a client to get one.
-  return { port: Number(new URL(pool.url.replace('stratum+tcp', 'http')).port), pool, stop: async () => (abort.abort(), run) };
-}
+import { blockTarget, TestStratumClient } from '../support/stratum-client.js';
 
 describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   let node: LocalNode;
@@ -47,7 +33,7 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 
   it('an ESP-Miner-like client: pipelined start, rolled version bits, its block pays its own address', async () => {
-    const p = await startPool(node, operator);
+    const p = await startPoolService(node, operator);
     const client = await TestStratumClient.connect(p.port);
     try {
       const firstJob = client.nextNotify();
@@ -93,7 +79,7 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 
   it('a cpuminer-like client: string difficulty, extranonce.subscribe, a worker name mines to the operator', async () => {
-    const p = await startPool(node, operator);
+    const p = await startPoolService(node, operator);
     const client = await TestStratumClient.connect(p.port);
     try {
       const firstJob = client.nextNotify();
@@ -117,7 +103,7 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 
   it('every reject code, with a readable reason', async () => {
-    const p = await startPool(node, operator, ['--stratum-password', 'sesame', '--stratum-addresses', own]);
+    const p = await startPoolService(node, operator, ['--stratum-password', 'sesame', '--stratum-addresses', own]);
     const early = await TestStratumClient.connect(p.port);
     const client = await TestStratumClient.connect(p.port);
     try {
@@ -170,7 +156,7 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 
   it('a new tip from elsewhere reaches the client as clean_jobs within the ZMQ switch, and old shares are stale', async () => {
-    const p = await startPool(node, operator);
+    const p = await startPoolService(node, operator);
     const client = await TestStratumClient.connect(p.port);
     try {
       const firstJob = client.nextNotify();
@@ -193,7 +179,7 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 
   it('garbage, a huge line and unknown methods: error replies, then the connection is dropped; others go on', async () => {
-    const p = await startPool(node, operator);
+    const p = await startPoolService(node, operator);
     const good = await TestStratumClient.connect(p.port);
     const bad = await TestStratumClient.connect(p.port);
     const huge = await TestStratumClient.connect(p.port);
@@ -225,4 +211,77 @@ describe('Stratum pool on regtest', { timeout: 240_000 }, () => {
   });
 });
 
-export { hex8, type Notify };
+
+describe('what operators see of the pool', { timeout: 240_000 }, () => {
+  let node: LocalNode;
+  let operator: string;
+  let own: string;
+  before(async () => {
+    node = await startRegtest();
+    const wallet = await createWallet(node, 'ops');
+    operator = await newAddress(node, wallet, 'bech32');
+    own = await newAddress(node, wallet, 'bech32');
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  it('/status, `status`, the metrics and the hourly report show the worker; its best share outlives a restart', async () => {
+    const p = await startPoolService(node, operator, ['--metrics-port', '0'], { service: { reportFlushIntervalMs: 100 } });
+    const client = await TestStratumClient.connect(p.port);
+    const user = `${own}.axe`;
+    let best = 0;
+    try {
+      const first = client.nextNotify();
+      await client.startLikeEspMiner(user);
+      const job = await first;
+      const share = client.solve(job, '00000abc', blockTarget(job.nbits))!;
+      const moved = client.nextNotify((n) => n.clean);
+      assert.equal((await client.submit(user, job, '00000abc', share.ntime, share.nonce)).result, true);
+      await moved;
+      const url = (p.pool as unknown as { url: string }).url;
+      assert.match(url, /^stratum\+tcp:\/\/127\.0\.0\.1:\d+$/);
+      const metricsUrl = p.recorder.metricsUrl!;
+      const status = (await (await fetch(`${metricsUrl}/status`)).json()) as MinerStatus;
+      assert.equal(status.pool?.connections, 1);
+      assert.equal(status.pool?.sharesAccepted, 1);
+      const w = status.workers.find((x) => x.name === user)!;
+      assert.equal(w.address, own);
+      assert.equal(w.sharesAccepted, 1);
+      assert.equal(w.blocksFound, 1);
+      assert.equal(w.userAgent, 'bitaxe/BM1370/v2.9.0');
+      assert.ok(w.bestShare.run! > 0 && w.bestShare.allTime === w.bestShare.run);
+      best = w.bestShare.allTime!;
+      const text = await runCli(['status', '--url', metricsUrl]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^stratum pool stratum\+tcp:\/\/127\.0\.0\.1:\d+: 1 connection\(s\), shares accepted 1$/m);
+      assert.match(text.stdout, new RegExp(`^  ${user}: .*shares 1, best .*, blocks 1, bitaxe/BM1370/v2\\.9\\.0$`, 'm'));
+      const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
+      assert.match(metrics, /^solominer_stratum_shares_total\{result="accepted",reason=""\} 1$/m);
+      assert.match(metrics, /^solominer_stratum_connections 1$/m);
+      assert.match(metrics, new RegExp(`^solominer_stratum_worker_best_share_difficulty\\{worker="${user.replaceAll('.', '\\.')}"\\} `, 'm'));
+    } finally {
+      await client.close();
+      await p.stop();
+    }
+    const reports = await summarizeReports(join(p.dir, 'reports'));
+    assert.equal(reports.hours >= 1, true);
+    const hour = (await readReport(join(p.dir, 'reports', ...hourKey(Date.now()).split('/'), 'report.json'))) as HourReport;
+    assert.equal(hour.stratum?.sharesAccepted, 1);
+    assert.equal(hour.stratum?.workers.find((x) => x.name === user)?.blocksFound, 1);
+    // The same report folder and journal: the worker's all-time best is still known.
+    const again = await startPoolService(node, operator, [], { dir: p.dir });
+    const back = await TestStratumClient.connect(again.port);
+    try {
+      const first = back.nextNotify();
+      await back.startLikeEspMiner(user);
+      await first;
+      const w = again.pool.workers().find((x) => x.name === user)!;
+      assert.equal(w.bestShare.run, null);
+      assert.equal(w.bestShare.allTime, best);
+    } finally {
+      await back.close();
+      await again.stop();
+    }
+  });
+});
