@@ -154,6 +154,28 @@ Napi::Value MerkleRootJs(const Napi::CallbackInfo& info) {
     return Napi::Buffer<uint8_t>::Copy(info.Env(), root, 32);
 }
 
+// shareHash(coinbase, branch, header, out): a Stratum share's hash (merkle.h ShareHash). The
+// header's root is written in place and the hash into `out`, so a share costs no allocation;
+// lengths are checked in TypeScript first (src/stratum/share.ts) and again here.
+Napi::Value ShareHashJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto bytes = [&](size_t i, const char* what) {
+        if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+            throw Napi::TypeError::New(env, std::string(what) + ": expected a Uint8Array");
+        }
+        return info[i].As<Napi::Uint8Array>();
+    };
+    Napi::Uint8Array coinbase = bytes(0, "coinbase");
+    Napi::Uint8Array branch = bytes(1, "branch");
+    Napi::Uint8Array header = bytes(2, "header");
+    Napi::Uint8Array out = bytes(3, "out");
+    if (branch.ByteLength() % 32 != 0) throw Napi::TypeError::New(env, "branch: expected a multiple of 32 bytes");
+    if (header.ByteLength() != 80) throw Napi::TypeError::New(env, "header: expected 80 bytes");
+    if (out.ByteLength() != 32) throw Napi::TypeError::New(env, "out: expected 32 bytes");
+    ShareHash(coinbase.Data(), coinbase.ByteLength(), branch.Data(), branch.ByteLength() / 32, header.Data(), out.Data());
+    return env.Undefined();
+}
+
 // One update sent from the coordinator thread to JavaScript.
 struct Update {
     std::vector<FoundNonce> found;
@@ -333,6 +355,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("sha256dHeader", Napi::Function::New(env, Sha256dHeaderJs, "sha256dHeader"));
     exports.Set("merkleBranch", Napi::Function::New(env, MerkleBranchJs, "merkleBranch"));
     exports.Set("merkleRoot", Napi::Function::New(env, MerkleRootJs, "merkleRoot"));
+    exports.Set("shareHash", Napi::Function::New(env, ShareHashJs, "shareHash"));
     exports.Set("allowedCpus", Napi::Function::New(env, AllowedCpusJs, "allowedCpus"));
     exports.Set("probeBackend", Napi::Function::New(env, ProbeBackendJs, "probeBackend"));
     exports.Set("ScanJob", ScanJob::Define(env));

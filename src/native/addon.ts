@@ -85,6 +85,8 @@ interface NativeAddon {
   merkleBranch(txids: Uint8Array): Uint8Array;
   /** Merkle root of n × 32 bytes of hashes. */
   merkleRoot(hashes: Uint8Array): Uint8Array;
+  /** A Stratum share's hash: coinbase txid folded with the branch into header[36..68], SHA-256d of the header into out. */
+  shareHash(coinbase: Uint8Array, branch: Uint8Array, header: Uint8Array, out: Uint8Array): void;
   /** CPU indices this process may run on (sched_getaffinity); empty where the OS does not say. */
   allowedCpus(): number[];
   /**

@@ -4,15 +4,13 @@
  * independent SHA-256d, and its difficulty computed. Pure functions; which job, whether it is
  * stale or a duplicate and what difficulty it owes are the connection's business.
  *
- * Written for speed (docs/stratum.md: ≥ 50,000 shares/s on one core): per job the coinbase
- * halves, branch and header prefix are prepared once; per share there is one coinbase buffer, a
- * fixed 64-byte scratch for the merkle fold and a fixed 80-byte header, and no bigint unless the
- * share is close to the block target.
+ * Written for speed (docs/stratum.md: ≥ 50,000 shares/s on one core): per job the coinbase,
+ * branch and header are laid out once in buffers that each share fills in place; the hashing
+ * is one native call; no bigint unless the share is close to the block target.
  * @module
  */
-import { createHash } from 'node:crypto';
-
 import { DIFF1_TARGET } from '../bitcoin/target.js';
+import { nativeAddon } from '../native/addon.js';
 import type { Job } from '../work/job.js';
 import { parseHex32, StratumErrorCode } from './protocol.js';
 
@@ -21,28 +19,38 @@ const MAX_FUTURE_SECONDS = 2 * 60 * 60;
 const DIFF1 = Number(DIFF1_TARGET);
 const TWO_32 = 2 ** 32;
 
-/** A job made ready for fast share checks. */
+/** A job made ready for fast share checks: buffers filled in place for every share. */
 export interface PreparedJob {
   readonly job: Job;
-  readonly coinb1: Buffer;
-  readonly coinb2: Buffer;
-  readonly branch: readonly Buffer[];
-  /** Bytes 0..79 of the header with version, root, time and nonce still to fill in. */
+  /** coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2, the extranonce written per share. */
+  readonly coinbase: Buffer;
+  readonly extranonceOffset: number;
+  /** The merkle branch, 32 bytes per level, internal order. */
+  readonly branch: Buffer;
+  /** The header: prevhash and bits fixed; version, root, time and nonce written per share. */
   readonly header: Buffer;
+  readonly hash: Buffer;
+  readonly extranonce1Size: number;
   readonly extranonce2Size: number;
 }
 
 export function prepareJob(job: Job, extranonce1Size: number): PreparedJob {
+  const { coinb1, coinb2, extranonceSize } = job.coinbase;
+  const coinbase = Buffer.alloc(coinb1.length + extranonceSize + coinb2.length);
+  coinbase.set(coinb1, 0);
+  coinbase.set(coinb2, coinb1.length + extranonceSize);
   const header = Buffer.alloc(80);
-  Buffer.from(job.prevHash).copy(header, 4);
+  header.set(job.prevHash, 4);
   header.writeUInt32LE(job.bits >>> 0, 72);
   return {
     job,
-    coinb1: Buffer.from(job.coinbase.coinb1),
-    coinb2: Buffer.from(job.coinbase.coinb2),
-    branch: job.merkleBranch.map((h) => Buffer.from(h)),
+    coinbase,
+    extranonceOffset: coinb1.length,
+    branch: Buffer.concat(job.merkleBranch.map((h) => Buffer.from(h))),
     header,
-    extranonce2Size: job.coinbase.extranonceSize - extranonce1Size,
+    hash: Buffer.alloc(32),
+    extranonce1Size,
+    extranonce2Size: extranonceSize - extranonce1Size,
   };
 }
 
@@ -62,9 +70,7 @@ export interface CheckedShare {
   readonly difficulty: number;
   /** The hash is at or below the job's block target (exactly, in bigint). */
   readonly isBlock: boolean;
-  readonly header: Buffer;
-  /** The coinbase's non-witness serialization (coinb1 ‖ extranonce1 ‖ extranonce2 ‖ coinb2). */
-  readonly coinbaseTx: Buffer;
+  /** extranonce1 ‖ extranonce2. */
   readonly extranonce: Buffer;
   readonly version: number;
   readonly ntime: number;
@@ -75,12 +81,6 @@ export interface RejectedShare {
   readonly ok: false;
   readonly code: StratumErrorCode;
   readonly message: string;
-}
-
-const scratch = Buffer.alloc(64);
-
-function sha256d(data: Buffer): Buffer {
-  return createHash('sha256').update(createHash('sha256').update(data).digest()).digest();
 }
 
 /**
@@ -134,23 +134,22 @@ export function checkShare(prepared: PreparedJob, extranonce1: Buffer, fields: S
     version = ((version & ~mask) | (bits & mask)) >>> 0;
   }
 
-  const extranonce = Buffer.concat([extranonce1, Buffer.from(fields.extranonce2, 'hex')]);
-  const coinbaseTx = Buffer.concat([prepared.coinb1, extranonce, prepared.coinb2]);
-  let root = sha256d(coinbaseTx);
-  for (const node of prepared.branch) {
-    root.copy(scratch, 0);
-    node.copy(scratch, 32);
-    root = sha256d(scratch);
-  }
-  const header = Buffer.from(prepared.header);
+  // The job's own buffers, filled in place (shares are checked one at a time on this thread).
+  const { coinbase, header } = prepared;
+  const at = prepared.extranonceOffset;
+  coinbase.set(extranonce1, at);
+  coinbase.write(fields.extranonce2, at + prepared.extranonce1Size, 'hex');
   header.writeUInt32LE(version, 0);
-  root.copy(header, 36);
   header.writeUInt32LE(ntime, 68);
   header.writeUInt32LE(nonce, 76);
-  const hash = sha256d(header);
+  // Coinbase txid, merkle fold and header hash in one native call: node:crypto would pay a
+  // JavaScript round trip for each of the ~30 SHA-256 of a share (docs/stratum.md, benchmark).
+  nativeAddon().shareHash(coinbase, prepared.branch, header, prepared.hash);
+  const hash = Buffer.from(prepared.hash);
+  const extranonce = Buffer.from(coinbase.subarray(at, at + prepared.extranonce1Size + prepared.extranonce2Size));
   const difficulty = difficultyOf(hash);
   // Exact only where it matters: a hash within 1 % of the block target's difficulty.
   const blockDifficulty = DIFF1 / Number(job.target);
   const isBlock = difficulty >= blockDifficulty * 0.99 && hashValue(hash) <= job.target;
-  return { ok: true, hash, difficulty, isBlock, header, coinbaseTx, extranonce, version, ntime, nonce };
+  return { ok: true, hash, difficulty, isBlock, extranonce, version, ntime, nonce };
 }
