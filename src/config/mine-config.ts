@@ -36,6 +36,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
+import { isNotifyUrl, redactNotifyUrl } from '../telemetry/notify/targets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas (JSON-typed values: what a config file holds, and what text becomes)
@@ -87,6 +88,16 @@ const engines = z.preprocess(
     .transform((list) => [...new Set(list)]),
 );
 
+const NOTIFY_EXPECTED = 'an http:// or https:// URL (ntfy, a Discord webhook or any JSON webhook)';
+// A list: repeated flags (each one URL), or a variable or file string of URLs separated by commas
+// or spaces, or a JSON array in the file.
+const notify = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v),
+  z
+    .array(z.string().refine(isNotifyUrl, { message: `expected ${NOTIFY_EXPECTED}` }))
+    .transform((list) => [...new Set(list)]),
+);
+
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
@@ -115,6 +126,8 @@ export const fieldSchemas = {
   smokeNetwork: z.boolean(),
   logFormat: z.enum(LOG_FORMATS),
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
+  notify,
+  onBlock: nonEmpty,
 } as const;
 
 export type FieldKey = keyof typeof fieldSchemas;
@@ -182,6 +195,9 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'prove the node side (RPC, chain, ZMQ; one block on test chains), then exit' }),
   spec('logFormat', 'log-format', { arg: 'text|json', text: 'string', expected: 'text or json', help: 'log line format', defaultText: 'text' }),
   spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
+  spec('notify', 'notify', { arg: 'url', text: 'string', repeatable: true, expected: NOTIFY_EXPECTED, help: 'POST block and node events to this URL: ntfy, Discord webhook or JSON webhook (docs/notifications.md); repeatable; the variable takes a comma-separated list', defaultText: 'none' }),
+  // Secret: a command line may carry a token (curl -H "Authorization: ...").
+  spec('onBlock', 'on-block', { arg: 'command', text: 'string', expected: 'a shell command', secret: true, help: 'run this shell command at each block event, its fields in SOLOMINER_* variables (%s: the block hash); 30 s limit' }),
 ];
 
 export const FIELD_BY_KEY: Readonly<Record<FieldKey, FieldSpec>> = Object.fromEntries(MINE_FIELDS.map((f) => [f.key, f])) as Record<FieldKey, FieldSpec>;
@@ -227,6 +243,8 @@ export const mineConfigSchema = z
     smokeNetwork: fieldSchemas.smokeNetwork,
     logFormat: fieldSchemas.logFormat,
     refreshInterval: fieldSchemas.refreshInterval,
+    notify: z.array(z.string()),
+    onBlock: fieldSchemas.onBlock.optional(),
   })
   .refine(
     (c) =>
@@ -284,7 +302,8 @@ export function redactConfig(config: MineConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (v === undefined) continue;
-    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : v;
+    // Notification URLs may hold a password or token: shown redacted (notify/targets.ts).
+    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? v.map((u: string) => redactNotifyUrl(u)) : v;
   }
   return out;
 }
@@ -298,7 +317,7 @@ export function describeConfig(config: MineConfig): string {
   const parts: string[] = [];
   for (const f of MINE_FIELDS) {
     const v = safe[f.key];
-    if (v === undefined) continue;
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     const text = Array.isArray(v) ? v.join(',') : String(v);
     parts.push(`${f.key}=${text === '' || /[\s"'=\\]/.test(text) || /[^\x20-\x7e]/.test(text) ? JSON.stringify(text) : text}`);
   }

@@ -15,6 +15,8 @@ export interface MetricsView {
   readonly reportsWritable: boolean;
   readonly uptimeSeconds: number;
   readonly lastTemplateAgeSeconds: number | null;
+  /** Satoshis of accepted blocks not yet mature; null when no block tracker reports. */
+  readonly immatureSats: number | null;
 }
 
 export const METRIC_NAMES = [
@@ -34,6 +36,7 @@ export const METRIC_NAMES = [
   'solominer_report_dir_writable',
   'solominer_uptime_seconds',
   'solominer_last_template_age_seconds',
+  'solominer_immature_value_btc',
 ] as const;
 
 export class MinerMetrics {
@@ -59,7 +62,7 @@ export class MinerMetrics {
       registers,
     });
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
-    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed', labelNames: ['outcome'], registers });
+    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed; later orphaned, restored (back in the active chain) and matured (100 confirmations)', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
     const gauge = (name: string, help: string, read: (v: MetricsView, g: Gauge) => void, labelNames: string[] = []) =>
@@ -91,6 +94,9 @@ export class MinerMetrics {
     gauge('solominer_node_reachable', '1 while the node answers RPC, 0 while it does not', (v, g) => g.set(v.nodeReachable ? 1 : 0));
     gauge('solominer_report_dir_writable', '1 while hourly reports are written, 0 while the report directory fails', (v, g) => g.set(v.reportsWritable ? 1 : 0));
     gauge('solominer_uptime_seconds', 'Seconds since the miner started', (v, g) => g.set(v.uptimeSeconds));
+    gauge('solominer_immature_value_btc', 'Rewards (subsidy and fees) of found blocks in the active chain with fewer than 100 confirmations, in BTC', (v, g) =>
+      set(g, v.immatureSats === null ? null : v.immatureSats / 1e8),
+    );
     gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
   }
 

@@ -92,6 +92,8 @@ describe('mine configuration: defaults', () => {
         smokeNetwork: false,
         logFormat: 'text',
         refreshInterval: 30,
+        notify: [],
+        onBlock: undefined,
       });
       assert.equal(mineConfigSchema.safeParse(c).success, true);
     });
