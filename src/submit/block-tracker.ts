@@ -98,6 +98,12 @@ export interface TrackerEvents {
   checked: [Tip];
 }
 
+/** A status change found during a check: journaled, then announced. */
+interface Change {
+  readonly record: StatusRecord;
+  readonly transition: BlockTransition;
+}
+
 type Entry = { -readonly [K in keyof TrackedBlock]: TrackedBlock[K] } & {
   /** The tip at which its place on the chain was last established. */
   verifiedAt?: string;
@@ -343,42 +349,65 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   private async check(tip: Tip, full: boolean): Promise<void> {
     const previous = this.lastTip;
     if (!full && previous?.hash === tip.hash) return;
+    const changes: Change[] = [];
+    let confirmed = 0;
+    let ok = false;
     try {
       const followed = [...this.entries.values()].filter((e) => this.follows(e, tip));
       // The common case, a block on top of the last tip, settles every block seen at that tip.
-      let extendsPrevious = false;
-      if (followed.length > 0 && !full && previous !== undefined && tip.height === previous.height + 1) {
-        extendsPrevious = (await this.deps.header(tip.hash))?.previousblockhash === previous.hash;
-      }
-      let confirmed = 0;
+      let tipHeader: ChainHeader | null = null;
+      if (followed.length > 0 && !full && previous !== undefined && tip.height === previous.height + 1) tipHeader = await this.deps.header(tip.hash);
+      const extendsPrevious = tipHeader !== null && tipHeader.previousblockhash === previous?.hash;
       for (const e of followed) {
         if (extendsPrevious && e.verifiedAt === previous!.hash && (e.status === 'confirmed' || e.status === 'orphaned')) {
-          if (e.status === 'confirmed') await this.place(e, tip.height - e.height + 1, tip);
+          if (e.status === 'confirmed') this.place(e, tip.height - e.height + 1, tip, changes);
+        } else if (extendsPrevious && e.status === 'accepted' && (e.hash === tip.hash || e.hash === tipHeader?.previousblockhash)) {
+          // Our block just accepted is the new tip, or its parent: no need to ask about it.
+          this.place(e, e.hash === tip.hash ? 1 : 2, tip, changes);
         } else {
-          await this.locate(e, tip);
+          await this.locate(e, tip, changes);
         }
         e.verifiedAt = tip.hash;
         if (e.status === 'confirmed') confirmed++;
       }
-      this.lastTip = tip;
-      this.failure = undefined;
-      if (this.failing) {
-        this.failing = false;
-        this.deps.log('info', 'block tracker: the node answers again; found blocks checked');
-      }
-      // One line carries the new depth of every confirmed block.
-      if (confirmed > 0) await this.write({ type: 'tip', time: this.time(), height: tip.height, hash: tip.hash });
-      this.journalTip = { ...tip, time: this.time() };
-      this.emit('checked', tip);
+      ok = true;
     } catch (err) {
-      // Without an answer nothing is known: the next tip asks everything again.
-      this.lastTip = undefined;
+      // Without an answer nothing more is known: the next tip asks everything again.
       this.failure = errorMessage(err);
       if (!this.failing) {
         this.failing = true;
-        this.deps.log('warn', 'block tracker: could not check found blocks with the node; trying again at the next tip', { error: errorMessage(err) });
+        this.deps.log('warn', 'block tracker: could not check found blocks with the node; trying again at the next tip', { error: this.failure });
       }
     }
+    // What was learned (all of it, or what came before a failure) goes to the journal in one
+    // write, then is announced. The tip line carries the new depth of every confirmed block.
+    const records: JournalRecord[] = changes.map((c) => c.record);
+    if (ok && confirmed > 0) records.push({ type: 'tip', time: this.time(), height: tip.height, hash: tip.hash });
+    await this.write(records);
+    for (const { record, transition } of changes) {
+      const detail = record.status === 'orphaned' ? ` (${record.reason})` : ` (${record.confirmations} confirmations)`;
+      const level = record.status === 'orphaned' ? 'warn' : 'info';
+      this.deps.log(level, `block ${transition.block.height} ${transition.from} → ${transition.to}${detail}`, {
+        hash: record.hash,
+        height: transition.block.height,
+        from: transition.from,
+        status: record.status,
+        confirmations: record.confirmations,
+      });
+      this.emit('transition', transition);
+    }
+    if (!ok) {
+      this.lastTip = undefined;
+      return;
+    }
+    this.lastTip = tip;
+    this.failure = undefined;
+    if (this.failing) {
+      this.failing = false;
+      this.deps.log('info', 'block tracker: the node answers again; found blocks checked');
+    }
+    this.journalTip = { ...tip, time: this.time() };
+    this.emit('checked', tip);
   }
 
   private follows(e: Entry, tip: Tip): boolean {
@@ -387,34 +416,34 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   }
 
   /** Asks the node where the block is. */
-  private async locate(e: Entry, tip: Tip): Promise<void> {
+  private async locate(e: Entry, tip: Tip, changes: Change[]): Promise<void> {
     const header = await this.deps.header(e.hash);
     if (header !== null) {
-      if (header.confirmations >= 1) await this.place(e, header.confirmations, tip);
-      else await this.orphan(e, tip, 'not in the active chain');
+      if (header.confirmations >= 1) this.place(e, header.confirmations, tip, changes);
+      else this.orphan(e, tip, 'not in the active chain', changes);
       return;
     }
     // Unknown to the node (never reached it, or a node rebuilt since): lost once another block
     // holds its height.
     const other = await this.deps.hashAt(e.height);
-    if (other !== null && other.toLowerCase() !== e.hash) await this.orphan(e, tip, `unknown to the node; block ${other} holds height ${e.height}`);
+    if (other !== null && other.toLowerCase() !== e.hash) this.orphan(e, tip, `unknown to the node; block ${other} holds height ${e.height}`, changes);
   }
 
   /** In the active chain with `confirmations`. */
-  private async place(e: Entry, confirmations: number, tip: Tip): Promise<void> {
+  private place(e: Entry, confirmations: number, tip: Tip, changes: Change[]): void {
     const status: ChainStatus = confirmations >= MATURITY_CONFIRMATIONS ? 'mature' : 'confirmed';
     e.confirmations = confirmations;
     e.tipHeight = Math.max(tip.height, e.height + confirmations - 1);
-    if (e.status !== status) await this.move(e, status, undefined);
+    if (e.status !== status) changes.push(this.move(e, status, undefined));
   }
 
-  private async orphan(e: Entry, tip: Tip, reason: string): Promise<void> {
+  private orphan(e: Entry, tip: Tip, reason: string, changes: Change[]): void {
     e.confirmations = -1;
     e.tipHeight = tip.height;
-    if (e.status !== 'orphaned') await this.move(e, 'orphaned', reason);
+    if (e.status !== 'orphaned') changes.push(this.move(e, 'orphaned', reason));
   }
 
-  private async move(e: Entry, status: ChainStatus, reason: string | undefined): Promise<void> {
+  private move(e: Entry, status: ChainStatus, reason: string | undefined): Change {
     const from = e.status;
     e.status = status;
     e.statusAt = this.time();
@@ -429,20 +458,16 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       tipHeight: e.tipHeight,
       ...(reason !== undefined && { reason }),
     };
-    await this.write(record);
-    const block = snapshot(e);
-    const detail = status === 'orphaned' ? ` (${reason})` : ` (${e.confirmations} confirmations)`;
-    this.deps.log(status === 'orphaned' ? 'warn' : 'info', `block ${e.height} ${from} → ${status}${detail}`, { hash: e.hash, height: e.height, from, status, confirmations: e.confirmations });
-    this.emit('transition', { block, from, to: status });
+    return { record, transition: { block: snapshot(e), from, to: status } };
   }
 
-  private async write(record: JournalRecord): Promise<void> {
-    if (this.deps.readOnly) return;
+  private async write(records: JournalRecord[]): Promise<void> {
+    if (this.deps.readOnly || records.length === 0) return;
     try {
-      await this.deps.journal.append(record);
+      await this.deps.journal.append(...records);
     } catch (err) {
-      // The status is still announced; the next start-up check finds it again from the node.
-      this.deps.log('error', 'block tracker: could not journal a block status', { hash: 'hash' in record ? record.hash : undefined, error: errorMessage(err) });
+      // The statuses are still announced; the next start-up check finds them again from the node.
+      this.deps.log('error', 'block tracker: could not journal block statuses', { records: records.length, error: errorMessage(err) });
     }
   }
 }

@@ -177,10 +177,10 @@ export class FoundBlockJournal {
     }
   }
 
-  /** Resolves once the line is written and fsynced. */
-  append(record: JournalRecord): Promise<void> {
+  /** Resolves once the lines are written and fsynced: several records, one write and one fsync. */
+  append(...records: JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
-    return this.enqueue(() => this.writeLine(record));
+    return this.enqueue(() => this.writeLines(records));
   }
 
   appendFound(record: FoundBlockRecord): Promise<void> {
@@ -239,10 +239,10 @@ export class FoundBlockJournal {
     return run;
   }
 
-  private async writeLine(record: JournalRecord): Promise<void> {
+  private async writeLines(records: readonly JournalRecord[]): Promise<void> {
     const fh = this.fh;
     if (!fh) throw this.closedError();
-    const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
+    const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${records.map((r) => `${JSON.stringify(r)}\n`).join('')}`, 'utf8');
     try {
       let offset = 0;
       while (offset < buf.length) {

@@ -57,6 +57,8 @@ interface Harness {
   tracker: BlockTracker;
   transitions: BlockTransition[];
   logs: string[];
+  /** Records per journal write the tracker made. */
+  writes: number[];
   records(): Promise<JournalRecord[]>;
   /** A block of ours at the next height, accepted by the node and now its tip. */
   mineOurs(): Promise<FoundBlockRecord>;
@@ -68,7 +70,14 @@ async function withTracker(fn: (h: Harness) => Promise<void>): Promise<void> {
   const chain = new FakeChain();
   const transitions: BlockTransition[] = [];
   const logs: string[] = [];
-  const tracker = new BlockTracker({ journal, header: chain.header, hashAt: chain.hashAt, log: (level, msg) => logs.push(`${level} ${msg}`), network: 'regtest' });
+  const writes: number[] = [];
+  const counting = {
+    append: (...records: JournalRecord[]) => {
+      writes.push(records.length);
+      return journal.append(...records);
+    },
+  };
+  const tracker = new BlockTracker({ journal: counting, header: chain.header, hashAt: chain.hashAt, log: (level, msg) => logs.push(`${level} ${msg}`), network: 'regtest' });
   tracker.on('transition', (t) => transitions.push(t));
   const h: Harness = {
     chain,
@@ -76,6 +85,7 @@ async function withTracker(fn: (h: Harness) => Promise<void>): Promise<void> {
     tracker,
     transitions,
     logs,
+    writes,
     records: async () => (await journal.scan()).records,
     mineOurs: async () => {
       const found = sampleFound({ height: chain.active.length, hash: hash(), previousblockhash: chain.tip.hash, coinbaseValue: 312_500_000, subsidy: 312_500_000, address: 'bcrt1qexample' });
@@ -101,6 +111,7 @@ describe('BlockTracker', { timeout: 60_000 }, () => {
       const ours = await h.mineOurs();
       await h.tracker.onTip(h.chain.tip);
       assert.deepEqual(h.transitions.map((t) => [t.from, t.to, t.block.confirmations]), [['accepted', 'confirmed', 1]]);
+      assert.deepEqual(h.writes, [2], 'the status line and the tip line: one write, one fsync');
       h.chain.headerCalls.length = 0;
       // 98 more: 99 confirmations, still immature, and no status line per tip.
       for (let i = 0; i < MATURITY_CONFIRMATIONS - 2; i++) {

@@ -14,14 +14,22 @@ import { FoundBlockJournal, readJournal } from '../../src/submit/found-block-jou
 import { runCli } from '../support/cli.js';
 import { sampleFound, tempDir } from '../support/files.js';
 
+/** Runs `fn` with the path of a journal file in a fresh folder (removed afterwards). */
+async function inTempDir(fn: (path: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  try {
+    await fn(join(dir, 'found-blocks.jsonl'));
+  } finally {
+    await cleanup();
+  }
+}
+
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/journal/found-blocks-previous-version.jsonl', import.meta.url));
 const PAYOUT = 'bcrt1qpcpt6s6x8ra0ff889w56kyz8wuj8udwtw7wm45';
 
 describe('found-blocks journal versions', { timeout: 60_000 }, () => {
   it("reads the previous version's journal: nothing pending, every block with its payout, value and maturity height", async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const path = join(dir, 'found-blocks.jsonl');
+    await inTempDir(async (path) => {
       await copyFile(FIXTURE, path);
       const warnings: string[] = [];
       const journal = await FoundBlockJournal.open(path, { warn: (m) => warnings.push(m) });
@@ -55,15 +63,11 @@ describe('found-blocks journal versions', { timeout: 60_000 }, () => {
       assert.equal(report.network, 'regtest');
       assert.deepEqual(report.blocks.map((b) => [b.status, b.value]), [['orphaned', '50.00000000'], ['accepted', '50.00000000']]);
       assert.deepEqual([report.totals.orphaned.btc, report.totals.immature.btc, report.totals.won, report.totals.lost], ['50.00000000', '50.00000000', 1, 1]);
-    } finally {
-      await cleanup();
-    }
+    });
   });
 
   it('skips record types it does not know (a later version) without calling them corrupt; extra fields are kept', async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const path = join(dir, 'found-blocks.jsonl');
+    await inTempDir(async (path) => {
       const found = { ...sampleFound(), payoutSplit: [{ to: 'x', share: 1 }] };
       await appendFile(path, `${JSON.stringify(found)}\n${JSON.stringify({ type: 'payout', time: found.time, hash: found.hash, txid: 'ab' })}\nnot json\n`);
       const warnings: string[] = [];
@@ -75,15 +79,11 @@ describe('found-blocks journal versions', { timeout: 60_000 }, () => {
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]!, /skipped 1 unreadable line\(s\) \(line 3\)/);
       await journal.close();
-    } finally {
-      await cleanup();
-    }
+    });
   });
 
   it('status and tip records: read back, a block with a status is no longer pending, a malformed one is corrupt', async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const path = join(dir, 'found-blocks.jsonl');
+    await inTempDir(async (path) => {
       const journal = await FoundBlockJournal.open(path);
       const a = sampleFound({ height: 10 });
       const b = sampleFound({ height: 11 });
@@ -100,8 +100,6 @@ describe('found-blocks journal versions', { timeout: 60_000 }, () => {
       assert.equal(view.blocks[1]!.status, 'found');
       assert.equal(view.tip?.height, 40);
       await journal.close();
-    } finally {
-      await cleanup();
-    }
+    });
   });
 });

@@ -54,6 +54,8 @@ interface Destination {
   readonly queue: NotifyEvent[];
   running: Promise<void> | undefined;
   dropped: number;
+  /** Dropped since the queue last ran empty. */
+  droppedNow: number;
 }
 
 export interface NotifierStats {
@@ -113,9 +115,9 @@ export class Notifier {
       if (!d.accepts(e)) continue;
       if (d.queue.length >= limit) {
         d.queue.shift();
-        if (d.dropped++ === 0 || d.dropped % limit === 0) {
-          this.options.log('warn', `notifications to ${d.label}: queue full (${limit}); dropped the oldest (${d.dropped} so far)`);
-        }
+        d.dropped++;
+        // Said once per overflow; how many were lost is said when the queue has drained.
+        if (d.droppedNow++ === 0) this.options.log('warn', `notifications to ${d.label}: queue full (${limit}); dropping the oldest`);
       }
       d.queue.push(e);
       this.kick(d);
@@ -139,6 +141,7 @@ export class Notifier {
     const left = this.pending;
     this.abort.abort();
     await all;
+    for (const d of this.destinations) d.queue.length = 0;
     if (left > 0) this.options.log('warn', `notifications: ${left} not delivered before shutdown`);
   }
 
@@ -157,7 +160,7 @@ export class Notifier {
   }
 
   private add(label: string, accepts: Destination['accepts'], send: Destination['send'], retries: boolean): void {
-    this.destinations.push({ label, accepts, send, retries, queue: [], running: undefined, dropped: 0 });
+    this.destinations.push({ label, accepts, send, retries, queue: [], running: undefined, dropped: 0, droppedNow: 0 });
   }
 
   private async drain(d: Destination): Promise<void> {
@@ -186,6 +189,10 @@ export class Notifier {
         if (attempt === 1) this.options.log('warn', `notification ${e.event} to ${d.label} failed (${result.error}); retrying with backoff`, { event: e.event, delayMs });
         await this.sleep(delayMs, signal);
       }
+    }
+    if (d.droppedNow > 0 && d.queue.length === 0) {
+      this.options.log('warn', `notifications to ${d.label}: ${d.droppedNow} dropped while the queue was full`);
+      d.droppedNow = 0;
     }
   }
 
