@@ -307,6 +307,8 @@ function rewardFields(address: string, network: MineConfig['network']) {
 }
 
 function recordTransition(rec: Recorder, t: BlockTransition): void {
+  // Old blocks of a journal written before block tracking: in the journal and the log only.
+  if (t.catchUp) return;
   const change = { block: t.block, from: t.from };
   if (t.to === 'orphaned') rec.blockOrphaned(change);
   else if (t.to === 'mature') rec.blockMatured(change);

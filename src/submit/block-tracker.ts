@@ -68,6 +68,11 @@ export interface BlockTransition {
   readonly block: TrackedBlock;
   readonly from: BlockStatus;
   readonly to: BlockStatus;
+  /**
+   * Found by the first check of a journal no tracker has written to (one of an earlier
+   * version): old news, journaled and logged but not to be announced as events.
+   */
+  readonly catchUp?: boolean;
 }
 
 export interface ChainHeader {
@@ -257,6 +262,8 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   private wanted: { tip: Tip; full: boolean } | undefined;
   private running: Promise<void> | undefined;
   private failing = false;
+  /** No status or tip line in the journal yet: the first check catches up on old blocks. */
+  private catchingUp = false;
   /** Why the last check could not ask the node (undefined once a check succeeds). */
   failure: string | undefined;
 
@@ -268,6 +275,7 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   /** Takes in what the journal knows (its records, as FoundBlockJournal.scan() reads them). */
   load(records: readonly JournalRecord[]): this {
     this.journalTip = foldInto(this.entries, records);
+    this.catchingUp = !records.some((r) => r.type === 'status' || r.type === 'tip');
     return this;
   }
 
@@ -287,6 +295,8 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
 
   /** A block just journaled by the submitter. */
   found(record: FoundBlockRecord): TrackedBlock {
+    // A block of this run is news, whatever the journal held before.
+    this.catchingUp = false;
     const key = record.hash.toLowerCase();
     let e = this.entries.get(key);
     if (!e) this.entries.set(key, (e = entryOf(record)));
@@ -400,6 +410,10 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       this.lastTip = undefined;
       return;
     }
+    if (this.catchingUp && changes.length > 0) {
+      this.deps.log('info', `block tracker: ${changes.length} block(s) of a journal written before block tracking brought up to date (not announced)`);
+    }
+    this.catchingUp = false;
     this.lastTip = tip;
     this.failure = undefined;
     if (this.failing) {
@@ -458,7 +472,7 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       tipHeight: e.tipHeight,
       ...(reason !== undefined && { reason }),
     };
-    return { record, transition: { block: snapshot(e), from, to: status } };
+    return { record, transition: { block: snapshot(e), from, to: status, ...(this.catchingUp && { catchUp: true }) } };
   }
 
   private async write(records: JournalRecord[]): Promise<void> {

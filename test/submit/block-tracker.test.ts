@@ -280,6 +280,28 @@ describe('BlockTracker', { timeout: 60_000 }, () => {
     });
   });
 
+  it("catching up on a journal no tracker wrote to (an earlier version's): the first check's transitions are marked, later ones not", async () => {
+    await withTracker(async (h) => {
+      const old = sampleFound({ height: 1, hash: h.chain.extend(1)[0]! });
+      h.chain.extend(120);
+      const records: JournalRecord[] = [old, { type: 'outcome', time: old.time, hash: old.hash, outcome: 'accepted' }];
+      const tracker = new BlockTracker({ journal: h.journal, header: h.chain.header, hashAt: h.chain.hashAt, log: (l, m) => h.logs.push(`${l} ${m}`), network: 'regtest' }).load(records);
+      const seen: BlockTransition[] = [];
+      tracker.on('transition', (t) => seen.push(t));
+      await tracker.checkAll(h.chain.tip);
+      assert.deepEqual(seen.map((t) => [t.from, t.to, t.catchUp]), [['accepted', 'mature', true]]);
+      assert.ok(h.logs.some((l) => /1 block\(s\) of a journal written before block tracking brought up to date/.test(l)));
+      // From then on, events are news.
+      const ours = sampleFound({ height: h.chain.active.length, hash: hash() });
+      tracker.found(ours);
+      h.chain.extend(1, [ours.hash]);
+      tracker.submitted(ours.hash, 'accepted');
+      h.chain.reorg(ours.height - 1, 2);
+      await tracker.onTip(h.chain.tip);
+      assert.deepEqual(seen.slice(1).map((t) => [t.to, t.catchUp]), [['orphaned', undefined]]);
+    });
+  });
+
   it('follows only blocks of its network; a start-up check asks the node about each followed block', async () => {
     await withTracker(async (h) => {
       const other = sampleFound({ network: 'signet', height: 1 });
