@@ -86,9 +86,9 @@ describe('blocks across kill -9 and restart (regtest, child processes)', { timeo
     await kill9(first);
     const before = await readFile(journal, 'utf8');
     const known = foldJournal((await readJournal(journal))!.records).blocks;
+    // The newest block may have been killed between found and the node's answer: it is replayed at restart.
     const onChain = known.filter((b) => b.status === 'accepted' || b.status === 'confirmed');
-    assert.ok(onChain.length >= 2, `blocks mined before the kill: ${known.map((b) => `${b.height}:${b.status}`).join(' ')}`);
-    assert.ok(known.some((b) => b.status === 'confirmed'), 'the transition journaled before the kill is there');
+    assert.ok(known.some((b) => b.status === 'confirmed'), `the transition journaled before the kill is there: ${known.map((b) => `${b.height}:${b.status}`).join(' ')}`);
 
     // 2. While it is down, its blocks leave the active chain: the earliest one is invalidated
     //    (so are all above it) and a longer rival chain is mined.
@@ -97,9 +97,11 @@ describe('blocks across kill -9 and restart (regtest, child processes)', { timeo
     await node.rpc.call('invalidateblock', earliest.hash);
     await mineTo(node, rival, tipBefore - earliest.height + 2);
     const lost = onChain.filter((b) => b.height >= earliest.height);
+    // Blocks found above it but not yet answered when killed: replayed, then lost with it.
+    const unanswered = known.filter((b) => b.height > earliest.height && !lost.includes(b));
 
-    // 3. The restarted miner finds that out at start-up, journals each (it logs after the fsync)
-    //    and is killed again.
+    // 3. The restarted miner finds that out at start-up, journals each (it logs after the fsync;
+    //    one check's changes are one write) and is killed again.
     const second = startMiner(args);
     const orphanedHeights = new Set<number>();
     await nextEvent<[string]>(
@@ -124,6 +126,7 @@ describe('blocks across kill -9 and restart (regtest, child processes)', { timeo
     assert.equal(offline.source, 'journal');
     for (const b of known) assert.ok(offline.blocks.some((x) => x.hash === b.hash), `block ${b.height} is listed`);
     for (const b of lost) assert.equal(status(offline, b), 'orphaned', `block ${b.height}`);
+    for (const b of unanswered) assert.ok(['orphaned', 'rejected'].includes(status(offline, b) ?? ''), `unanswered block ${b.height}: ${status(offline, b)}`);
     const online = await blocks(nodeFlags);
     assert.equal(online.source, 'node');
     for (const b of lost) assert.equal(status(online, b), 'orphaned');
@@ -143,6 +146,6 @@ describe('blocks across kill -9 and restart (regtest, child processes)', { timeo
     const text = await runCli(['blocks', '--journal', journal, ...nodeFlags]);
     assert.equal(text.code, 1);
     assert.match(text.stdout, /node unreachable \(.*\); showing what the journal last knew/);
-    t.diagnostic(`first run: ${known.length} blocks found before the kill; ${lost.length} orphaned while it was down, recorded at restart`);
+    t.diagnostic(`first run: ${known.length} blocks found before the kill (${unanswered.length} not yet answered); ${lost.length} orphaned while it was down, recorded at restart`);
   });
 });
