@@ -3,6 +3,7 @@
 // maps the outcome to an exit code; tests and `demo` call this directly.
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
+import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
 import type { MineConfig } from '../config/mine-config.js';
 import { createEngine, EngineUnavailableError } from '../engines/create-engine.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
@@ -11,7 +12,6 @@ import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
 import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
 import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
-import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
 import { BlockSubmitter } from '../submit/block-submitter.js';
 import { BlockTracker, type BlockTransition } from '../submit/block-tracker.js';
 import { FoundBlockJournal, JournalError, type FoundBlockRecord } from '../submit/found-block-journal.js';
@@ -128,6 +128,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
       ...(notifier.enabled && { notify: (e) => notifier.notify(e) }),
     });
+    const rec = recorder;
     const node = await startNode(config, rpc, log);
     const submitter = new BlockSubmitter({
       journal,
@@ -140,7 +141,6 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });
 
     // Every block found so far (this run's journal, earlier runs' too) is followed to maturity.
-    const rec0 = recorder;
     const blocks = new BlockTracker({
       journal,
       header: (hash) => blockHeader(rpc, hash),
@@ -149,8 +149,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       network: config.network,
     }).load((await journal.scan()).records);
     tracker = blocks;
-    blocks.on('transition', (t) => recordTransition(rec0, t));
-    rec0.watchRewards(() => rewardsOf(blocks));
+    blocks.on('transition', (t) => recordTransition(rec, t));
+    rec.watchRewards(() => rewardsOf(blocks));
     // At start-up, what happened while the miner was stopped (cheap: a header per block followed).
     void blocks.checkAll({ hash: node.chainInfo.bestblockhash, height: node.chainInfo.blocks });
 
@@ -172,7 +172,6 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const finished = new Promise<ServiceSummary['stopReason']>((resolve) => {
       resolveFinished = resolve;
     });
-    const rec = recorder;
     const stats = rec.run;
     let finishing = false;
     // Halts hashing at once (no block after the last one wanted), then lets the caller wind down.
