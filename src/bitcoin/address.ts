@@ -151,3 +151,17 @@ export function isPayoutAddress(address: string, network: Network): boolean {
     throw e;
   }
 }
+
+/**
+ * The address an output script pays to on `network`, or undefined for a script that has no
+ * address (OP_RETURN, bare multisig, an unknown template).
+ */
+export function scriptToAddress(script: Uint8Array, network: Network): string | undefined {
+  try {
+    const decoded = OutScript.decode(script);
+    if (decoded.type === 'unknown' || decoded.type === 'ms' || decoded.type === 'pk') return undefined;
+    return Address(familyOf(network)).encode(decoded);
+  } catch {
+    return undefined;
+  }
+}

@@ -11,6 +11,7 @@ import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { ScanInputError } from '../engines/work-checks.js';
 import { benchCommand } from './bench-command.js';
+import { blocksCommand } from './blocks-command.js';
 import { checkCommand } from './check-command.js';
 import { explainParseError, helpWidth, type RunState } from './command-kit.js';
 import { demoCommand } from './demo-command.js';
@@ -35,7 +36,7 @@ export function buildProgram(state: RunState): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {}, outputError: () => {} })
     .configureHelp({ helpWidth: helpWidth() });
-  for (const make of [mineCommand, demoCommand, checkCommand, statusCommand, reportCommand, scanCommand, benchCommand]) {
+  for (const make of [mineCommand, demoCommand, checkCommand, statusCommand, reportCommand, blocksCommand, scanCommand, benchCommand]) {
     program.addCommand(make(state));
   }
   program.addHelpText('after', '\nRun `solominer <command> --help` for its flags. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n');

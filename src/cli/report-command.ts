@@ -40,7 +40,8 @@ function textLines(s: ReportSummary): string[] {
     ...s.engines.map((e) => `  ${e.engine}/${e.backend}: ${formatRate(e.hashesPerSecond)} (${e.hashes} hashes)`),
     `blocks: found ${b.found}, submitted ${b.submitted}, accepted ${b.accepted}, rejected ${b.rejected}` +
       (b.stale + b.duplicate + b.inconclusive + b.unconfirmed > 0 ? `, stale ${b.stale}, duplicate ${b.duplicate}, inconclusive ${b.inconclusive}, unconfirmed ${b.unconfirmed}` : '') +
-      (Object.keys(b.rejectReasons).length ? ` (${Object.entries(b.rejectReasons).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),
+      (Object.keys(b.rejectReasons).length ? ` (${Object.entries(b.rejectReasons).map(([k, v]) => `${k} ${v}`).join(', ')})` : '') +
+      (b.orphaned + b.matured + b.restored > 0 ? `; later orphaned ${b.orphaned}, back in the chain ${b.restored}, matured ${b.matured}` : ''),
     `best share: ${s.bestShare.span === null ? 'none' : formatDifficulty(s.bestShare.span)} in this span, ${s.bestShare.allTime === null ? 'none' : formatDifficulty(s.bestShare.allTime)} of all time (candidates ${b.candidates})`,
     `templates: ${Object.entries(s.templates).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; work switches ${s.workSwitches}`,
     `node: ${s.node.network ?? '?'} height ${s.node.height ?? '?'}, difficulty ${s.node.networkDifficulty === null ? '?' : formatDifficulty(s.node.networkDifficulty)}`,

@@ -34,6 +34,7 @@ function textLines(s: MinerStatus): string[] {
     `last template: ${s.lastTemplate ? `${s.lastTemplate.ageSeconds} s ago (${s.lastTemplate.reason})` : 'none yet'}`,
     `best share: ${s.bestShare.run === null ? 'none' : formatDifficulty(s.bestShare.run)} this run, ${s.bestShare.allTime === null ? 'none' : formatDifficulty(s.bestShare.allTime)} of all time`,
     `blocks: ${Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...rewardLines(s),
     `expected time to a block: ${s.expectedTimeToBlock.text}`,
     `last error: ${s.lastError ? `${s.lastError.time} ${s.lastError.kind}: ${s.lastError.message}` : 'none'}`,
     `reports: ${s.reports.dir} ${s.reports.ok ? `ok (last written ${s.reports.lastWriteAt ?? 'never'})` : `FAILING since ${s.reports.errorSince}: ${s.reports.error}`}`,
@@ -49,6 +50,19 @@ function textLines(s: MinerStatus): string[] {
       );
     }
   }
+  return lines;
+}
+
+/** The last block found and what is not spendable yet (a miner older than the tracker sends neither). */
+function rewardLines(s: MinerStatus): string[] {
+  const lines: string[] = [];
+  const b = s.lastBlock;
+  if (b !== undefined) {
+    const conf = b === null ? '' : b.confirmations !== null && b.confirmations >= 1 ? `, ${b.confirmations} confirmation${b.confirmations === 1 ? '' : 's'}` : '';
+    const value = b === null || b.value === null ? '' : ` ${b.value} BTC`;
+    lines.push(`last block found: ${b === null ? 'none' : `${b.height} ${b.hash} ${b.status}${conf},${value} spendable after height ${b.maturityHeight}`}`);
+  }
+  if (s.immature !== undefined) lines.push(`immature rewards: ${s.immature.btc} BTC in ${s.immature.blocks} block${s.immature.blocks === 1 ? '' : 's'}`);
   return lines;
 }
 

@@ -27,6 +27,7 @@ import {
   type MineConfig,
 } from './mine-config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { redactNotifyUrl } from '../telemetry/notify/targets.js';
 import type { Network } from '../node/networks.js';
 
 /** Bad configuration: one line, naming the field as the user spelled it. */
@@ -66,7 +67,7 @@ export const DEFAULT_CONFIG_FILE = 'config.json';
 /** parseArgs options of `mine`: every field's flag, plus --config. */
 export const MINE_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries([
   [CONFIG_FLAG, { type: 'string' }],
-  ...MINE_FIELDS.map((f) => [f.flag, { type: f.flagType }]),
+  ...MINE_FIELDS.map((f) => [f.flag, { type: f.flagType, ...(f.repeatable && { multiple: true }) }]),
 ]);
 
 const SECRET_FLAGS = new Set(MINE_FIELDS.filter((f) => f.secret).map((f) => `--${f.flag}`));
@@ -262,6 +263,11 @@ function validate(f: FieldSpec, c: Candidate): unknown {
 function got(f: FieldSpec, c: Candidate): string {
   if (f.secret) return '';
   if (f.key === 'rpcUrl' && typeof c.raw === 'string') return `, got ${show(redactUrl(c.raw))}`;
+  if (f.key === 'notify') {
+    // A notification URL may carry a token anywhere: shown redacted, never as given.
+    const list = Array.isArray(c.raw) ? c.raw : typeof c.raw === 'string' ? c.raw.split(/[\s,]+/).filter((x) => x !== '') : [c.raw];
+    return `, got ${list.map((u) => (typeof u === 'string' ? redactNotifyUrl(u) : show(u))).join(', ')}`;
+  }
   if (f.key === 'coinbaseTag' && typeof c.raw === 'string') return `, got ${Buffer.byteLength(c.raw, 'utf8')} bytes`;
   if (c.from === 'file' && typeof c.raw !== 'string') {
     const kind = Array.isArray(c.raw) ? 'an array' : typeof c.raw === 'object' ? 'an object' : undefined;
@@ -340,6 +346,8 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     stratumMaxConnections: values.stratumMaxConnections ?? DEFAULTS.stratumMaxConnections,
     stratumMaxPerAddress: values.stratumMaxPerAddress ?? DEFAULTS.stratumMaxPerAddress,
     refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
+    notify: values.notify ?? [],
+    onBlock: values.onBlock,
   };
 }
 

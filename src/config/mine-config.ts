@@ -36,6 +36,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
+import { isNotifyUrl, redactNotifyUrl } from '../telemetry/notify/targets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas (JSON-typed values: what a config file holds, and what text becomes)
@@ -92,6 +93,16 @@ const engines = z.preprocess(
 );
 const addressList = z.preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().regex(/^\S+$/)).min(1));
 
+const NOTIFY_EXPECTED = 'an http:// or https:// URL (ntfy, a Discord webhook or any JSON webhook)';
+// A list: repeated flags (each one URL), or a variable or file string of URLs separated by commas
+// or spaces, or a JSON array in the file.
+const notify = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v),
+  z
+    .array(z.string().refine(isNotifyUrl, { message: `expected ${NOTIFY_EXPECTED}` }))
+    .transform((list) => [...new Set(list)]),
+);
+
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
@@ -129,6 +140,8 @@ export const fieldSchemas = {
   stratumMaxConnections: z.int().min(1).max(1_000_000),
   stratumMaxPerAddress: z.int().min(1).max(1_000_000),
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
+  notify,
+  onBlock: nonEmpty,
 } as const;
 
 export type FieldKey = keyof typeof fieldSchemas;
@@ -205,6 +218,9 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('stratumMaxConnections', 'stratum-max-connections', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections in all', defaultText: '10000' }),
   spec('stratumMaxPerAddress', 'stratum-max-per-address', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections from one IP address', defaultText: '1000' }),
   spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
+  spec('notify', 'notify', { arg: 'url', text: 'string', repeatable: true, expected: NOTIFY_EXPECTED, help: 'POST block and node events to this URL: ntfy, Discord webhook or JSON webhook (docs/notifications.md); repeatable; the variable takes a comma-separated list', defaultText: 'none' }),
+  // Secret: a command line may carry a token (curl -H "Authorization: ...").
+  spec('onBlock', 'on-block', { arg: 'command', text: 'string', expected: 'a shell command', secret: true, help: 'run this shell command at each block event, its fields in SOLOMINER_* variables (%s: the block hash); 30 s limit' }),
 ];
 
 export const FIELD_BY_KEY: Readonly<Record<FieldKey, FieldSpec>> = Object.fromEntries(MINE_FIELDS.map((f) => [f.key, f])) as Record<FieldKey, FieldSpec>;
@@ -260,6 +276,8 @@ export const mineConfigSchema = z
     stratumMaxConnections: fieldSchemas.stratumMaxConnections,
     stratumMaxPerAddress: fieldSchemas.stratumMaxPerAddress,
     refreshInterval: fieldSchemas.refreshInterval,
+    notify: z.array(z.string()),
+    onBlock: fieldSchemas.onBlock.optional(),
   })
   .refine(
     (c) =>
@@ -323,7 +341,8 @@ export function redactConfig(config: MineConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (v === undefined) continue;
-    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : v;
+    // Notification URLs may hold a password or token: shown redacted (notify/targets.ts).
+    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? v.map((u: string) => redactNotifyUrl(u)) : v;
   }
   return out;
 }
@@ -337,7 +356,7 @@ export function describeConfig(config: MineConfig): string {
   const parts: string[] = [];
   for (const f of MINE_FIELDS) {
     const v = safe[f.key];
-    if (v === undefined) continue;
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     const text = Array.isArray(v) ? v.join(',') : String(v);
     parts.push(`${f.key}=${text === '' || /[\s"'=\\]/.test(text) || /[^\x20-\x7e]/.test(text) ? JSON.stringify(text) : text}`);
   }

@@ -3,18 +3,21 @@
 // maps the outcome to an exit code; tests and `demo` call this directly.
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
+import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
 import type { MineConfig } from '../config/mine-config.js';
 import { createEngine, EngineUnavailableError } from '../engines/create-engine.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
-import { blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
+import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
 import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
 import { BlockSubmitter } from '../submit/block-submitter.js';
-import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
+import { BlockTracker, type BlockTransition } from '../submit/block-tracker.js';
+import { FoundBlockJournal, JournalError, type FoundBlockRecord } from '../submit/found-block-journal.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Recorder } from '../telemetry/recorder.js';
+import { Notifier } from '../telemetry/notify/notifier.js';
+import { Recorder, type RewardsView } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 import { startPool } from './pool.js';
@@ -31,7 +34,7 @@ export interface ServiceOptions {
   /** Engines to use instead of building them from config (tests, demo). */
   readonly engines?: Engine[];
   /** Called with the live objects once mining has started (tests and benchmarks observe them). */
-  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder; pool: StratumServer | undefined }) => void;
+  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder; tracker: BlockTracker; pool: StratumServer | undefined }) => void;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
 }
@@ -109,13 +112,18 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   const rpc = rpcClientFor(config);
   let engines: Engine[] = [];
   let pool: StratumServer | undefined;
+  // Notifications leave from their own queues: the mining path only hands them over.
+  const notifier = new Notifier({ urls: config.notify, onBlock: config.onBlock, log });
+  let tracker: BlockTracker | undefined;
   try {
     // Reports and the metrics endpoint start before the node is asked anything.
     recorder = await Recorder.start({
       config,
       log: options.log,
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
+      ...(notifier.enabled && { notify: (e) => notifier.notify(e) }),
     });
+    const rec = recorder;
     const node = await startNode(config, rpc, log);
     const submitter = new BlockSubmitter({
       journal,
@@ -126,6 +134,20 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const stopping = new AbortController();
     const replayed = await submitter.replay((hash) => nodeKnowsBlock(rpc, hash), { network: config.network, signal: stopping.signal });
     for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });
+
+    // Every block found so far (this run's journal, earlier runs' too) is followed to maturity.
+    const blocks = new BlockTracker({
+      journal,
+      header: (hash) => blockHeader(rpc, hash),
+      hashAt: (height) => blockHashAt(rpc, height),
+      log,
+      network: config.network,
+    }).load((await journal.scan()).records);
+    tracker = blocks;
+    blocks.on('transition', (t) => recordTransition(rec, t));
+    rec.watchRewards(() => rewardsOf(blocks));
+    // At start-up, what happened while the miner was stopped (cheap: a header per block followed).
+    void blocks.checkAll({ hash: node.chainInfo.bestblockhash, height: node.chainInfo.blocks });
 
     engines = options.engines ?? (await buildEngines(config));
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
@@ -145,7 +167,6 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const finished = new Promise<ServiceSummary['stopReason']>((resolve) => {
       resolveFinished = resolve;
     });
-    const rec = recorder;
     const stats = rec.run;
     let finishing = false;
     // Halts hashing at once (no block after the last one wanted), then lets the caller wind down.
@@ -156,36 +177,39 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       resolveFinished(reason);
     };
     const inFlight = new Set<Promise<void>>();
+    const rewardOf = rewardFields(config.address, config.network);
 
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {
-        const info = { height: found.job.height, hash: found.block.hash, engine: found.engine, backend: found.backend };
-        rec.blockFound(info);
+        const record: FoundBlockRecord = {
+          type: 'found',
+          time: new Date().toISOString(),
+          network: config.network,
+          height: found.job.height,
+          hash: found.block.hash,
+          previousblockhash: found.job.previousBlockHash,
+          blockHex: found.block.hex,
+          engine: found.engine,
+          backend: found.backend,
+          ...(found.worker !== undefined && { worker: found.worker }),
+          // A Stratum worker's block pays its own address; the local engines' the operator's.
+          ...rewardOf(found.job.coinbaseValue, found.job.height),
+          ...(found.address !== undefined && { address: found.address }),
+        };
+        // The tracker's row (payout, value, maturity height) is what the recorder reports; the
+        // record itself is journaled by the submitter.
+        const tracked = blocks.found(record);
+        rec.blockFound(tracked);
         // The block that would complete --max-blocks: hash nothing more until the node has
         // answered, so no block beyond the last one wanted is mined (on regtest the next one
         // would take a millisecond).
         const completes = config.maxBlocks !== undefined && stats.accepted + inFlight.size + 1 >= config.maxBlocks;
         if (completes) miner.hold(true);
         const submitCalled = performance.now();
-        const outcome = await submitter.submit(
-          {
-            type: 'found',
-            time: new Date().toISOString(),
-            network: config.network,
-            height: found.job.height,
-            hash: found.block.hash,
-            previousblockhash: found.job.previousBlockHash,
-            blockHex: found.block.hex,
-            engine: found.engine,
-            backend: found.backend,
-            address: found.address ?? config.address,
-            ...(found.worker !== undefined && { worker: found.worker }),
-          },
-          { signal: stopping.signal },
-        );
+        const outcome = await submitter.submit(record, { signal: stopping.signal });
         // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
-        rec.blockOutcome(info, outcome.outcome, outcome.reason, solvedToSentMs);
+        rec.blockOutcome(blocks.submitted(record.hash, outcome.outcome, outcome.reason) ?? tracked, outcome.outcome, outcome.reason, solvedToSentMs);
         // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) miner.hold(false);
@@ -218,9 +242,16 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       rec.workSwitch(s);
       if (s.newTip) log('info', `new work: height ${s.job.height}`, { reason: s.reason, txs: s.job.txCount - 1, switchMs: s.latencyMs });
     });
+    // A new tip (the ZMQ or longpoll notice behind this template): found blocks are checked on it.
+    let lastTip: string | undefined;
     source.on('template', (update) => {
       rec.template(update.reason);
       void miner.onTemplate(update);
+      const tip = update.template.previousblockhash;
+      if (tip !== lastTip) {
+        lastTip = tip;
+        void blocks.onTip({ hash: tip, height: update.template.height - 1 });
+      }
     });
     source.on('warning', (w) => {
       log('warn', w);
@@ -241,7 +272,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
     pool = config.stratumPort !== undefined ? await startPool(config, miner, rec, log) : undefined;
-    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, pool });
+    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool });
     await source.start();
     const stopReason = await finished;
 
@@ -257,9 +288,35 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   } finally {
     await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
+    // A check in progress writes its transitions before the journal closes.
+    await tracker?.idle();
     await journal.close();
     await recorder?.close(); // the current hour is flushed on shutdown
+    await notifier.close();
   }
+}
+
+/** Recorded with every found block: what it pays and to whom. */
+function rewardFields(address: string, network: MineConfig['network']) {
+  return (coinbaseValue: number, height: number): BlockReward => {
+    const subsidy = blockSubsidy(height, network);
+    return { address, coinbaseValue, subsidy, fees: Math.max(0, coinbaseValue - subsidy) };
+  };
+}
+
+function recordTransition(rec: Recorder, t: BlockTransition): void {
+  // Old blocks of a journal written before block tracking: in the journal and the log only.
+  if (t.catchUp) return;
+  const change = { block: t.block, from: t.from };
+  if (t.to === 'orphaned') rec.blockOrphaned(change);
+  else if (t.to === 'mature') rec.blockMatured(change);
+  else rec.blockConfirmed(change);
+}
+
+function rewardsOf(tracker: BlockTracker): RewardsView {
+  const list = tracker.blocks();
+  const totals = tracker.totals();
+  return { lastBlock: list.at(-1) ?? null, immature: totals.immature };
 }
 
 /** The end-of-run lines: what the run did. */

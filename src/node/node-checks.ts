@@ -103,24 +103,39 @@ export async function checkZmq(rpc: RpcClient, endpoint: string): Promise<void> 
   );
 }
 
-/** Whether the block with this hash is in the node's active chain; false when unknown to it. */
-export async function blockInActiveChain(rpc: RpcClient, hash: string): Promise<boolean> {
+export interface BlockHeaderInfo {
+  /** ≥ 1 in the active chain (1 at the tip), -1 when not in it. */
+  readonly confirmations: number;
+  readonly height: number;
+  readonly previousblockhash?: string;
+}
+
+/** getblockheader: null when the node does not know the block. */
+export async function blockHeader(rpc: RpcClient, hash: string): Promise<BlockHeaderInfo | null> {
   try {
-    const header = await rpc.call<{ confirmations: number }>('getblockheader', hash);
-    return header.confirmations >= 1;
+    return await rpc.call<BlockHeaderInfo>('getblockheader', hash);
   } catch (err) {
-    if (err instanceof RpcError && err.code === -5) return false; // RPC_INVALID_ADDRESS_OR_KEY: not found
+    if (err instanceof RpcError && err.code === -5) return null; // RPC_INVALID_ADDRESS_OR_KEY: not found
     throw err;
   }
 }
 
-/** Whether the node knows the block at all (active chain or not). */
-export async function nodeKnowsBlock(rpc: RpcClient, hash: string): Promise<boolean> {
+/** getblockhash: the active chain's block at `height`, null when the chain is shorter. */
+export async function blockHashAt(rpc: RpcClient, height: number): Promise<string | null> {
   try {
-    await rpc.call('getblockheader', hash);
-    return true;
+    return await rpc.call<string>('getblockhash', height);
   } catch (err) {
-    if (err instanceof RpcError && err.code === -5) return false;
+    if (err instanceof RpcError && err.code === -8) return null; // RPC_INVALID_PARAMETER: height out of range
     throw err;
   }
+}
+
+/** Whether the block with this hash is in the node's active chain; false when unknown to it. */
+export async function blockInActiveChain(rpc: RpcClient, hash: string): Promise<boolean> {
+  return ((await blockHeader(rpc, hash))?.confirmations ?? -1) >= 1;
+}
+
+/** Whether the node knows the block at all (active chain or not). */
+export async function nodeKnowsBlock(rpc: RpcClient, hash: string): Promise<boolean> {
+  return (await blockHeader(rpc, hash)) !== null;
 }

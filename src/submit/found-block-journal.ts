@@ -2,8 +2,17 @@
 // it is handed to the node. A block is worth a block reward; the journal is what makes "a found
 // block is never lost" true across crashes, node outages and restarts (it is replayed at
 // start-up). Every append is fsynced before its promise resolves.
+//
+// Since the block tracker (block-tracker.ts), the same file also holds what became of each
+// block on the chain: `status` lines (confirmed, mature, orphaned) and `tip` lines (the tip at
+// which the confirmed blocks were last seen in the active chain), so `solominer blocks` can tell
+// a block's fate with the miner stopped. Readers skip record types they do not know, so a
+// journal of a later version still reads, and a found record without the fields added since
+// (payout address, coinbase value) still reads: they can be recovered from its block hex.
 import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+
+import type { BlockReward } from '../bitcoin/subsidy.js';
 
 export const DEFAULT_JOURNAL_NAME = 'found-blocks.jsonl';
 
@@ -26,7 +35,8 @@ export function isFinalOutcome(outcome: Outcome): outcome is FinalOutcome {
   return FINAL.has(outcome);
 }
 
-export interface FoundBlockRecord {
+/** The reward fields (payout address, coinbase value, subsidy, fees) are absent in journals of earlier versions. */
+export interface FoundBlockRecord extends BlockReward {
   readonly type: 'found';
   /** ISO 8601 time the block was solved. */
   readonly time: string;
@@ -39,10 +49,8 @@ export interface FoundBlockRecord {
   readonly blockHex: string;
   readonly engine?: string;
   readonly backend?: string;
-  /** The Stratum worker whose share it was (absent for the local engines). */
+  /** The Stratum worker whose share solved the block (absent for the miner's own engines). */
   readonly worker?: string;
-  /** The address the block pays. */
-  readonly address?: string;
 }
 
 export interface OutcomeRecord {
@@ -53,7 +61,35 @@ export interface OutcomeRecord {
   readonly reason?: string;
 }
 
-export type JournalRecord = FoundBlockRecord | OutcomeRecord;
+/** Where a block stands on the chain, as the tracker last saw it. */
+export type ChainStatus = 'confirmed' | 'mature' | 'orphaned';
+const CHAIN_STATUSES: ReadonlySet<string> = new Set<ChainStatus>(['confirmed', 'mature', 'orphaned']);
+
+/** A block's move to a new chain status (block-tracker.ts writes it). */
+export interface StatusRecord {
+  readonly type: 'status';
+  readonly time: string;
+  readonly hash: string;
+  readonly status: ChainStatus;
+  /** In the active chain: 1 for the tip, more below it; -1 when not in it (orphaned). */
+  readonly confirmations: number;
+  /** Height of the tip the confirmations were counted at (null when not known). */
+  readonly tipHeight: number | null;
+  readonly reason?: string;
+}
+
+/**
+ * A new tip at which every block last recorded as confirmed was seen still in the active chain:
+ * their confirmations follow from its height without one line per block per tip.
+ */
+export interface TipRecord {
+  readonly type: 'tip';
+  readonly time: string;
+  readonly height: number;
+  readonly hash: string;
+}
+
+export type JournalRecord = FoundBlockRecord | OutcomeRecord | StatusRecord | TipRecord;
 
 /** What one read of the file found. */
 export interface JournalScan {
@@ -64,6 +100,8 @@ export interface JournalScan {
   readonly tornTail: boolean;
   /** 1-based numbers of complete lines that were not a valid record and were skipped. */
   readonly corruptLines: number[];
+  /** 1-based numbers of lines of a record type this version does not know (a later version's). */
+  readonly unknownLines: number[];
 }
 
 export interface JournalOptions {
@@ -139,16 +177,18 @@ export class FoundBlockJournal {
     }
   }
 
-  /** Resolves once the line is written and fsynced. */
-  appendFound(record: FoundBlockRecord): Promise<void> {
+  /** Resolves once the lines are written and fsynced: several records, one write and one fsync. */
+  append(...records: JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
-    return this.enqueue(() => this.writeLine({ ...record, type: 'found' }));
+    return this.enqueue(() => this.writeLines(records));
   }
 
-  /** Resolves once the line is written and fsynced. */
+  appendFound(record: FoundBlockRecord): Promise<void> {
+    return this.append({ ...record, type: 'found' });
+  }
+
   appendOutcome(record: OutcomeRecord): Promise<void> {
-    if (this.closed) return Promise.reject(this.closedError());
-    return this.enqueue(() => this.writeLine({ ...record, type: 'outcome' }));
+    return this.append({ ...record, type: 'outcome' });
   }
 
   /** Found blocks with no final outcome (accepted, duplicate, rejected, stale), in file order. */
@@ -199,10 +239,10 @@ export class FoundBlockJournal {
     return run;
   }
 
-  private async writeLine(record: JournalRecord): Promise<void> {
+  private async writeLines(records: readonly JournalRecord[]): Promise<void> {
     const fh = this.fh;
     if (!fh) throw this.closedError();
-    const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
+    const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${records.map((r) => `${JSON.stringify(r)}\n`).join('')}`, 'utf8');
     try {
       let offset = 0;
       while (offset < buf.length) {
@@ -219,27 +259,46 @@ export class FoundBlockJournal {
   }
 }
 
+/**
+ * Reads a journal without opening it for writing (`solominer blocks`, possibly beside a running
+ * miner); undefined when the file does not exist.
+ */
+export async function readJournal(path: string): Promise<JournalScan | undefined> {
+  try {
+    return scanText(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw journalError(path, err, 'read');
+  }
+}
+
 function scanText(text: string): JournalScan {
   const lines = text.split('\n');
   // After the last '\n' comes '' for a well-formed file, else the fragment of a torn write.
   const last = lines.pop() ?? '';
   const records: JournalRecord[] = [];
   const corruptLines: number[] = [];
+  const unknownLines: number[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const record = parseRecord(line);
-    if (record) records.push(record);
+    if (record === UNKNOWN) unknownLines.push(i + 1);
+    else if (record) records.push(record);
     else corruptLines.push(i + 1);
   });
   let tornTail = false;
   if (last.trim() !== '') {
     // A write that stopped right before its '\n' is still a whole record.
     const record = parseRecord(last);
-    if (record) records.push(record);
+    if (record === UNKNOWN) unknownLines.push(lines.length + 1);
+    else if (record) records.push(record);
     else tornTail = true;
   }
   const finals = new Set<string>();
-  for (const r of records) if (r.type === 'outcome' && FINAL.has(r.outcome)) finals.add(r.hash.toLowerCase());
+  for (const r of records) {
+    // A block the tracker has seen on the chain (or lost) is never submitted again.
+    if ((r.type === 'outcome' && FINAL.has(r.outcome)) || r.type === 'status') finals.add(r.hash.toLowerCase());
+  }
   const seen = new Set<string>();
   const pending: FoundBlockRecord[] = [];
   for (const r of records) {
@@ -249,10 +308,16 @@ function scanText(text: string): JournalScan {
     seen.add(key);
     pending.push(r);
   }
-  return { pending, records, tornTail, corruptLines };
+  return { pending, records, tornTail, corruptLines, unknownLines };
 }
 
-function parseRecord(line: string): JournalRecord | undefined {
+/** A well-formed line of a record type this version does not know: skipped, not corrupt. */
+const UNKNOWN = Symbol('unknown record type');
+const KNOWN_TYPES: ReadonlySet<string> = new Set(['found', 'outcome', 'status', 'tip']);
+
+const optional = (v: unknown, type: 'string' | 'number'): boolean => v === undefined || typeof v === type;
+
+function parseRecord(line: string): JournalRecord | typeof UNKNOWN | undefined {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -261,6 +326,7 @@ function parseRecord(line: string): JournalRecord | undefined {
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
+  if (typeof o.type === 'string' && !KNOWN_TYPES.has(o.type)) return UNKNOWN;
   if (
     o.type === 'found' &&
     typeof o.time === 'string' &&
@@ -269,12 +335,32 @@ function parseRecord(line: string): JournalRecord | undefined {
     typeof o.hash === 'string' &&
     typeof o.previousblockhash === 'string' &&
     typeof o.blockHex === 'string' &&
-    o.blockHex.length > 0
+    o.blockHex.length > 0 &&
+    // Fields added later are optional, but a value of the wrong type is not a record of ours.
+    optional(o.worker, 'string') &&
+    optional(o.address, 'string') &&
+    optional(o.coinbaseValue, 'number') &&
+    optional(o.subsidy, 'number') &&
+    optional(o.fees, 'number')
   ) {
     return o as unknown as FoundBlockRecord;
   }
   if (o.type === 'outcome' && typeof o.hash === 'string' && typeof o.outcome === 'string' && OUTCOMES.has(o.outcome)) {
     return o as unknown as OutcomeRecord;
+  }
+  if (
+    o.type === 'status' &&
+    typeof o.time === 'string' &&
+    typeof o.hash === 'string' &&
+    typeof o.status === 'string' &&
+    CHAIN_STATUSES.has(o.status) &&
+    typeof o.confirmations === 'number' &&
+    (o.tipHeight === null || typeof o.tipHeight === 'number')
+  ) {
+    return o as unknown as StatusRecord;
+  }
+  if (o.type === 'tip' && typeof o.time === 'string' && typeof o.height === 'number' && typeof o.hash === 'string') {
+    return o as unknown as TipRecord;
   }
   return undefined;
 }

@@ -19,6 +19,7 @@ import {
   REPORT_SCHEMA,
   REPORT_SCHEMA_VERSION,
   type BlockRow,
+  type BlockTransitionRow,
   type ErrorRecord,
   type HourReport,
   type StratumWorkerRow,
@@ -83,6 +84,9 @@ export class HourAccumulator {
   readonly blocks = { candidates: 0, found: 0, submitted: 0, accepted: 0, rejected: 0, stale: 0, duplicate: 0, inconclusive: 0, unconfirmed: 0 };
   readonly rejectReasons: Record<string, number> = {};
   readonly blockList: BlockRow[] = [];
+  /** Blocks orphaned, matured and restored this hour (kept apart: older files lack them). */
+  readonly chainEvents = { orphaned: 0, matured: 0, restored: 0 };
+  readonly transitions: BlockTransitionRow[] = [];
   readonly errorsByKind: Record<string, number> = {};
   /** Seconds covered by earlier runs (merged from the file). */
   coveredBefore = 0;
@@ -164,6 +168,14 @@ export class HourAccumulator {
     if (this.blockList.length < BLOCK_LIST_CAP) this.blockList.push(row);
   }
 
+  transition(row: BlockTransitionRow): void {
+    if (this.transitions.length < BLOCK_LIST_CAP) this.transitions.push(row);
+  }
+
+  chainEvent(event: keyof HourAccumulator['chainEvents']): void {
+    this.chainEvents[event]++;
+  }
+
   /** Adds the counts of an earlier run's file of the same hour. */
   merge(r: HourReport): void {
     for (const e of r.engines) this.addHashes(e.engine, e.backend, e.hashes);
@@ -179,6 +191,8 @@ export class HourAccumulator {
     for (const k of Object.keys(this.blocks) as Array<keyof HourAccumulator['blocks']>) this.blocks[k] += r.blocks[k];
     for (const [k, v] of Object.entries(r.blocks.rejectReasons)) this.rejectReasons[k] = (this.rejectReasons[k] ?? 0) + v;
     this.blockList.unshift(...r.blocks.list);
+    for (const k of Object.keys(this.chainEvents) as Array<keyof HourAccumulator['chainEvents']>) this.chainEvents[k] += r.blocks[k] ?? 0;
+    this.transitions.unshift(...(r.blocks.transitions ?? []));
     for (const [k, v] of Object.entries(r.errors.byKind)) this.errorsByKind[k] = (this.errorsByKind[k] ?? 0) + v;
     this.coveredBefore += r.uptime.coveredSeconds;
     this.restarts += r.uptime.restarts + 1;
@@ -246,7 +260,7 @@ export class HourAccumulator {
         overheadSampleMs: this.overhead.values.map((v) => round(v)),
       },
       bestShare: { hour: this.bestShare, hourHash: this.bestShareHash, allTime: best.length ? Math.max(...best) : null },
-      blocks: { ...this.blocks, rejectReasons: { ...this.rejectReasons }, list: [...this.blockList] },
+      blocks: { ...this.blocks, rejectReasons: { ...this.rejectReasons }, list: [...this.blockList], ...this.chainEvents, transitions: [...this.transitions] },
       node: { height: ctx.nodeHeight, tip: ctx.tip, networkDifficulty: ctx.networkDifficulty, reachable: ctx.nodeReachable },
       expectedTimeToBlock: {
         seconds: seconds === null ? null : Number(seconds.toPrecision(6)),

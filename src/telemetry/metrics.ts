@@ -17,6 +17,8 @@ export interface MetricsView {
   readonly lastTemplateAgeSeconds: number | null;
   /** The Stratum pool, when served. */
   readonly pool: { readonly connections: number; readonly workers: ReadonlyArray<{ name: string; hashesPerSecond: number; bestShare: { allTime: number | null } }> } | null;
+  /** Satoshis of accepted blocks not yet mature; null when no block tracker reports. */
+  readonly immatureSats: number | null;
 }
 
 /** Workers with a label of their own (the fastest); the others are summed as worker="(other)". */
@@ -44,6 +46,7 @@ export const METRIC_NAMES = [
   'solominer_stratum_connections',
   'solominer_stratum_worker_hash_rate',
   'solominer_stratum_worker_best_share_difficulty',
+  'solominer_immature_value_btc',
 ] as const;
 
 export class MinerMetrics {
@@ -71,7 +74,7 @@ export class MinerMetrics {
       registers,
     });
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
-    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed', labelNames: ['outcome'], registers });
+    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed; later orphaned, restored (back in the active chain) and matured (100 confirmations)', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
     this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other)', labelNames: ['result', 'reason'], registers });
@@ -130,6 +133,9 @@ export class MinerMetrics {
     };
     gauge('solominer_stratum_worker_hash_rate', `Hash rate a Stratum worker's accepted shares prove (10 min); the ${WORKER_LABEL_LIMIT} fastest by name, the rest summed as (other)`, perWorker((w) => w.hashesPerSecond, true), ['worker']);
     gauge('solominer_stratum_worker_best_share_difficulty', 'Best share of a Stratum worker of all time (kept across restarts)', perWorker((w) => w.bestShare.allTime, false), ['worker']);
+    gauge('solominer_immature_value_btc', 'Rewards (subsidy and fees) of found blocks in the active chain with fewer than 100 confirmations, in BTC', (v, g) =>
+      set(g, v.immatureSats === null ? null : v.immatureSats / 1e8),
+    );
     gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
   }
 

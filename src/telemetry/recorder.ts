@@ -3,10 +3,12 @@
 // feeds everything that watches — the run's tally (the end-of-run summary), the hourly report
 // files, the Prometheus metrics and /status endpoint, and the live status line. Nothing else
 // counts events, so no two views can disagree.
+import { formatBtc, type BlockReward } from '../bitcoin/subsidy.js';
 import { bitsToDifficulty } from '../bitcoin/target.js';
 import { HourlyReports, type ReportWriteState } from './hourly-report.js';
 import type { Logger } from './logger.js';
 import { MinerMetrics } from './metrics.js';
+import type { BlockEventName, NotifyBlock, NotifyEvent } from './notify/notification-events.js';
 import {
   describeDuration,
   describeExpectedTime,
@@ -40,6 +42,8 @@ export interface RecorderOptions {
   readonly now?: () => number;
   /** Where the live status line goes when it is a terminal (default process.stderr). */
   readonly statusStream?: NodeJS.WriteStream;
+  /** Where block and node events go to become notifications (notify/notifier.ts); must not block. */
+  readonly notify?: (event: NotifyEvent) => void;
 }
 
 /** The /status document (`solominer status --json` prints it). */
@@ -60,6 +64,10 @@ export interface MinerStatus {
   readonly lastError: ErrorRecord | null;
   readonly errors: number;
   readonly reports: ReportWriteState;
+  /** The last block found (this run or an earlier one, from the journal); null when none. */
+  readonly lastBlock: StatusBlock | null;
+  /** Rewards accepted or confirmed but not yet spendable (fewer than 100 confirmations). */
+  readonly immature: { blocks: number; sats: number; btc: string };
   /** The Stratum pool, when one is served (--stratum-port). */
   readonly pool: { url: string; connections: number; sharesAccepted: number; sharesRejected: Record<string, number> } | null;
   /** Stratum workers connected now or seen within the last 10 minutes. */
@@ -90,6 +98,24 @@ export interface PoolView {
   workers(): readonly PoolWorkerStatus[];
 }
 
+/** A found block in /status. */
+export interface StatusBlock {
+  readonly height: number;
+  readonly hash: string;
+  readonly foundAt: string | null;
+  readonly status: string;
+  readonly confirmations: number | null;
+  readonly maturityHeight: number;
+  /** Subsidy plus fees in BTC ("3.12500000"); null when not known. */
+  readonly value: string | null;
+}
+
+/** What the block tracker knows, as the recorder shows it (the service adapts the tracker to it). */
+export interface RewardsView {
+  readonly lastBlock: BlockInfo | null;
+  readonly immature: { blocks: number; sats: number };
+}
+
 /** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
 export interface WorkSwitchInfo {
   readonly job: { readonly height: number; readonly bits: number; readonly previousBlockHash: string };
@@ -99,17 +125,49 @@ export interface WorkSwitchInfo {
   readonly overheadMs: number;
 }
 
-export interface BlockInfo {
+export interface BlockInfo extends BlockReward {
   readonly height: number;
   readonly hash: string;
-  readonly engine: string;
-  readonly backend: string;
+  readonly engine?: string;
+  readonly backend?: string;
+  /** Set when a Stratum worker's share solved the block. */
+  readonly worker?: string;
+  readonly foundAt?: string;
+  readonly status?: string;
+  readonly confirmations?: number | null;
+  readonly maturityHeight?: number;
+  readonly reason?: string;
+}
+
+/** A block's move between lifecycle statuses (block-tracker.ts), as the recorder takes it. */
+export interface BlockChange {
+  readonly block: BlockInfo & { readonly status: string };
+  readonly from: string;
 }
 
 /** An engine's [time, cumulative hashes] samples, one a second over the rate window. */
 interface RateWindow {
   readonly tally: EngineTally;
   readonly samples: Array<[number, number]>;
+}
+
+/** A block as notifications carry it. */
+function notifyBlockOf(b: BlockInfo): NotifyBlock {
+  return {
+    height: b.height,
+    hash: b.hash,
+    status: b.status ?? 'found',
+    confirmations: b.confirmations ?? null,
+    maturityHeight: b.maturityHeight ?? b.height + 99,
+    ...(b.foundAt !== undefined && { foundAt: b.foundAt }),
+    ...(b.engine !== undefined && { engine: b.backend !== undefined && b.backend !== '' ? `${b.engine}/${b.backend}` : b.engine }),
+    ...(b.worker !== undefined && { worker: b.worker }),
+    ...(b.address !== undefined && { address: b.address }),
+    ...(b.coinbaseValue !== undefined && { value: formatBtc(b.coinbaseValue), valueSats: b.coinbaseValue }),
+    ...(b.subsidy !== undefined && { subsidySats: b.subsidy }),
+    ...(b.fees !== undefined && { feesSats: b.fees }),
+    ...(b.reason !== undefined && { reason: b.reason }),
+  };
 }
 
 export class Recorder {
@@ -133,6 +191,7 @@ export class Recorder {
   private errors = 0;
   private lastError: ErrorRecord | null = null;
   private poolView: PoolView | undefined;
+  private rewards: (() => RewardsView) | undefined;
 
   private constructor(options: RecorderOptions) {
     this.options = options;
@@ -156,6 +215,7 @@ export class Recorder {
         uptimeSeconds: s.uptimeSeconds,
         lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
         pool: s.pool && { connections: s.pool.connections, workers: s.workers },
+        immatureSats: this.rewards ? s.immature.sats : null,
       };
     });
     this.reports = new HourlyReports({
@@ -258,26 +318,79 @@ export class Recorder {
     this.run.discarded++;
   }
 
-  blockFound(_block: BlockInfo): void {
+  /** Where the last found block and the immature total come from (the service's block tracker). */
+  watchRewards(view: () => RewardsView): void {
+    this.rewards = view;
+  }
+
+  blockFound(block: BlockInfo): void {
     this.run.blocksFound++;
-    this.reports.current().blocks.found++;
+    const acc = this.reports.current();
+    acc.blocks.found++;
+    acc.transition({ ...this.transitionRow(block), from: null, to: 'found' });
     this.metrics.blocks.inc({ outcome: 'found' });
+    this.notifyBlock('found', { ...block, status: 'found' });
   }
 
   /** What the node said of a found block; `solvedToSentMs`: candidate in hand → submitblock sent. */
   blockOutcome(block: BlockInfo, outcome: string, reason?: string, solvedToSentMs?: number): void {
     this.run.outcome(outcome, reason);
     if (solvedToSentMs !== undefined) RunTally.sample(this.run.submitMs, solvedToSentMs);
-    this.reports.current().outcome({ time: new Date(this.now()).toISOString(), ...block, outcome, ...(reason !== undefined && { reason }) });
+    const acc = this.reports.current();
+    const time = new Date(this.now()).toISOString();
+    acc.outcome({ time, height: block.height, hash: block.hash, engine: block.engine ?? block.worker ?? 'unknown', backend: block.backend ?? '', outcome, ...(reason !== undefined && { reason }) });
+    const lost = outcome === 'rejected' || outcome === 'stale';
+    const status = outcome === 'accepted' ? 'accepted' : lost ? 'rejected' : 'submitted';
+    acc.transition({ ...this.transitionRow({ ...block, ...(reason !== undefined && { reason }) }), from: 'found', to: status });
     this.metrics.blocks.inc({ outcome });
     if (outcome === 'rejected') {
       this.error('block-rejected', 'error', `block ${block.height} ${block.hash} rejected: ${reason ?? 'no reason given'}`, 'recorded in the journal; mining on the next template');
     }
+    if (outcome === 'accepted' || lost) this.notifyBlock(outcome === 'accepted' ? 'accepted' : 'rejected', { ...block, status, ...(reason !== undefined && { reason }) });
+  }
+
+  /** A block placed in the active chain: after acceptance, or back from orphaned (a reorg). */
+  blockConfirmed(change: BlockChange): void {
+    this.blockChange(change, change.from === 'orphaned' ? 'restored' : undefined);
+  }
+
+  /** A block no longer in the active chain. */
+  blockOrphaned(change: BlockChange): void {
+    this.blockChange(change, 'orphaned');
+  }
+
+  /** A block with 100 confirmations: its reward can be spent. */
+  blockMatured(change: BlockChange): void {
+    this.blockChange(change, 'matured');
+  }
+
+  private blockChange(change: BlockChange, event: 'restored' | 'orphaned' | 'matured' | undefined): void {
+    const acc = this.reports.current();
+    acc.transition({ ...this.transitionRow(change.block), from: change.from, to: change.block.status });
+    if (event === undefined) return;
+    acc.chainEvent(event);
+    this.metrics.blocks.inc({ outcome: event });
+    this.notifyBlock(event, change.block);
+  }
+
+  private transitionRow(b: BlockInfo) {
+    return {
+      time: new Date(this.now()).toISOString(),
+      height: b.height,
+      hash: b.hash,
+      confirmations: b.confirmations ?? null,
+      ...(b.reason !== undefined && { reason: b.reason }),
+    };
+  }
+
+  private notifyBlock(event: BlockEventName, b: BlockInfo): void {
+    this.options.notify?.({ event, time: new Date(this.now()).toISOString(), network: this.options.config.network, block: notifyBlockOf(b) });
   }
 
   nodeDown(err: Error): void {
     this.nodeReachable = false;
     this.error('node-unreachable', 'error', err.message, 'kept the last work; retrying the node with backoff for as long as it takes');
+    this.options.notify?.({ event: 'node-unreachable', time: new Date(this.now()).toISOString(), network: this.options.config.network, node: { error: err.message } });
   }
 
   /** Serve the pool's live figures in /status and the metrics. */
@@ -315,6 +428,7 @@ export class Recorder {
 
   nodeUp(): void {
     this.nodeReachable = true;
+    this.options.notify?.({ event: 'node-back', time: new Date(this.now()).toISOString(), network: this.options.config.network });
   }
 
   error(kind: ErrorKind, severity: Severity, message: string, action: string): void {
@@ -367,6 +481,27 @@ export class Recorder {
         ? { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } }
         : null,
       workers: this.poolView ? this.poolView.workers() : [],
+      ...this.rewardsStatus(),
+    };
+  }
+
+  private rewardsStatus(): Pick<MinerStatus, 'lastBlock' | 'immature'> {
+    const r = this.rewards?.();
+    const b = r?.lastBlock;
+    const immature = r?.immature ?? { blocks: 0, sats: 0 };
+    return {
+      lastBlock: b
+        ? {
+            height: b.height,
+            hash: b.hash,
+            foundAt: b.foundAt ?? null,
+            status: b.status ?? 'found',
+            confirmations: b.confirmations ?? null,
+            maturityHeight: b.maturityHeight ?? b.height + 99,
+            value: b.coinbaseValue === undefined ? null : formatBtc(b.coinbaseValue),
+          }
+        : null,
+      immature: { ...immature, btc: formatBtc(immature.sats) },
     };
   }
 

@@ -68,6 +68,22 @@ export const stratumWorkerRowSchema = z.object({
   blocksFound: count,
 });
 
+/**
+ * A found block's move between lifecycle statuses within the hour (found, submitted, accepted,
+ * rejected, confirmed, mature, orphaned; `from` is null for found). Added in version 1 as an
+ * optional field: files written before it still read.
+ */
+export const blockTransitionRowSchema = z.object({
+  time: z.string(),
+  height: count,
+  hash: z.string(),
+  from: z.string().nullable(),
+  to: z.string(),
+  /** In the active chain: 1 at the tip; -1 orphaned; null not known. */
+  confirmations: z.number().int().nullable(),
+  reason: z.string().optional(),
+});
+
 export const hourReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   version: z.literal(REPORT_SCHEMA_VERSION),
@@ -128,6 +144,12 @@ export const hourReportSchema = z.object({
     unconfirmed: count,
     rejectReasons: z.record(z.string(), count),
     list: z.array(blockRowSchema),
+    // Optional (added within version 1; absent in older files): blocks orphaned, matured, and
+    // brought back to the active chain by a reorg, and every transition of the hour.
+    orphaned: count.optional(),
+    matured: count.optional(),
+    restored: count.optional(),
+    transitions: z.array(blockTransitionRowSchema).optional(),
   }),
   node: z.object({
     height: count.nullable(),
@@ -163,6 +185,7 @@ export type HourReport = z.infer<typeof hourReportSchema>;
 export type EngineRow = z.infer<typeof engineRowSchema>;
 export type BlockRow = z.infer<typeof blockRowSchema>;
 export type StratumWorkerRow = z.infer<typeof stratumWorkerRowSchema>;
+export type BlockTransitionRow = z.infer<typeof blockTransitionRowSchema>;
 
 export type ErrorKind =
   | 'node-unreachable'

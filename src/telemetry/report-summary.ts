@@ -25,7 +25,7 @@ export interface ReportSummary {
   readonly engines: Array<{ engine: string; backend: string; hashes: number; hashesPerSecond: number }>;
   readonly templates: Record<string, number>;
   readonly workSwitches: number;
-  readonly blocks: { candidates: number; found: number; submitted: number; accepted: number; rejected: number; stale: number; duplicate: number; inconclusive: number; unconfirmed: number; rejectReasons: Record<string, number>; list: HourReport['blocks']['list'] };
+  readonly blocks: { candidates: number; found: number; submitted: number; accepted: number; rejected: number; stale: number; duplicate: number; inconclusive: number; unconfirmed: number; orphaned: number; matured: number; restored: number; rejectReasons: Record<string, number>; list: HourReport['blocks']['list'] };
   readonly bestShare: { span: number | null; allTime: number | null };
   readonly node: { height: number | null; networkDifficulty: number | null; network: string | null };
   readonly expectedTimeToBlock: string;
@@ -46,7 +46,7 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
   const unreadable: string[] = [];
   const engines = new Map<string, { engine: string; backend: string; hashes: number }>();
   const templates: Record<string, number> = {};
-  const blocks: ReportSummary['blocks'] = { candidates: 0, found: 0, submitted: 0, accepted: 0, rejected: 0, stale: 0, duplicate: 0, inconclusive: 0, unconfirmed: 0, rejectReasons: {}, list: [] };
+  const blocks: ReportSummary['blocks'] = { candidates: 0, found: 0, submitted: 0, accepted: 0, rejected: 0, stale: 0, duplicate: 0, inconclusive: 0, unconfirmed: 0, orphaned: 0, matured: 0, restored: 0, rejectReasons: {}, list: [] };
   const errorsByKind: Record<string, number> = {};
   const lastErrors: ErrorRecord[] = [];
   let files = 0;
@@ -85,6 +85,8 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
       }
       for (const [k, v] of Object.entries(r.templates.byReason)) templates[k] = (templates[k] ?? 0) + v;
       for (const k of ['candidates', 'found', 'submitted', 'accepted', 'rejected', 'stale', 'duplicate', 'inconclusive', 'unconfirmed'] as const) blocks[k] += r.blocks[k];
+      // Absent in files written before the block tracker.
+      for (const k of ['orphaned', 'matured', 'restored'] as const) blocks[k] += r.blocks[k] ?? 0;
       for (const [k, v] of Object.entries(r.blocks.rejectReasons)) blocks.rejectReasons[k] = (blocks.rejectReasons[k] ?? 0) + v;
       blocks.list.push(...r.blocks.list);
       if (r.bestShare.hour !== null && (spanBest === null || r.bestShare.hour > spanBest)) spanBest = r.bestShare.hour;

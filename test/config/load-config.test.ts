@@ -101,6 +101,8 @@ describe('mine configuration: defaults', () => {
         stratumMaxConnections: 10_000,
         stratumMaxPerAddress: 1000,
         refreshInterval: 30,
+        notify: [],
+        onBlock: undefined,
       });
       assert.equal(mineConfigSchema.safeParse(c).success, true);
     });

@@ -2,6 +2,8 @@
 // output types, mining to an address and reading blocks back.
 //
 // Set SOLOMINER_TEST_NODE_LOG=1 to see the nodes' start/stop lines on stderr.
+import { after, before } from 'node:test';
+
 import { LocalNode, stopNodesOnSignals, type LocalNodeOptions } from '../../src/devnode/local-node.js';
 import { RpcClient } from '../../src/node/rpc-client.js';
 
@@ -200,4 +202,28 @@ export function paidTo(block: VerboseBlock): Payout[] {
     type: o.scriptPubKey.type,
     ...(o.scriptPubKey.address !== undefined ? { address: o.scriptPubKey.address } : {}),
   }));
+}
+
+export interface RegtestSuite {
+  /** Set once the suite's before() hook has run. */
+  node: LocalNode;
+  /** Fresh bech32 addresses of the node's wallet "w". */
+  readonly addresses: string[];
+}
+
+/**
+ * For a describe block: a regtest node with a wallet and `addressCount` of its addresses, started
+ * before the suite's tests and stopped after them.
+ */
+export function regtestSuite(addressCount: number): RegtestSuite {
+  const suite: { node: LocalNode | undefined; addresses: string[] } = { node: undefined, addresses: [] };
+  before(async () => {
+    suite.node = await startRegtest();
+    const w = await createWallet(suite.node, 'w');
+    for (let i = 0; i < addressCount; i++) suite.addresses.push(await newAddress(suite.node, w, 'bech32'));
+  });
+  after(async () => {
+    await suite.node?.stop();
+  });
+  return suite as RegtestSuite;
 }
