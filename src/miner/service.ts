@@ -304,6 +304,7 @@ function rewardFields(address: string, network: MineConfig['network']) {
   };
 }
 
+/** One recorder call per chain transition of a found block. */
 function recordTransition(rec: Recorder, t: BlockTransition): void {
   // Old blocks of a journal written before block tracking: in the journal and the log only.
   if (t.catchUp) return;
