@@ -13,3 +13,4 @@ export * from './coinbase.js';
 export * from './merkle.js';
 export * from './header.js';
 export * from './block.js';
+export * from './subsidy.js';

@@ -14,7 +14,7 @@ import { TemplateSource } from '../node/template-source.js';
 import { BlockSubmitter } from '../submit/block-submitter.js';
 import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Recorder } from '../telemetry/recorder.js';
+import { Recorder, type TelemetryTiming } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 
@@ -40,6 +40,8 @@ export interface ServiceOptions {
   readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder }) => void;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
+  /** Periods of the dashboard's history and live status (tests shorten them). */
+  readonly telemetry?: TelemetryTiming;
 }
 
 export interface ServiceSummary {
@@ -120,6 +122,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       config,
       log: options.log,
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
+      ...(options.telemetry !== undefined && { timing: options.telemetry }),
     });
     const node = await startNode(config, rpc, log);
     const submitter = new BlockSubmitter({

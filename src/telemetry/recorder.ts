@@ -3,11 +3,15 @@
 // feeds everything that watches — the run's tally (the end-of-run summary), the hourly report
 // files, the Prometheus metrics and /status endpoint, and the live status line. Nothing else
 // counts events, so no two views can disagree.
+import { NETWORKS, type Network } from '../bitcoin/address.js';
+import { blockSubsidy } from '../bitcoin/subsidy.js';
 import { bitsToDifficulty } from '../bitcoin/target.js';
-import { HourlyReports, type ReportWriteState } from './hourly-report.js';
+import { HourlyReports } from './hourly-report.js';
 import type { Logger } from './logger.js';
 import { MinerMetrics } from './metrics.js';
+import { RateColumns, Ring } from './rate-history.js';
 import {
+  chancePerDay,
   describeDuration,
   describeExpectedTime,
   expectedSecondsToBlock,
@@ -19,17 +23,38 @@ import {
 } from './report-schema.js';
 import { StatusLine } from './status-line.js';
 import { RunTally, type EngineTally } from './run-tally.js';
+import { sseFrame, SseHub } from './sse.js';
+import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type MinerStatus, type RateSample } from './status-document.js';
 import { StatusServer } from './status-server.js';
 
-export const STATUS_SCHEMA_VERSION = 1;
+export { STATUS_SCHEMA_VERSION, type MinerStatus };
 const RATE_WINDOW_MS = 30_000;
+/** The hash-rate history: a sample every 10 s for 24 h, so a page opened now draws the day at once. */
+const HISTORY_INTERVAL_MS = 10_000;
+const HISTORY_SPAN_MS = 24 * 3_600_000;
+/** How often open /events streams get the status (and at once when a block is found or answered). */
+const STATUS_PUSH_INTERVAL_MS = 2_000;
+const FOUND_BLOCKS_KEPT = 20;
+const RECENT_ERRORS_KEPT = 10;
 
 export interface RecorderConfig {
   readonly network: string;
   readonly reportDir: string;
   readonly metricsPort?: number | undefined;
   readonly metricsHost: string;
+  /** Required when metricsHost is beyond loopback (the config loader says so first). */
+  readonly statusToken?: string | undefined;
   readonly logFormat: string;
+}
+
+/** Periods of the live views; tests shorten them. */
+export interface TelemetryTiming {
+  /** One hash-rate sample into the history ring this often (default 10 s). */
+  readonly historyIntervalMs?: number;
+  /** Samples kept (default 24 h worth). */
+  readonly historyCapacity?: number;
+  /** The status pushed to open /events streams this often (default 2 s). */
+  readonly statusPushIntervalMs?: number;
 }
 
 export interface RecorderOptions {
@@ -40,31 +65,20 @@ export interface RecorderOptions {
   readonly now?: () => number;
   /** Where the live status line goes when it is a terminal (default process.stderr). */
   readonly statusStream?: NodeJS.WriteStream;
-}
-
-/** The /status document (`solominer status --json` prints it). */
-export interface MinerStatus {
-  readonly version: number;
-  readonly network: string;
-  readonly startedAt: string;
-  readonly uptimeSeconds: number;
-  readonly hashesPerSecond: number;
-  readonly engines: Array<{ engine: string; backend: string; hashes: number; hashesPerSecond: number }>;
-  readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
-  readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;
-  readonly bestShare: { hour: number | null; run: number | null; allTime: number | null };
-  readonly candidates: number;
-  readonly blocks: Record<string, number>;
-  readonly workSwitches: number;
-  readonly expectedTimeToBlock: { seconds: number | null; text: string };
-  readonly lastError: ErrorRecord | null;
-  readonly errors: number;
-  readonly reports: ReportWriteState;
+  readonly timing?: TelemetryTiming;
 }
 
 /** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
 export interface WorkSwitchInfo {
-  readonly job: { readonly height: number; readonly bits: number; readonly previousBlockHash: string };
+  readonly job: {
+    readonly height: number;
+    readonly bits: number;
+    readonly previousBlockHash: string;
+    /** Transactions in the block, coinbase included. */
+    readonly txCount: number;
+    /** Satoshis: subsidy plus fees. */
+    readonly coinbaseValue: number;
+  };
   readonly reason: string;
   readonly newTip: boolean;
   readonly latencyMs: number;
@@ -104,12 +118,28 @@ export class Recorder {
   private lastTemplate: { at: number; reason: string } | null = null;
   private errors = 0;
   private lastError: ErrorRecord | null = null;
+  private readonly recentErrors: ErrorRecord[] = [];
+  private job: { height: number; txCount: number; coinbaseValue: number } | null = null;
+  private tipSeenAt: number | null = null;
+  private readonly foundBlocks: FoundBlockStatus[] = [];
+  private readonly historyIntervalMs: number;
+  private readonly history: Ring<RateSample>;
+  private lastSampleAt: number;
+  private readonly statusPushIntervalMs: number;
+  private lastPushAt = 0;
+  private pushScheduled = false;
+  /** Open /events streams. */
+  private readonly hub = new SseHub();
 
   private constructor(options: RecorderOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.run = new RunTally(this.startedAt);
+    this.historyIntervalMs = options.timing?.historyIntervalMs ?? HISTORY_INTERVAL_MS;
+    this.history = new Ring(options.timing?.historyCapacity ?? Math.ceil(HISTORY_SPAN_MS / this.historyIntervalMs));
+    this.lastSampleAt = this.startedAt;
+    this.statusPushIntervalMs = options.timing?.statusPushIntervalMs ?? STATUS_PUSH_INTERVAL_MS;
     const stream = options.statusStream ?? process.stderr;
     this.statusLine = StatusLine.wanted(stream, options.config.logFormat) ? new StatusLine(stream, () => this.statusText()) : undefined;
     this.log = this.statusLine ? this.statusLine.wrap(options.log) : options.log;
@@ -155,15 +185,24 @@ export class Recorder {
   static async start(options: RecorderOptions): Promise<Recorder> {
     const ops = new Recorder(options);
     await ops.reports.start();
-    const { metricsPort, metricsHost } = options.config;
+    const { metricsPort, metricsHost, statusToken } = options.config;
     if (metricsPort !== undefined) {
-      ops.server = await StatusServer.listen({
-        host: metricsHost,
-        port: metricsPort,
-        metrics: async () => ({ contentType: ops.metrics.contentType, body: await ops.metrics.text() }),
-        status: () => ops.status(),
-      });
-      ops.log('info', `metrics on ${ops.server.url}/metrics, status on ${ops.server.url}/status`);
+      try {
+        ops.server = await StatusServer.listen({
+          host: metricsHost,
+          port: metricsPort,
+          token: statusToken,
+          metrics: async () => ({ contentType: ops.metrics.contentType, body: await ops.metrics.text() }),
+          status: () => ops.status(),
+          events: { hub: ops.hub, greeting: () => ops.greeting() },
+        });
+      } catch (err) {
+        ops.hub.close();
+        throw err;
+      }
+      // The token itself is never logged; only whether one is needed.
+      const access = statusToken === undefined ? '' : ' (token required)';
+      ops.log('info', `dashboard on ${ops.server.url}/${access}; Prometheus ${ops.server.url}/metrics, JSON ${ops.server.url}/status`);
     }
     ops.ticker = setInterval(() => ops.tick(), 1000);
     ops.ticker.unref();
@@ -203,8 +242,10 @@ export class Recorder {
     if (s.newTip) acc.newTips++;
     acc.latency.add(s.latencyMs);
     acc.overhead.add(s.overheadMs);
+    if (s.newTip || this.tip !== s.job.previousBlockHash) this.tipSeenAt = this.now();
     this.nodeHeight = s.job.height - 1;
     this.tip = s.job.previousBlockHash;
+    this.job = { height: s.job.height, txCount: s.job.txCount, coinbaseValue: s.job.coinbaseValue };
     try {
       this.networkDifficulty = bitsToDifficulty(s.job.bits);
     } catch {
@@ -228,10 +269,13 @@ export class Recorder {
     this.run.discarded++;
   }
 
-  blockFound(_block: BlockInfo): void {
+  blockFound(block: BlockInfo): void {
     this.run.blocksFound++;
     this.reports.current().blocks.found++;
     this.metrics.blocks.inc({ outcome: 'found' });
+    this.foundBlocks.unshift({ time: new Date(this.now()).toISOString(), ...block, outcome: 'pending' });
+    this.foundBlocks.splice(FOUND_BLOCKS_KEPT);
+    this.pushSoon();
   }
 
   /** What the node said of a found block; `solvedToSentMs`: candidate in hand → submitblock sent. */
@@ -240,6 +284,12 @@ export class Recorder {
     if (solvedToSentMs !== undefined) RunTally.sample(this.run.submitMs, solvedToSentMs);
     this.reports.current().outcome({ time: new Date(this.now()).toISOString(), ...block, outcome, ...(reason !== undefined && { reason }) });
     this.metrics.blocks.inc({ outcome });
+    const i = this.foundBlocks.findIndex((b) => b.hash === block.hash);
+    const row: FoundBlockStatus = { ...(this.foundBlocks[i] ?? { time: new Date(this.now()).toISOString(), ...block }), outcome, ...(reason !== undefined && { reason }) };
+    if (i >= 0) this.foundBlocks[i] = row;
+    else this.foundBlocks.unshift(row);
+    this.foundBlocks.splice(FOUND_BLOCKS_KEPT);
+    this.pushSoon();
     if (outcome === 'rejected') {
       this.error('block-rejected', 'error', `block ${block.height} ${block.hash} rejected: ${reason ?? 'no reason given'}`, 'recorded in the journal; mining on the next template');
     }
@@ -258,6 +308,8 @@ export class Recorder {
     const record: ErrorRecord = { time: new Date(this.now()).toISOString(), kind, severity, message, action };
     this.errors++;
     this.lastError = record;
+    this.recentErrors.unshift(record);
+    this.recentErrors.splice(RECENT_ERRORS_KEPT);
     this.metrics.errors.inc({ kind });
     this.reports.error(record);
   }
@@ -276,6 +328,7 @@ export class Recorder {
     const engines = [...this.rates.values()].map((e) => ({ engine: e.tally.kind, backend: e.tally.backend, hashes: e.tally.hashes, hashesPerSecond: Math.round(this.rateOf(e)) }));
     const rate = engines.reduce((a, e) => a + e.hashesPerSecond, 0);
     const hour = this.reports.current().bestShare;
+    const expectedSeconds = expectedSecondsToBlock(this.networkDifficulty, rate);
     return {
       version: STATUS_SCHEMA_VERSION,
       network: this.options.config.network,
@@ -284,6 +337,7 @@ export class Recorder {
       hashesPerSecond: rate,
       engines,
       node: { reachable: this.nodeReachable, height: this.nodeHeight, tip: this.tip, networkDifficulty: this.networkDifficulty },
+      job: this.jobStatus(now),
       lastTemplate: this.lastTemplate && {
         at: new Date(this.lastTemplate.at).toISOString(),
         reason: this.lastTemplate.reason,
@@ -292,15 +346,75 @@ export class Recorder {
       bestShare: { hour, run: this.run.candidates > 0 ? this.run.bestShareDifficulty : null, allTime: this.reports.allTimeBest },
       candidates: this.run.candidates,
       blocks: { found: this.run.blocksFound, ...this.run.outcomes } as Record<string, number>,
+      foundBlocks: [...this.foundBlocks],
       workSwitches: this.run.workSwitches,
       expectedTimeToBlock: {
-        seconds: expectedSecondsToBlock(this.networkDifficulty, rate),
+        seconds: expectedSeconds,
         text: describeExpectedTime(this.options.config.network, this.networkDifficulty, rate),
+        chancePerDay: chancePerDay(expectedSeconds),
       },
       lastError: this.lastError,
+      recentErrors: [...this.recentErrors],
       errors: this.errors,
       reports: this.reports.state,
     };
+  }
+
+  private jobStatus(now: number): MinerStatus['job'] {
+    if (this.job === null) return null;
+    const network = this.options.config.network;
+    const subsidy = blockSubsidy(this.job.height, (NETWORKS as readonly string[]).includes(network) ? (network as Network) : 'main');
+    return {
+      height: this.job.height,
+      transactions: this.job.txCount - 1,
+      coinbaseValueSats: this.job.coinbaseValue,
+      // A template pays at most subsidy + fees; the difference is the fees it collects.
+      feesSats: Math.max(0, this.job.coinbaseValue - subsidy),
+      subsidySats: subsidy,
+      networkDifficulty: this.networkDifficulty,
+      tipSeenAt: this.tipSeenAt === null ? null : new Date(this.tipSeenAt).toISOString(),
+      tipAgeSeconds: this.tipSeenAt === null ? null : Math.round((now - this.tipSeenAt) / 100) / 10,
+    };
+  }
+
+  // --- the live feed (/events) ----------------------------------------------------------
+
+  /** What a new /events stream gets first: the history to draw, then the status. */
+  private greeting(): string {
+    const columns = RateColumns.fromSamples(this.history.toArray(), this.historyIntervalMs / 1000, this.history.capacity);
+    return sseFrame(EVENT_NAMES.history, JSON.stringify(columns)) + sseFrame(EVENT_NAMES.status, JSON.stringify(this.status()));
+  }
+
+  private sample(now: number): void {
+    const s = this.status();
+    const sample: RateSample = {
+      t: now,
+      total: s.hashesPerSecond,
+      engines: Object.fromEntries(s.engines.map((e) => [`${e.engine}/${e.backend}`, e.hashesPerSecond])),
+      ...(s.workers !== undefined && { workers: Object.fromEntries(s.workers.map((w) => [w.name, w.hashesPerSecond])) }),
+    };
+    this.history.push(sample);
+    this.hub.broadcast(EVENT_NAMES.sample, sample);
+  }
+
+  private pushStatus(now: number): void {
+    this.lastPushAt = now;
+    if (this.hub.size > 0) this.hub.broadcast(EVENT_NAMES.status, this.status());
+  }
+
+  /** A block found or answered reaches open pages at once, not at the next push. */
+  private pushSoon(): void {
+    if (this.pushScheduled || this.hub.size === 0) return;
+    this.pushScheduled = true;
+    setImmediate(() => {
+      this.pushScheduled = false;
+      this.pushStatus(this.now());
+    });
+  }
+
+  /** The hash-rate history, oldest first. */
+  historySamples(): RateSample[] {
+    return this.history.toArray();
   }
 
   /** The live status line. */
@@ -320,6 +434,13 @@ export class Recorder {
       e.samples.push([now, e.tally.hashes]);
       while (e.samples.length > 2 && now - e.samples[0]![0] > RATE_WINDOW_MS) e.samples.shift();
     }
+    // Within the first interval a sample every tick, so that a page opened at start-up draws a line at once.
+    const early = now - this.startedAt <= this.historyIntervalMs && this.rates.size > 0;
+    if (early || now - this.lastSampleAt >= this.historyIntervalMs) {
+      this.lastSampleAt = now;
+      this.sample(now);
+    }
+    if (now - this.lastPushAt >= this.statusPushIntervalMs) this.pushStatus(now);
     this.reports.current(); // finalizes the hour at its end even when no event arrives
     this.statusLine?.tick(now);
   }
@@ -329,6 +450,7 @@ export class Recorder {
     if (this.ticker) clearInterval(this.ticker);
     this.statusLine?.clear();
     await this.reports.close();
+    this.hub.close();
     await this.server?.close();
   }
 }
