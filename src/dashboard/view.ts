@@ -45,7 +45,8 @@ function clock(iso: string | null | undefined): string {
 }
 
 function ago(seconds: number | null | undefined): string {
-  return seconds === null || seconds === undefined ? DASH : `${describeDuration(seconds)} ago`;
+  if (seconds === null || seconds === undefined) return DASH;
+  return seconds < 1 ? 'just now' : `${describeDuration(seconds)} ago`;
 }
 
 function difficulty(d: number | null | undefined): string {

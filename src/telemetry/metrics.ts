@@ -36,6 +36,12 @@ export const METRIC_NAMES = [
   'solominer_last_template_age_seconds',
 ] as const;
 
+/**
+ * Outcomes whose counter series exist from the start at 0: Prometheus's increase() cannot see a
+ * series' first sample as an increase, so an alert on the first block found would never fire.
+ */
+export const BLOCK_OUTCOMES = ['found', 'accepted', 'rejected', 'stale', 'duplicate', 'inconclusive', 'unconfirmed'] as const;
+
 export class MinerMetrics {
   readonly registry = new Registry();
   readonly hashes: Counter<'engine' | 'backend'>;
@@ -60,6 +66,7 @@ export class MinerMetrics {
     });
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
     this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed', labelNames: ['outcome'], registers });
+    for (const outcome of BLOCK_OUTCOMES) this.blocks.inc({ outcome }, 0);
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
     const gauge = (name: string, help: string, read: (v: MetricsView, g: Gauge) => void, labelNames: string[] = []) =>

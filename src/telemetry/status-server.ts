@@ -30,8 +30,8 @@ const SECURITY_HEADERS: OutgoingHttpHeaders = {
   'x-frame-options': 'DENY',
 };
 
-/** Default per-address limit: a burst of 60 requests, then 10 a second (a page load is about 8). */
-export const DEFAULT_RATE_LIMIT = { capacity: 60, refillPerSecond: 10 } as const;
+/** Default per-address limit: a burst of 120 requests, then 10 a second (a page load is about 12). */
+export const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 10 } as const;
 /** What a request without the right token costs on top: a guesser gets about one try a second. */
 const FAILED_AUTH_COST = 10;
 const LOGIN_BODY_MAX_BYTES = 4096;
