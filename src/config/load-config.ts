@@ -18,7 +18,6 @@ import {
   defaultRpcUrl,
   defaultThreads,
   fieldSchemas,
-  isLoopbackHost,
   mineConfigFileSchema,
   mineConfigSchema,
   resolvePath,
@@ -28,6 +27,7 @@ import {
   type MineConfig,
 } from './mine-config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { isLoopbackHost } from '../telemetry/status-auth.js';
 import type { Network } from '../node/networks.js';
 
 /** Bad configuration: one line, naming the field as the user spelled it. */

@@ -37,6 +37,7 @@ import { z } from 'zod';
 
 import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
 
+
 // ---------------------------------------------------------------------------------------------
 // Field schemas (JSON-typed values: what a config file holds, and what text becomes)
 
@@ -316,16 +317,6 @@ export function describeConfig(config: MineConfig): string {
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with load-config.ts
 
-/**
- * Whether listening on `host` keeps a port on this machine: 127.0.0.0/8, ::1 (also as
- * ::ffff:127.x) and localhost. Anything else — 0.0.0.0, ::, a LAN address, a name — may be
- * reachable from the network.
- */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 export function splitList(s: string): string[] {
   return s

@@ -6,6 +6,17 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
+/**
+ * Whether listening on `host` keeps a port on this machine: 127.0.0.0/8, ::1 (also as
+ * ::ffff:127.x) and localhost. Anything else — 0.0.0.0, ::, a LAN address, a name — may be
+ * reachable from the network.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  return /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 export const SESSION_COOKIE = 'solominer_session';
 /** A week: long enough for a phone on the kitchen wall, short enough to be signed in again now and then. */
 export const SESSION_MAX_AGE_SECONDS = 7 * 86_400;

@@ -6,11 +6,10 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { isLoopbackHost } from '../config/mine-config.js';
 import { AssetMissingError, DashboardAssets } from './dashboard-assets.js';
 import { TokenBucketLimiter } from './rate-limit.js';
 import type { SseHub } from './sse.js';
-import { StatusAuth } from './status-auth.js';
+import { isLoopbackHost, StatusAuth } from './status-auth.js';
 
 export class MetricsListenError extends Error {
   override readonly name = 'MetricsListenError';

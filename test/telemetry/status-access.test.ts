@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { ConfigError, loadMineConfig } from '../../src/config/load-config.js';
-import { describeConfig, isLoopbackHost } from '../../src/config/mine-config.js';
+import { describeConfig } from '../../src/config/mine-config.js';
 import { TokenBucketLimiter } from '../../src/telemetry/rate-limit.js';
 import { Recorder } from '../../src/telemetry/recorder.js';
-import { bearerToken, cookieValue, SESSION_COOKIE, StatusAuth } from '../../src/telemetry/status-auth.js';
+import { bearerToken, cookieValue, isLoopbackHost, SESSION_COOKIE, StatusAuth } from '../../src/telemetry/status-auth.js';
 import { CONTENT_SECURITY_POLICY, MetricsListenError, StatusServer, type StatusServerOptions } from '../../src/telemetry/status-server.js';
 import { ADDRESS } from '../config/_support.js';
 import { runCli } from '../support/cli.js';
