@@ -72,7 +72,8 @@ export class RateChart {
         value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatRate(v)),
       })),
     ];
-    const rateAxis = (_u: uPlot, values: number[]) => values.map((v) => formatRate(v));
+    // Axis labels without trailing zeros ("500 GH/s", "1.5 TH/s"): they must fit the axis' width.
+    const rateAxis = (_u: uPlot, values: number[]) => values.map((v) => formatRate(v).replace(/(\.\d*?)0+ /, '$1 ').replace('. ', ' '));
     this.plot = new UPlot(
       {
         ...this.size(),
@@ -80,7 +81,7 @@ export class RateChart {
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-          { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: rateAxis, size: 84 },
+          { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: rateAxis, size: 80 },
         ],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },

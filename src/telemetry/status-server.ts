@@ -110,6 +110,7 @@ export class StatusServer {
         case '/events': {
           const events = options.events;
           if (events === undefined) break;
+          if (req.method === 'HEAD') return send(res, 200, 'text/event-stream; charset=utf-8', '', { 'cache-control': 'no-store' });
           if (!events.hub.admits(address)) return text(res, 429, 'too many open event streams', { 'retry-after': '10' });
           events.hub.open(res, address, events.greeting());
           return;

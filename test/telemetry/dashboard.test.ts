@@ -16,9 +16,11 @@ import { createEngine } from '../../src/engines/create-engine.js';
 import type { FoundBlock, Miner } from '../../src/miner/miner.js';
 import { runMineService, type ServiceSummary } from '../../src/miner/service.js';
 import { formatRate } from '../../src/telemetry/format.js';
+import { RateColumns } from '../../src/telemetry/rate-history.js';
 import { Recorder } from '../../src/telemetry/recorder.js';
+import { sseFrame, SseHub } from '../../src/telemetry/sse.js';
 import type { MinerStatus } from '../../src/telemetry/status-document.js';
-import { CONTENT_SECURITY_POLICY } from '../../src/telemetry/status-server.js';
+import { CONTENT_SECURITY_POLICY, StatusServer } from '../../src/telemetry/status-server.js';
 import { launchBrowser, REPO_ROOT, type HeadlessBrowser } from '../support/browser.js';
 import { BIN } from '../support/cli.js';
 import { nextEvent, within } from '../support/events.js';
@@ -31,6 +33,7 @@ import { createWallet, newAddress, startRegtest, type LocalNode } from '../suppo
 const OUTPUT_DIR = `${REPO_ROOT}test-output`;
 const SCREENSHOT = `${OUTPUT_DIR}/dashboard.png`;
 const PHONE_SCREENSHOT = `${OUTPUT_DIR}/dashboard-phone.png`;
+const WORKERS_SCREENSHOT = `${OUTPUT_DIR}/dashboard-workers.png`;
 const TOKEN = 'dashboard-test-token-5c1e9a7b';
 const UNITS: Readonly<Record<string, number>> = { 'H/s': 1, 'kH/s': 1e3, 'MH/s': 1e6, 'GH/s': 1e9, 'TH/s': 1e12 };
 
@@ -240,6 +243,73 @@ describe('dashboard exposed with a token, in a browser', { timeout: 120_000 }, (
       assert.deepEqual(unexpected, []);
     } finally {
       await browser.close();
+      await rec.close();
+      await cleanup();
+    }
+  });
+});
+
+describe('dashboard with Stratum workers in /status', { timeout: 120_000 }, () => {
+  it('renders the workers table and their series when the document has them, names as text only', async () => {
+    // The pool fills `workers`; until it lands, a status server fed a recorder's document plus workers.
+    const { dir, cleanup } = await tempDir();
+    const rec = await Recorder.start({ config: { network: 'main', reportDir: join(dir, 'reports'), metricsHost: '127.0.0.1', logFormat: 'json' }, log: () => undefined });
+    const hostile = '<img src=x id=injected>rig-1';
+    const now = Date.now();
+    const doc: MinerStatus = {
+      ...rec.status(),
+      hashesPerSecond: 1.5e12,
+      workers: [
+        { name: hostile, hashesPerSecond: 1.2e12, address: 'bc1qexample', userAgent: 'bitaxe/BM1370', connectedSince: new Date(now - 3_600_000).toISOString(), sharesAccepted: 1234, sharesRejected: { stale: 2, 'low-difficulty': 1 }, bestShare: 2.5e9, bestShareAllTime: 7.1e10, lastShareAt: new Date(now - 4000).toISOString(), blocksFound: 0 },
+        { name: 'nerdqaxe', hashesPerSecond: 3e11 },
+      ],
+      foundBlocks: [{ time: new Date(now - 60_000).toISOString(), height: 900_000, hash: '00'.repeat(32), engine: 'stratum', backend: 'pool', worker: 'nerdqaxe', outcome: 'orphaned', confirmations: -1 }],
+    };
+    const history = RateColumns.fromSamples(
+      [0, 1, 2, 3].map((i) => ({ t: now - (3 - i) * 10_000, total: 1.5e12, engines: {}, workers: { [hostile]: 1.2e12, nerdqaxe: 3e11 } })),
+      10,
+    );
+    const hub = new SseHub();
+    const server = await StatusServer.listen({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: async () => ({ contentType: 'text/plain', body: '' }),
+      status: () => doc,
+      events: { hub, greeting: () => sseFrame('history', JSON.stringify(history)) + sseFrame('status', JSON.stringify(doc)) },
+    });
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await browser.newPage();
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${server.url}/`);
+      await page.locator('#workers-card:not([hidden])').waitFor({ timeout: 15_000 });
+      const rows = page.locator('#workers tbody tr');
+      assert.equal(await rows.count(), 2);
+      assert.deepEqual(await rows.first().locator('td').allTextContents(), [
+        hostile,
+        '1.20 TH/s',
+        '1,234',
+        '3 (stale 2, low-difficulty 1)',
+        '2.500e+9 (ever 7.100e+10)',
+        await rows.first().locator('td').nth(5).textContent(),
+        '0',
+        await rows.first().locator('td').nth(7).textContent(),
+      ]);
+      assert.deepEqual(await rows.nth(1).locator('td').allTextContents(), ['nerdqaxe', '300.00 GH/s', '–', '–', '–', '–', '–', '–']);
+      assert.equal(await page.locator('#injected').count(), 0, 'a worker name never becomes markup');
+      const block = page.locator('#blocks tbody tr').first();
+      assert.deepEqual((await block.locator('td').allTextContents()).slice(1, 5), ['900000', 'orphaned', '-1', 'nerdqaxe']);
+      assert.equal(await block.locator('td').nth(2).getAttribute('class'), 'bad');
+      // uPlot's legend names a series per worker.
+      const legend = await page.locator('.u-legend').textContent();
+      assert.match(legend ?? '', /worker <img src=x id=injected>rig-1/);
+      assert.match(legend ?? '', /worker nerdqaxe/);
+      await screenshotTo(page, WORKERS_SCREENSHOT, 1280);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      hub.close();
+      await server.close();
       await rec.close();
       await cleanup();
     }
