@@ -2,7 +2,9 @@
 // payout key is made for the occasion, a few blocks are mined with every engine this machine
 // has, what happened is printed, and the node is stopped and its data removed — also when
 // interrupted. Regtest's target is trivial, so the demo then mines one block per engine on a
-// private signet (challenge OP_TRUE, difficulty ~0.001) to show real proof of work.
+// private signet (challenge OP_TRUE, difficulty ~0.001) to show real proof of work. With
+// --dashboard it keeps mining there afterwards, every engine together, and serves the dashboard
+// page until Ctrl-C.
 import { createECDH } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 
 import { loadMineConfig } from '../config/load-config.js';
+import type { MineConfig } from '../config/mine-config.js';
 import { createEngine, type EngineKind } from '../engines/create-engine.js';
 import { LocalNode, type LocalNetwork } from '../devnode/local-node.js';
 import { blockInActiveChain } from '../node/node-checks.js';
@@ -54,21 +57,24 @@ async function availableEngines(wanted: readonly EngineKind[], say: (line: strin
   return out;
 }
 
-async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workDir: string, log: Logger): Promise<EngineRun> {
-  const address = payoutAddress(node.network);
+/** The demo's own mine configuration: the user's SOLOMINER_* variables and config.json stay out of it. */
+function demoConfig(node: LocalNode, engines: readonly EngineKind[], workDir: string, extra: readonly string[]): Promise<MineConfig> {
   const argv = [
     '--network', node.network === 'regtest' ? 'regtest' : 'signet',
     '--rpc-url', node.rpcUrl,
     '--rpc-cookie', node.cookiePath,
-    '--address', address,
-    '--engines', kind,
-    '--max-blocks', String(blocks),
-    '--journal', join(workDir, `${node.network}-${kind}.jsonl`),
+    '--address', payoutAddress(node.network),
+    '--engines', engines.join(','),
+    '--journal', join(workDir, `${node.network}-${engines.join('-')}.jsonl`),
     '--report-dir', join(workDir, 'reports'),
     ...(node.zmqEndpoint ? ['--zmq', node.zmqEndpoint] : []),
+    ...extra,
   ];
-  // The demo's own settings only: the user's SOLOMINER_* variables and config.json stay out of it.
-  const config = await loadMineConfig({ argv, env: {}, cwd: workDir });
+  return loadMineConfig({ argv, env: {}, cwd: workDir });
+}
+
+async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workDir: string, log: Logger): Promise<EngineRun> {
+  const config = await demoConfig(node, [kind], workDir, ['--max-blocks', String(blocks)]);
   const engine = await createEngine({ kind });
   const found: EngineRun['blocks'] = [];
   let lastAt = performance.now();
@@ -88,6 +94,19 @@ async function mineWith(node: LocalNode, kind: EngineKind, blocks: number, workD
   return { kind, backend: engine.backend, blocks: found, hashes: summary.stats.totalHashes, seconds: summary.seconds };
 }
 
+/** Every engine mining on `node` with the dashboard served, until `signal` (Ctrl-C). */
+async function serveDashboard(node: LocalNode, engines: readonly EngineKind[], port: number, workDir: string, log: Logger, say: (line: string) => void, signal: AbortSignal): Promise<void> {
+  const config = await demoConfig(node, engines, workDir, ['--metrics-port', String(port)]);
+  await runMineService({
+    config,
+    log,
+    signal,
+    onStarted: ({ recorder }) => {
+      say(`dashboard: ${recorder.metricsUrl}/ (mining on the private signet with ${engines.join(' and ')}; Ctrl-C to stop)`);
+    },
+  });
+}
+
 async function notInActiveChain(node: LocalNode, hashes: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const hash of hashes) if (!(await blockInActiveChain(node.rpc, hash))) missing.push(hash);
@@ -104,15 +123,17 @@ export function demoCommand(state: RunState): CommandUnknownOpts {
   const cmd = newCommand('demo', 'mine on a private node with every engine this machine has (regtest, then real work on a private signet), then clean up')
     .option('--blocks <n>', 'regtest blocks per engine (default: 3)')
     .option('--engines <list>', 'engines to show, cpu,gpu or one of them (default: cpu,gpu; one not available here is said so)')
-    .option('--verbose', "the miner's and node's log lines on stderr", false);
+    .option('--verbose', "the miner's and node's log lines on stderr", false)
+    .option('--dashboard [port]', 'afterwards keep mining on the private signet and serve the dashboard on this port (default: a free one) until Ctrl-C');
   cmd.action(async (flags) => {
     state.code = await demo(flags);
   });
   return cmd;
 }
 
-async function demo(flags: { blocks?: string | undefined; engines?: string | undefined; verbose: boolean }): Promise<number> {
+async function demo(flags: { blocks?: string | undefined; engines?: string | undefined; verbose: boolean; dashboard?: string | boolean | undefined }): Promise<number> {
   const blocks = intFlag('blocks', flags.blocks, 1, 1000, 3);
+  const dashboardPort = flags.dashboard === undefined ? undefined : typeof flags.dashboard === 'string' ? intFlag('dashboard', flags.dashboard, 0, 65535, 0) : 0;
   const wanted = (flags.engines ?? 'cpu,gpu').split(',').map((s) => s.trim());
   for (const w of wanted) if (w !== 'cpu' && w !== 'gpu') throw flagError('engines', `expected cpu, gpu or cpu,gpu, got ${JSON.stringify(w)}`);
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -128,10 +149,12 @@ async function demo(flags: { blocks?: string | undefined; engines?: string | und
   let node: LocalNode | undefined;
   const interrupted = new AbortController();
   let failed = false;
+  let serving = false;
   const onSignal = () => {
-    say('interrupted: stopping the node and cleaning up');
+    say(serving ? 'stopping the miner and the node, cleaning up' : 'interrupted: stopping the node and cleaning up');
     interrupted.abort();
-    void node?.stop();
+    // While the dashboard is served the miner stops on the signal first; the node after it.
+    if (!serving) void node?.stop();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -162,6 +185,14 @@ async function demo(flags: { blocks?: string | undefined; engines?: string | und
         failed = true;
       } else {
         say(`  chain height ${height}; the node has all ${mined.length} block(s) above in its active chain`);
+      }
+      if (network === 'signet' && dashboardPort !== undefined && !failed) {
+        serving = true;
+        await serveDashboard(node, engines, dashboardPort, workDir, log, say, interrupted.signal);
+        serving = false;
+        await node.stop();
+        node = undefined;
+        return 0;
       }
       await node.stop();
       node = undefined;

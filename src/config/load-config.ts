@@ -28,6 +28,7 @@ import {
 } from './mine-config.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { redactNotifyUrl } from '../telemetry/notify/targets.js';
+import { isLoopbackHost } from '../telemetry/status-auth.js';
 import type { Network } from '../node/networks.js';
 
 /** Bad configuration: one line, naming the field as the user spelled it. */
@@ -311,6 +312,15 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     throw new ConfigError(cookie.label, `conflicts with ${user.label}: log in with a cookie file or with a user and password, not both`);
   }
 
+  // The status port beyond loopback serves the miner's state to the network: only with a token.
+  const metricsHost = (values.metricsHost as string | undefined) ?? DEFAULTS.metricsHost;
+  if (values.metricsPort !== undefined && values.statusToken === undefined && !isLoopbackHost(metricsHost)) {
+    throw new ConfigError(
+      winners.get('metricsHost')?.label ?? `--${FIELD_BY_KEY.metricsHost.flag}`,
+      `${metricsHost} is beyond loopback: the status port needs a token there (${spellings('statusToken')}), or listen on 127.0.0.1`,
+    );
+  }
+
   const network = (values.network ?? DEFAULTS.network) as Network;
   const reportDir = (values.reportDir as string | undefined) ?? resolve(cwd, DEFAULTS.reportDir);
   return {
@@ -328,7 +338,8 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     gpuAdapter: values.gpuAdapter,
     reportDir,
     metricsPort: values.metricsPort,
-    metricsHost: values.metricsHost ?? DEFAULTS.metricsHost,
+    metricsHost,
+    statusToken: values.statusToken,
     journal: values.journal ?? join(reportDir, DEFAULTS.journalName),
     connectTimeout: values.connectTimeout ?? DEFAULTS.connectTimeout,
     maxBlocks: values.maxBlocks,

@@ -24,7 +24,7 @@
  * Values from text (flags, environment): numbers in decimal; booleans as a bare flag, or in the
  * environment as 1/0, true/false, yes/no, on/off; lists comma-separated.
  *
- * Secrets: the RPC password is never echoed in an error message nor in `describeConfig`; a
+ * Secrets: the RPC password and the status token are never echoed in an error message nor in `describeConfig`; a
  * malformed `--rpc-url` is shown with anything before an `@` replaced by `***`; credentials
  * inside `rpcUrl` are refused, so they cannot leak through it. The cookie file is not read
  * here (the node rewrites it at every restart; the RPC client reads it at connect time).
@@ -37,6 +37,7 @@ import { z } from 'zod';
 
 import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
 import { isNotifyUrl, redactNotifyUrl } from '../telemetry/notify/targets.js';
+
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas (JSON-typed values: what a config file holds, and what text becomes)
@@ -104,6 +105,10 @@ const notify = z.preprocess(
 );
 
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
+
+// Printable ASCII without spaces: it travels in an HTTP header and a form field unchanged.
+const STATUS_TOKEN_MIN_LENGTH = 16;
+const statusToken = z.string().min(STATUS_TOKEN_MIN_LENGTH).regex(/^[\x21-\x7e]+$/);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
 export const fieldSchemas = {
@@ -123,6 +128,7 @@ export const fieldSchemas = {
   reportDir: path,
   metricsPort: z.int().min(0).max(65535),
   metricsHost: host,
+  statusToken,
   journal: path,
   connectTimeout: seconds(0, CONNECT_TIMEOUT_MAX_SECONDS),
   maxBlocks: z.int().min(1),
@@ -201,6 +207,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('reportDir', 'report-dir', { arg: 'dir', text: 'string', expected: 'a folder path', isPath: true, help: 'folder of the hourly reports', defaultText: './reports' }),
   spec('metricsPort', 'metrics-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Prometheus /metrics and /status on this port (0 picks a free one)', defaultText: 'none' }),
   spec('metricsHost', 'metrics-host', { arg: 'addr', text: 'string', expected: 'a host name or IP address such as 127.0.0.1', help: 'address the metrics endpoint listens on', defaultText: '127.0.0.1' }),
+  spec('statusToken', 'status-token', { arg: 'token', text: 'string', expected: `a token of at least ${STATUS_TOKEN_MIN_LENGTH} printable characters without spaces (e.g. from openssl rand -hex 16)`, secret: true, help: 'required to serve the status port beyond loopback: every request must carry it (Authorization: Bearer, or the dashboard\'s sign-in)' }),
   spec('journal', 'journal', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: 'found-blocks journal', defaultText: '<report-dir>/found-blocks.jsonl' }),
   spec('connectTimeout', 'connect-timeout', { arg: 'seconds', text: 'number', expected: `seconds, a number 0..${CONNECT_TIMEOUT_MAX_SECONDS}`, help: 'how long start-up waits for the node', defaultText: '30' }),
   spec('maxBlocks', 'max-blocks', { arg: 'n', text: 'number', expected: 'a positive integer', help: 'exit 0 once this many blocks are accepted', defaultText: 'no limit' }),
@@ -259,6 +266,7 @@ export const mineConfigSchema = z
     reportDir: fieldSchemas.reportDir,
     metricsPort: fieldSchemas.metricsPort.optional(),
     metricsHost: fieldSchemas.metricsHost,
+    statusToken: fieldSchemas.statusToken.optional(),
     journal: fieldSchemas.journal,
     connectTimeout: fieldSchemas.connectTimeout,
     maxBlocks: fieldSchemas.maxBlocks.optional(),
@@ -303,7 +311,8 @@ export type MineConfig = Readonly<z.output<typeof mineConfigSchema>>;
  *   its default data folder, so a local node works with no configuration and no secret.
  * - coinbaseTag `/solominer/`: the customary slash-delimited software tag; "" for none.
  * - engines [cpu], threads = all cores: the GPU engine needs an adapter, so it is opt-in.
- * - metricsHost 127.0.0.1: the endpoint is not exposed beyond the machine unless asked;
+ * - metricsHost 127.0.0.1: the endpoint is not exposed beyond the machine unless asked, and
+ *   then only with a statusToken (load-config.ts refuses the port beyond loopback without one);
  *   metricsPort unset: no endpoint unless asked.
  * - reportDir ./reports (git-ignored), journal <reportDir>/found-blocks.jsonl.
  * - connectTimeout 30 s (long enough for a node restart), refreshInterval 30 s (a new-transactions refresh about as
@@ -365,6 +374,7 @@ export function describeConfig(config: MineConfig): string {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with load-config.ts
+
 
 export function splitList(s: string): string[] {
   return s

@@ -17,7 +17,7 @@ import { BlockTracker, type BlockTransition } from '../submit/block-tracker.js';
 import { FoundBlockJournal, JournalError, type FoundBlockRecord } from '../submit/found-block-journal.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Notifier } from '../telemetry/notify/notifier.js';
-import { Recorder, type RewardsView } from '../telemetry/recorder.js';
+import { Recorder, type RewardsView, type TelemetryTiming } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 import { startPool } from './pool.js';
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder; tracker: BlockTracker; pool: StratumServer | undefined }) => void;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
+  /** Periods of the dashboard's history and live status (tests shorten them). */
+  readonly telemetry?: TelemetryTiming;
 }
 
 export interface ServiceSummary {
@@ -122,6 +124,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       log: options.log,
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
       ...(notifier.enabled && { notify: (e) => notifier.notify(e) }),
+      ...(options.telemetry !== undefined && { timing: options.telemetry }),
     });
     const rec = recorder;
     const node = await startNode(config, rpc, log);

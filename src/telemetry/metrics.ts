@@ -49,6 +49,12 @@ export const METRIC_NAMES = [
   'solominer_immature_value_btc',
 ] as const;
 
+/**
+ * Outcomes whose counter series exist from the start at 0: Prometheus's increase() cannot see a
+ * series' first sample as an increase, so an alert on the first block found would never fire.
+ */
+export const BLOCK_OUTCOMES = ['found', 'accepted', 'rejected', 'stale', 'duplicate', 'inconclusive', 'unconfirmed', 'orphaned', 'restored', 'matured'] as const;
+
 export class MinerMetrics {
   readonly registry = new Registry();
   readonly hashes: Counter<'engine' | 'backend'>;
@@ -75,6 +81,7 @@ export class MinerMetrics {
     });
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
     this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed; later orphaned, restored (back in the active chain) and matured (100 confirmations)', labelNames: ['outcome'], registers });
+    for (const outcome of BLOCK_OUTCOMES) this.blocks.inc({ outcome }, 0);
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
     this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other)', labelNames: ['result', 'reason'], registers });

@@ -3,13 +3,16 @@
 // feeds everything that watches — the run's tally (the end-of-run summary), the hourly report
 // files, the Prometheus metrics and /status endpoint, and the live status line. Nothing else
 // counts events, so no two views can disagree.
-import { formatBtc, type BlockReward } from '../bitcoin/subsidy.js';
+import { NETWORKS, type Network } from '../bitcoin/address.js';
+import { blockSubsidy, formatBtc, type BlockReward } from '../bitcoin/subsidy.js';
 import { bitsToDifficulty } from '../bitcoin/target.js';
-import { HourlyReports, type ReportWriteState } from './hourly-report.js';
+import { HourlyReports } from './hourly-report.js';
 import type { Logger } from './logger.js';
 import { MinerMetrics } from './metrics.js';
 import type { BlockEventName, NotifyBlock, NotifyEvent } from './notify/notification-events.js';
+import { RateColumns, Ring } from './rate-history.js';
 import {
+  chancePerDay,
   describeDuration,
   describeExpectedTime,
   expectedSecondsToBlock,
@@ -21,17 +24,38 @@ import {
 } from './report-schema.js';
 import { StatusLine } from './status-line.js';
 import { RunTally, type EngineTally } from './run-tally.js';
+import { sseFrame, SseHub } from './sse.js';
+import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type MinerStatus, type RateSample, type StatusBlock, type WorkerStatus } from './status-document.js';
 import { StatusServer } from './status-server.js';
 
-export const STATUS_SCHEMA_VERSION = 1;
+export { STATUS_SCHEMA_VERSION, type MinerStatus, type StatusBlock, type WorkerStatus };
 const RATE_WINDOW_MS = 30_000;
+/** The hash-rate history: a sample every 10 s for 24 h, so a page opened now draws the day at once. */
+const HISTORY_INTERVAL_MS = 10_000;
+const HISTORY_SPAN_MS = 24 * 3_600_000;
+/** How often open /events streams get the status (and at once when a block is found or answered). */
+const STATUS_PUSH_INTERVAL_MS = 2_000;
+const FOUND_BLOCKS_KEPT = 20;
+const RECENT_ERRORS_KEPT = 10;
 
 export interface RecorderConfig {
   readonly network: string;
   readonly reportDir: string;
   readonly metricsPort?: number | undefined;
   readonly metricsHost: string;
+  /** Required when metricsHost is beyond loopback (the config loader says so first). */
+  readonly statusToken?: string | undefined;
   readonly logFormat: string;
+}
+
+/** Periods of the live views; tests shorten them. */
+export interface TelemetryTiming {
+  /** One hash-rate sample into the history ring this often (default 10 s). */
+  readonly historyIntervalMs?: number;
+  /** Samples kept (default 24 h worth). */
+  readonly historyCapacity?: number;
+  /** The status pushed to open /events streams this often (default 2 s). */
+  readonly statusPushIntervalMs?: number;
 }
 
 export interface RecorderOptions {
@@ -44,70 +68,14 @@ export interface RecorderOptions {
   readonly statusStream?: NodeJS.WriteStream;
   /** Where block and node events go to become notifications (notify/notifier.ts); must not block. */
   readonly notify?: (event: NotifyEvent) => void;
-}
-
-/** The /status document (`solominer status --json` prints it). */
-export interface MinerStatus {
-  readonly version: number;
-  readonly network: string;
-  readonly startedAt: string;
-  readonly uptimeSeconds: number;
-  readonly hashesPerSecond: number;
-  readonly engines: Array<{ engine: string; backend: string; hashes: number; hashesPerSecond: number }>;
-  readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
-  readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;
-  readonly bestShare: { hour: number | null; run: number | null; allTime: number | null };
-  readonly candidates: number;
-  readonly blocks: Record<string, number>;
-  readonly workSwitches: number;
-  readonly expectedTimeToBlock: { seconds: number | null; text: string };
-  readonly lastError: ErrorRecord | null;
-  readonly errors: number;
-  readonly reports: ReportWriteState;
-  /** The last block found (this run or an earlier one, from the journal); null when none. */
-  readonly lastBlock: StatusBlock | null;
-  /** Rewards accepted or confirmed but not yet spendable (fewer than 100 confirmations). */
-  readonly immature: { blocks: number; sats: number; btc: string };
-  /** The Stratum pool, when one is served (--stratum-port). */
-  readonly pool: { url: string; connections: number; sharesAccepted: number; sharesRejected: Record<string, number> } | null;
-  /** Stratum workers connected now or seen within the last 10 minutes. */
-  readonly workers: readonly PoolWorkerStatus[];
-}
-
-/** A Stratum worker as /status shows it (src/stratum/workers.ts builds these). */
-export interface PoolWorkerStatus {
-  readonly name: string;
-  readonly worker: string;
-  readonly address: string;
-  readonly userAgent: string | null;
-  readonly connections: number;
-  readonly connectedSince: string | null;
-  readonly hashesPerSecond: number;
-  readonly difficulty: number | null;
-  readonly sharesAccepted: number;
-  readonly sharesRejected: Record<string, number>;
-  readonly bestShare: { readonly run: number | null; readonly allTime: number | null };
-  readonly lastShareAt: string | null;
-  readonly blocksFound: number;
+  readonly timing?: TelemetryTiming;
 }
 
 /** What the recorder reads of a Stratum pool at status or scrape time. */
 export interface PoolView {
   readonly url: string;
   readonly connections: number;
-  workers(): readonly PoolWorkerStatus[];
-}
-
-/** A found block in /status. */
-export interface StatusBlock {
-  readonly height: number;
-  readonly hash: string;
-  readonly foundAt: string | null;
-  readonly status: string;
-  readonly confirmations: number | null;
-  readonly maturityHeight: number;
-  /** Subsidy plus fees in BTC ("3.12500000"); null when not known. */
-  readonly value: string | null;
+  workers(): readonly WorkerStatus[];
 }
 
 /** What the block tracker knows, as the recorder shows it (the service adapts the tracker to it). */
@@ -118,7 +86,15 @@ export interface RewardsView {
 
 /** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
 export interface WorkSwitchInfo {
-  readonly job: { readonly height: number; readonly bits: number; readonly previousBlockHash: string };
+  readonly job: {
+    readonly height: number;
+    readonly bits: number;
+    readonly previousBlockHash: string;
+    /** Transactions in the block, coinbase included. */
+    readonly txCount: number;
+    /** Satoshis: subsidy plus fees. */
+    readonly coinbaseValue: number;
+  };
   readonly reason: string;
   readonly newTip: boolean;
   readonly latencyMs: number;
@@ -192,12 +168,28 @@ export class Recorder {
   private lastError: ErrorRecord | null = null;
   private poolView: PoolView | undefined;
   private rewards: (() => RewardsView) | undefined;
+  private readonly recentErrors: ErrorRecord[] = [];
+  private job: { height: number; txCount: number; coinbaseValue: number } | null = null;
+  private tipSeenAt: number | null = null;
+  private readonly foundBlocks: FoundBlockStatus[] = [];
+  private readonly historyIntervalMs: number;
+  private readonly history: Ring<RateSample>;
+  private lastSampleAt: number;
+  private readonly statusPushIntervalMs: number;
+  private lastPushAt = 0;
+  private pushScheduled = false;
+  /** Open /events streams. */
+  private readonly hub = new SseHub();
 
   private constructor(options: RecorderOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.run = new RunTally(this.startedAt);
+    this.historyIntervalMs = options.timing?.historyIntervalMs ?? HISTORY_INTERVAL_MS;
+    this.history = new Ring(options.timing?.historyCapacity ?? Math.ceil(HISTORY_SPAN_MS / this.historyIntervalMs));
+    this.lastSampleAt = this.startedAt;
+    this.statusPushIntervalMs = options.timing?.statusPushIntervalMs ?? STATUS_PUSH_INTERVAL_MS;
     const stream = options.statusStream ?? process.stderr;
     this.statusLine = StatusLine.wanted(stream, options.config.logFormat) ? new StatusLine(stream, () => this.statusText()) : undefined;
     this.log = this.statusLine ? this.statusLine.wrap(options.log) : options.log;
@@ -214,7 +206,7 @@ export class Recorder {
         reportsWritable: s.reports.ok,
         uptimeSeconds: s.uptimeSeconds,
         lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
-        pool: s.pool && { connections: s.pool.connections, workers: s.workers },
+        pool: s.pool ? { connections: s.pool.connections, workers: s.workers ?? [] } : null,
         immatureSats: this.rewards ? s.immature.sats : null,
       };
     });
@@ -245,15 +237,24 @@ export class Recorder {
   static async start(options: RecorderOptions): Promise<Recorder> {
     const ops = new Recorder(options);
     await ops.reports.start();
-    const { metricsPort, metricsHost } = options.config;
+    const { metricsPort, metricsHost, statusToken } = options.config;
     if (metricsPort !== undefined) {
-      ops.server = await StatusServer.listen({
-        host: metricsHost,
-        port: metricsPort,
-        metrics: async () => ({ contentType: ops.metrics.contentType, body: await ops.metrics.text() }),
-        status: () => ops.status(),
-      });
-      ops.log('info', `metrics on ${ops.server.url}/metrics, status on ${ops.server.url}/status`);
+      try {
+        ops.server = await StatusServer.listen({
+          host: metricsHost,
+          port: metricsPort,
+          token: statusToken,
+          metrics: async () => ({ contentType: ops.metrics.contentType, body: await ops.metrics.text() }),
+          status: () => ops.status(),
+          events: { hub: ops.hub, greeting: () => ops.greeting() },
+        });
+      } catch (err) {
+        ops.hub.close();
+        throw err;
+      }
+      // The token itself is never logged; only whether one is needed.
+      const access = statusToken === undefined ? '' : ' (token required)';
+      ops.log('info', `dashboard on ${ops.server.url}/${access}; Prometheus ${ops.server.url}/metrics, JSON ${ops.server.url}/status`);
     }
     ops.ticker = setInterval(() => ops.tick(), 1000);
     ops.ticker.unref();
@@ -293,8 +294,10 @@ export class Recorder {
     if (s.newTip) acc.newTips++;
     acc.latency.add(s.latencyMs);
     acc.overhead.add(s.overheadMs);
+    if (s.newTip || this.tip !== s.job.previousBlockHash) this.tipSeenAt = this.now();
     this.nodeHeight = s.job.height - 1;
     this.tip = s.job.previousBlockHash;
+    this.job = { height: s.job.height, txCount: s.job.txCount, coinbaseValue: s.job.coinbaseValue };
     try {
       this.networkDifficulty = bitsToDifficulty(s.job.bits);
     } catch {
@@ -330,6 +333,23 @@ export class Recorder {
     acc.transition({ ...this.transitionRow(block), from: null, to: 'found' });
     this.metrics.blocks.inc({ outcome: 'found' });
     this.notifyBlock('found', { ...block, status: 'found' });
+    this.foundBlocks.unshift(this.foundRow(block, 'pending'));
+    this.foundBlocks.splice(FOUND_BLOCKS_KEPT);
+    this.pushSoon();
+  }
+
+  /** A found block as /status lists it. */
+  private foundRow(block: BlockInfo, outcome: string): FoundBlockStatus {
+    return {
+      time: new Date(this.now()).toISOString(),
+      height: block.height,
+      hash: block.hash,
+      engine: block.engine ?? (block.worker !== undefined ? 'stratum' : 'unknown'),
+      backend: block.backend ?? block.worker ?? '',
+      outcome,
+      ...(block.worker !== undefined && { worker: block.worker }),
+      ...(block.confirmations !== undefined && { confirmations: block.confirmations }),
+    };
   }
 
   /** What the node said of a found block; `solvedToSentMs`: candidate in hand → submitblock sent. */
@@ -343,6 +363,12 @@ export class Recorder {
     const status = outcome === 'accepted' ? 'accepted' : lost ? 'rejected' : 'submitted';
     acc.transition({ ...this.transitionRow({ ...block, ...(reason !== undefined && { reason }) }), from: 'found', to: status });
     this.metrics.blocks.inc({ outcome });
+    const i = this.foundBlocks.findIndex((b) => b.hash === block.hash);
+    const row: FoundBlockStatus = { ...(this.foundBlocks[i] ?? this.foundRow(block, outcome)), outcome, ...(reason !== undefined && { reason }) };
+    if (i >= 0) this.foundBlocks[i] = row;
+    else this.foundBlocks.unshift(row);
+    this.foundBlocks.splice(FOUND_BLOCKS_KEPT);
+    this.pushSoon();
     if (outcome === 'rejected') {
       this.error('block-rejected', 'error', `block ${block.height} ${block.hash} rejected: ${reason ?? 'no reason given'}`, 'recorded in the journal; mining on the next template');
     }
@@ -435,6 +461,8 @@ export class Recorder {
     const record: ErrorRecord = { time: new Date(this.now()).toISOString(), kind, severity, message, action };
     this.errors++;
     this.lastError = record;
+    this.recentErrors.unshift(record);
+    this.recentErrors.splice(RECENT_ERRORS_KEPT);
     this.metrics.errors.inc({ kind });
     this.reports.error(record);
   }
@@ -453,6 +481,7 @@ export class Recorder {
     const engines = [...this.rates.values()].map((e) => ({ engine: e.tally.kind, backend: e.tally.backend, hashes: e.tally.hashes, hashesPerSecond: Math.round(this.rateOf(e)) }));
     const rate = engines.reduce((a, e) => a + e.hashesPerSecond, 0);
     const hour = this.reports.current().bestShare;
+    const expectedSeconds = expectedSecondsToBlock(this.networkDifficulty, rate);
     return {
       version: STATUS_SCHEMA_VERSION,
       network: this.options.config.network,
@@ -461,6 +490,7 @@ export class Recorder {
       hashesPerSecond: rate,
       engines,
       node: { reachable: this.nodeReachable, height: this.nodeHeight, tip: this.tip, networkDifficulty: this.networkDifficulty },
+      job: this.jobStatus(now),
       lastTemplate: this.lastTemplate && {
         at: new Date(this.lastTemplate.at).toISOString(),
         reason: this.lastTemplate.reason,
@@ -469,18 +499,21 @@ export class Recorder {
       bestShare: { hour, run: this.run.candidates > 0 ? this.run.bestShareDifficulty : null, allTime: this.reports.allTimeBest },
       candidates: this.run.candidates,
       blocks: { found: this.run.blocksFound, ...this.run.outcomes } as Record<string, number>,
+      foundBlocks: [...this.foundBlocks],
       workSwitches: this.run.workSwitches,
       expectedTimeToBlock: {
-        seconds: expectedSecondsToBlock(this.networkDifficulty, rate),
+        seconds: expectedSeconds,
         text: describeExpectedTime(this.options.config.network, this.networkDifficulty, rate),
+        chancePerDay: chancePerDay(expectedSeconds),
       },
       lastError: this.lastError,
+      recentErrors: [...this.recentErrors],
       errors: this.errors,
       reports: this.reports.state,
-      pool: this.poolView
-        ? { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } }
-        : null,
-      workers: this.poolView ? this.poolView.workers() : [],
+      ...(this.poolView && {
+        pool: { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } },
+        workers: this.poolView.workers(),
+      }),
       ...this.rewardsStatus(),
     };
   }
@@ -505,6 +538,63 @@ export class Recorder {
     };
   }
 
+  private jobStatus(now: number): MinerStatus['job'] {
+    if (this.job === null) return null;
+    const network = this.options.config.network;
+    const subsidy = blockSubsidy(this.job.height, (NETWORKS as readonly string[]).includes(network) ? (network as Network) : 'main');
+    return {
+      height: this.job.height,
+      transactions: this.job.txCount - 1,
+      coinbaseValueSats: this.job.coinbaseValue,
+      // A template pays at most subsidy + fees; the difference is the fees it collects.
+      feesSats: Math.max(0, this.job.coinbaseValue - subsidy),
+      subsidySats: subsidy,
+      networkDifficulty: this.networkDifficulty,
+      tipSeenAt: this.tipSeenAt === null ? null : new Date(this.tipSeenAt).toISOString(),
+      tipAgeSeconds: this.tipSeenAt === null ? null : Math.round((now - this.tipSeenAt) / 100) / 10,
+    };
+  }
+
+  // --- the live feed (/events) ----------------------------------------------------------
+
+  /** What a new /events stream gets first: the history to draw, then the status. */
+  private greeting(): string {
+    const columns = RateColumns.fromSamples(this.history.toArray(), this.historyIntervalMs / 1000, this.history.capacity);
+    return sseFrame(EVENT_NAMES.history, JSON.stringify(columns)) + sseFrame(EVENT_NAMES.status, JSON.stringify(this.status()));
+  }
+
+  private sample(now: number): void {
+    const s = this.status();
+    const sample: RateSample = {
+      t: now,
+      total: s.hashesPerSecond,
+      engines: Object.fromEntries(s.engines.map((e) => [`${e.engine}/${e.backend}`, e.hashesPerSecond])),
+      ...(s.workers !== undefined && { workers: Object.fromEntries(s.workers.map((w) => [w.name, w.hashesPerSecond])) }),
+    };
+    this.history.push(sample);
+    this.hub.broadcast(EVENT_NAMES.sample, sample);
+  }
+
+  private pushStatus(now: number): void {
+    this.lastPushAt = now;
+    if (this.hub.size > 0) this.hub.broadcast(EVENT_NAMES.status, this.status());
+  }
+
+  /** A block found or answered reaches open pages at once, not at the next push. */
+  private pushSoon(): void {
+    if (this.pushScheduled || this.hub.size === 0) return;
+    this.pushScheduled = true;
+    setImmediate(() => {
+      this.pushScheduled = false;
+      this.pushStatus(this.now());
+    });
+  }
+
+  /** The hash-rate history, oldest first. */
+  historySamples(): RateSample[] {
+    return this.history.toArray();
+  }
+
   /** The live status line. */
   statusText(): string {
     const s = this.status();
@@ -522,6 +612,13 @@ export class Recorder {
       e.samples.push([now, e.tally.hashes]);
       while (e.samples.length > 2 && now - e.samples[0]![0] > RATE_WINDOW_MS) e.samples.shift();
     }
+    // Within the first interval a sample every tick, so that a page opened at start-up draws a line at once.
+    const early = now - this.startedAt <= this.historyIntervalMs && this.rates.size > 0;
+    if (early || now - this.lastSampleAt >= this.historyIntervalMs) {
+      this.lastSampleAt = now;
+      this.sample(now);
+    }
+    if (now - this.lastPushAt >= this.statusPushIntervalMs) this.pushStatus(now);
     this.reports.current(); // finalizes the hour at its end even when no event arrives
     this.statusLine?.tick(now);
   }
@@ -531,6 +628,7 @@ export class Recorder {
     if (this.ticker) clearInterval(this.ticker);
     this.statusLine?.clear();
     await this.reports.close();
+    this.hub.close();
     await this.server?.close();
   }
 }

@@ -84,6 +84,7 @@ describe('mine configuration: defaults', () => {
         reportDir: join(cwd, 'reports'),
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
+        statusToken: undefined,
         journal: join(cwd, 'reports', 'found-blocks.jsonl'),
         connectTimeout: 30,
         maxBlocks: undefined,

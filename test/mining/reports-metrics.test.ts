@@ -114,7 +114,7 @@ describe('mine: hourly reports and metrics on regtest', { timeout: 120_000 }, ()
     });
     await probe;
     assert.ok(run.stats.accepted >= 1, run.lines.join('\n'));
-    assert.ok(run.lines.some((l) => /metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/.test(l)), 'binds 127.0.0.1 by default');
+    assert.ok(run.lines.some((l) => /dashboard on http:\/\/127\.0\.0\.1:\d+\/; Prometheus http:\/\/127\.0\.0\.1:\d+\/metrics/.test(l)), 'binds 127.0.0.1 by default');
     for (const name of METRIC_NAMES) assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name);
     const hashes = /^solominer_hashes_total\{engine="cpu",backend="[^"]+"\} (\d+)/m.exec(metrics);
     assert.ok(hashes && Number(hashes[1]) > 0, 'hashes counted while mining');

@@ -245,7 +245,7 @@ describe('what operators see of the pool', { timeout: 240_000 }, () => {
       const status = (await (await fetch(`${metricsUrl}/status`)).json()) as MinerStatus;
       assert.equal(status.pool?.connections, 1);
       assert.equal(status.pool?.sharesAccepted, 1);
-      const w = status.workers.find((x) => x.name === user)!;
+      const w = status.workers!.find((x) => x.name === user)!;
       assert.equal(w.address, own);
       assert.equal(w.sharesAccepted, 1);
       assert.equal(w.blocksFound, 1);

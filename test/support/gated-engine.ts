@@ -1,27 +1,26 @@
-// A real engine behind a gate: it hashes as usual, but the candidates it finds are held until
-// open() (then delivered in order). Tests use it to decide who wins a race — a rival block
-// before the miner's own — without making the miner slower or the outcome a matter of luck —
-// or let exactly one block through and no more (pass), on a chain where every hash is a block.
+// Real engines with a hand on what they find. GatedEngine hashes as usual, but the candidates it
+// finds are held until open() (then delivered in order): tests use it to decide who wins a race
+// — a rival block before the miner's own — without making the miner slower or the outcome a
+// matter of luck, or let exactly `pass(n)` through (on a chain where every hash is a block).
+// WithheldEngine hashes at full speed against a target no hash can meet, so it
+// finds nothing at all until release() lets one block through: a regtest miner with a steady hash
+// rate and no blocks, whose one block comes when the test says.
 import { EventEmitter } from 'node:events';
 
 import type { Candidate, Engine, EngineEvents, ScanWork } from '../../src/engines/engine.js';
 
-export class GatedEngine extends EventEmitter<EngineEvents> implements Engine {
-  private held: Candidate[] | undefined = [];
-  private allowance = 0;
-
-  constructor(private readonly inner: Engine) {
+/** Passes everything through to `inner`; subclasses change one thing. */
+abstract class EngineWrapper extends EventEmitter<EngineEvents> implements Engine {
+  constructor(protected readonly inner: Engine) {
     super();
-    inner.on('candidate', (c) => {
-      if (!this.held) this.emit('candidate', c);
-      else if (this.allowance > 0) {
-        this.allowance--;
-        this.emit('candidate', c);
-      } else this.held.push(c);
-    });
+    inner.on('candidate', (c) => this.onCandidate(c));
     inner.on('hashes', (h) => this.emit('hashes', h));
     inner.on('done', (d) => this.emit('done', d));
     inner.on('error', (e) => this.emit('error', e));
+  }
+
+  protected onCandidate(c: Candidate): void {
+    this.emit('candidate', c);
   }
 
   get kind(): string {
@@ -37,18 +36,6 @@ export class GatedEngine extends EventEmitter<EngineEvents> implements Engine {
     return this.inner.busy;
   }
 
-  /** Delivers what was held and lets every later candidate through. */
-  open(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const c of held) this.emit('candidate', c);
-  }
-
-  /** Lets the next `count` candidates through while the gate stays closed for the rest. */
-  pass(count: number): void {
-    this.allowance += count;
-  }
-
   start(work: ScanWork): void {
     this.inner.start(work);
   }
@@ -57,5 +44,55 @@ export class GatedEngine extends EventEmitter<EngineEvents> implements Engine {
   }
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+export class GatedEngine extends EngineWrapper {
+  private held: Candidate[] | undefined = [];
+  private allowance = 0;
+
+  protected override onCandidate(c: Candidate): void {
+    if (!this.held) this.emit('candidate', c);
+    else if (this.allowance > 0) {
+      this.allowance--;
+      this.emit('candidate', c);
+    } else this.held.push(c);
+  }
+
+  /** Lets the next `count` candidates through while the gate stays closed for the rest. */
+  pass(count: number): void {
+    this.allowance += count;
+  }
+
+  /** Delivers what was held and lets every later candidate through. */
+  open(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const c of held) this.emit('candidate', c);
+  }
+}
+
+/** All-zero: a hash at or below it would be the zero hash. */
+const UNREACHABLE_TARGET = new Uint8Array(32);
+
+export class WithheldEngine extends EngineWrapper {
+  private releases = 0;
+
+  override start(work: ScanWork): void {
+    this.inner.start(this.releases > 0 ? work : { ...work, target: UNREACHABLE_TARGET });
+  }
+
+  /**
+   * Lets the next candidate through, then withholds again. The scan in flight (against the
+   * unreachable target) is ended; the orchestrator gives the engine fresh work after its pause.
+   */
+  release(): Promise<void> {
+    this.releases++;
+    return this.inner.stop();
+  }
+
+  protected override onCandidate(c: Candidate): void {
+    if (this.releases > 0) this.releases--;
+    this.emit('candidate', c);
   }
 }

@@ -6,8 +6,10 @@ import { describe, it } from 'node:test';
 
 import { Recorder, type MinerStatus } from '../../src/telemetry/recorder.js';
 import { METRIC_NAMES } from '../../src/telemetry/metrics.js';
-import { statusUrl } from '../../src/cli/status-command.js';
-import { runCli } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+
+import { statusUrl, watch } from '../../src/cli/status-command.js';
+import { BIN, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 
 const quietLog = () => undefined;
@@ -30,7 +32,7 @@ async function withOps<T>(fn: (ops: Recorder, dir: string) => Promise<T>, extra:
 function feed(ops: Recorder): void {
   ops.template('initial');
   ops.template('zmq');
-  ops.workSwitch({ job: { height: 12, bits: 0x207fffff, previousBlockHash: 'ab'.repeat(32) }, reason: 'zmq', newTip: true, latencyMs: 3.2, overheadMs: 1.1 });
+  ops.workSwitch({ job: { height: 12, bits: 0x207fffff, previousBlockHash: 'ab'.repeat(32), txCount: 3, coinbaseValue: 5_000_012_345 }, reason: 'zmq', newTip: true, latencyMs: 3.2, overheadMs: 1.1 });
   ops.hashes('cpu', 'avx512', 5_000_000);
   ops.share(2.5, 'cpu', '00'.repeat(32));
   const block = { height: 12, hash: 'cd'.repeat(32), engine: 'cpu', backend: 'avx512' };
@@ -91,6 +93,64 @@ describe('metrics endpoint and status', { timeout: 60_000 }, () => {
       assert.match(text.stdout, /regtest miner up/);
       assert.match(text.stdout, /cpu\/avx512/);
       assert.match(text.stdout, /blocks: found 1, accepted 1, rejected 1/);
+    });
+  });
+
+  it('`status --watch` on a terminal redraws in place (home, lines cleared to their end, rest cleared) until SIGINT', async () => {
+    await withOps(async (ops) => {
+      feed(ops);
+      const writes: string[] = [];
+      let frames = 0;
+      let onFrame: () => void = () => {};
+      const tty = {
+        isTTY: true,
+        columns: 60,
+        write: (s: string) => {
+          writes.push(s);
+          if (s.startsWith('\x1b[H') && s.endsWith('\x1b[J')) {
+            frames++;
+            onFrame();
+          }
+          return true;
+        },
+      } as unknown as NodeJS.WriteStream;
+      const done = watch(`${ops.metricsUrl}/status`, undefined, 0.1, false, tty);
+      await new Promise<void>((resolve) => {
+        onFrame = () => frames >= 2 && resolve();
+      });
+      process.emit('SIGINT');
+      assert.equal(await done, 0);
+      assert.equal(writes[0], '\x1b[?25l\x1b[H\x1b[2J', 'hides the cursor and clears the screen once');
+      assert.equal(writes.at(-1), '\x1b[?25h', 'shows the cursor again');
+      const frame = writes.find((w) => w.startsWith('\x1b[H') && w.includes('regtest miner up'))!;
+      const lines = frame.slice(3, -('\n\x1b[J'.length)).split('\n');
+      assert.match(lines[0]!, /^solominer status http:\/\/127\.0\.0\.1:\d+\/status, every 0\.1 …\x1b\[K$/, "cut to the terminal's width");
+      for (const line of lines) {
+        assert.ok(line.endsWith('\x1b[K'), JSON.stringify(line));
+        assert.ok(line.length - 3 <= 59, `fits the terminal: ${JSON.stringify(line)}`);
+      }
+      assert.equal(process.listenerCount('SIGINT'), 0, 'its signal handler is gone');
+    });
+  });
+
+  it('`status --watch <s>` without a terminal appends a snapshot each time and exits 0 on Ctrl-C', async () => {
+    await withOps(async (ops) => {
+      feed(ops);
+      // A process group of its own: Ctrl-C reaches the whole group (bin/solominer.js may run the CLI as its child).
+      const child = spawn(process.execPath, [BIN, 'status', '--url', ops.metricsUrl!, '--watch', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stdout = '';
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if ((stdout.match(/regtest miner up/g) ?? []).length >= 3) resolve();
+        });
+      });
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0);
+      assert.match(stdout, /^solominer status http:\/\/127\.0\.0\.1:\d+\/status, every 0\.2 s, Ctrl-C to stop \(\d{4}-\d\d-\d\dT[\d:]+Z\)\nregtest miner up/);
+      assert.match(stdout, /^job: height 12, 2 transactions, fees 0\.00012345 BTC, tip seen [\d.]+ (ms|s) ago$/m);
+      assert.doesNotMatch(stdout, /\x1b/, 'no terminal codes into a pipe');
     });
   });
 

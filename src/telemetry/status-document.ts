@@ -1,0 +1,161 @@
+// The documents a running miner serves: GET /status (what `solominer status --json` prints) and
+// the Server-Sent Events of GET /events that the dashboard page draws (docs/reports.md). Types
+// only, no imports: the browser build (tsconfig.dashboard.json) reads this same file, so the page
+// and the server cannot disagree on a field's name.
+
+export const STATUS_SCHEMA_VERSION = 1;
+
+export interface EngineStatus {
+  readonly engine: string;
+  readonly backend: string;
+  readonly hashes: number;
+  /** Over the last 30 s. */
+  readonly hashesPerSecond: number;
+}
+
+/** One Stratum worker (a user name, over its connections) of the pool (src/stratum/workers.ts). */
+export interface WorkerStatus {
+  readonly name: string;
+  /** The part after the address, or the whole name when it is not an address. */
+  readonly worker: string;
+  /** The address its blocks pay. */
+  readonly address: string;
+  readonly userAgent: string | null;
+  readonly connections: number;
+  readonly connectedSince: string | null;
+  /** What the difficulty of its accepted shares proves over 10 minutes. */
+  readonly hashesPerSecond: number;
+  readonly difficulty: number | null;
+  readonly sharesAccepted: number;
+  /** By reason: stale, duplicate, low-difficulty, unauthorized, not-subscribed, other. */
+  readonly sharesRejected: Readonly<Record<string, number>>;
+  readonly bestShare: { readonly run: number | null; readonly allTime: number | null };
+  readonly lastShareAt: string | null;
+  readonly blocksFound: number;
+}
+
+/** The Stratum pool, when one is served (--stratum-port). */
+export interface PoolStatus {
+  readonly url: string;
+  readonly connections: number;
+  readonly sharesAccepted: number;
+  readonly sharesRejected: Readonly<Record<string, number>>;
+}
+
+/** A found block as the block tracker last saw it. */
+export interface StatusBlock {
+  readonly height: number;
+  readonly hash: string;
+  readonly foundAt: string | null;
+  readonly status: string;
+  readonly confirmations: number | null;
+  readonly maturityHeight: number;
+  /** Subsidy plus fees in BTC ("3.12500000"); null when not known. */
+  readonly value: string | null;
+}
+
+/** The job every engine hashes now. */
+export interface JobStatus {
+  readonly height: number;
+  /** Transactions in the block besides the coinbase. */
+  readonly transactions: number;
+  /** What the coinbase may pay: subsidy plus fees, satoshis. */
+  readonly coinbaseValueSats: number;
+  readonly feesSats: number;
+  readonly subsidySats: number;
+  readonly networkDifficulty: number | null;
+  /** When this miner first got work on the current tip (the previous block), and how long ago. */
+  readonly tipSeenAt: string | null;
+  readonly tipAgeSeconds: number | null;
+}
+
+/** A block this miner found: `outcome` is "pending" until the node has answered. */
+export interface FoundBlockStatus {
+  readonly time: string;
+  readonly height: number;
+  readonly hash: string;
+  readonly engine: string;
+  readonly backend: string;
+  readonly outcome: string;
+  readonly reason?: string;
+  /** Filled in where blocks are followed after submission; absent otherwise. */
+  readonly confirmations?: number | null;
+  readonly worker?: string;
+}
+
+/** One line of errors.jsonl (report-schema.ts ErrorRecord). */
+export interface ErrorEntry {
+  readonly time: string;
+  readonly kind: string;
+  readonly severity: 'warning' | 'error';
+  readonly message: string;
+  readonly action: string;
+}
+
+export interface ReportsState {
+  readonly dir: string;
+  readonly ok: boolean;
+  readonly lastWriteAt: string | null;
+  readonly error: string | null;
+  readonly errorSince: string | null;
+}
+
+/** The /status document. New fields are added, never renamed: readers ignore what they do not know. */
+export interface MinerStatus {
+  readonly version: number;
+  readonly network: string;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly hashesPerSecond: number;
+  readonly engines: EngineStatus[];
+  /** The Stratum pool and its workers (connected now, or seen within 10 minutes): with --stratum-port only. */
+  readonly pool?: PoolStatus;
+  readonly workers?: readonly WorkerStatus[];
+  readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
+  readonly job: JobStatus | null;
+  readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;
+  readonly bestShare: { hour: number | null; run: number | null; allTime: number | null };
+  readonly candidates: number;
+  /** Counts by outcome: found, accepted, rejected, ... */
+  readonly blocks: Record<string, number>;
+  /** This run's found blocks, newest first (at most 20). */
+  readonly foundBlocks: FoundBlockStatus[];
+  readonly workSwitches: number;
+  readonly expectedTimeToBlock: { seconds: number | null; text: string; chancePerDay: number | null };
+  readonly lastError: ErrorEntry | null;
+  /** The last errors, newest first (at most 10). */
+  readonly recentErrors: ErrorEntry[];
+  readonly errors: number;
+  readonly reports: ReportsState;
+  /** The last block found (this run or an earlier one, from the journal); null when none. */
+  readonly lastBlock: StatusBlock | null;
+  /** Rewards accepted or confirmed but not yet spendable (fewer than 100 confirmations). */
+  readonly immature: { readonly blocks: number; readonly sats: number; readonly btc: string };
+}
+
+// --- /events -------------------------------------------------------------------------------
+// A client gets `history` once, then `status` every couple of seconds (and at once when a block
+// is found or answered), and `sample` each time the history ring takes one.
+
+/** One point of the hash-rate history: hashes per second, in all and per engine / worker. */
+export interface RateSample {
+  /** Milliseconds since the epoch. */
+  readonly t: number;
+  readonly total: number;
+  /** Keyed engine/backend ("cpu/avx2"). */
+  readonly engines: Readonly<Record<string, number>>;
+  /** Keyed by worker name; absent without a pool. */
+  readonly workers?: Readonly<Record<string, number>>;
+}
+
+export type SeriesKind = 'total' | 'engine' | 'worker';
+
+/** The history as columns, the shape a chart draws (uPlot's: x values, then one array per series). */
+export interface HistoryColumns {
+  readonly intervalSeconds: number;
+  /** Seconds since the epoch. */
+  readonly t: number[];
+  readonly series: Array<{ key: string; kind: SeriesKind; label: string; values: Array<number | null> }>;
+}
+
+export const EVENT_NAMES = { history: 'history', status: 'status', sample: 'sample' } as const;
