@@ -8,7 +8,7 @@ import { join, relative, isAbsolute } from 'node:path';
 
 import { addressToScript, type PayoutScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
-import type { MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { cpuBackends, CpuEngine } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { checkKnownAnswers } from '../engines/known-answers.js';
@@ -170,8 +170,9 @@ export function probeAddress(list: Checklist, config: MineConfig, missing: boole
     return undefined;
   }
   try {
-    const payout = addressToScript(config.address, config.network);
-    list.ok(label, `${config.address} (${payout.type}) is a valid ${config.network} address`);
+    const address = payoutAddressOf(config);
+    const payout = addressToScript(address, config.network);
+    list.ok(label, `${address} (${payout.type}) is a valid ${config.network} address`);
     return payout;
   } catch (err) {
     if (err instanceof BitcoinError) {

@@ -6,6 +6,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { runSmoke } from '../checks/check.js';
 import { CONFIG_FLAG, ConfigError, loadMineConfig } from '../config/load-config.js';
 import { describeConfig, FIELD_BY_KEY, MINE_FIELDS, type MineConfig } from '../config/mine-config.js';
+import { poolSummaryLines, runPoolClientService } from '../miner/client-service.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { addFieldOptions, fieldSourcesHelp, fieldValues, newCommand, type RunState } from './command-kit.js';
@@ -50,6 +51,12 @@ async function mine(config: MineConfig): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (config.pool !== undefined) {
+      // Through a pool: the pool's jobs instead of the node's (docs/stratum.md).
+      const summary = await runPoolClientService({ config, log, signal: abort.signal });
+      for (const line of poolSummaryLines(summary)) log('info', line);
+      return 0;
+    }
     const summary = await runMineService({ config, log, signal: abort.signal });
     for (const line of summaryLines(summary)) log('info', line);
     return 0;

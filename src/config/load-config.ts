@@ -301,7 +301,23 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
   if (enginesGiven !== undefined && Array.isArray(values.engines) && values.engines.length === 0 && values.stratumPort === undefined) {
     throw new ConfigError(enginesGiven.label, `none needs a Stratum pool to serve (${spellings('stratumPort')}): nothing would mine`);
   }
-  if (values.address === undefined) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
+  const pool = winners.get('pool');
+  if (pool !== undefined) {
+    // Through a pool the node side is the pool's: flags for a node would be ignored silently.
+    for (const key of ['rpcUrl', 'zmq', 'stratumPort', 'maxBlocks', 'smokeTest', 'smokeNetwork'] as const) {
+      const given = winners.get(key);
+      if (given !== undefined && given.from !== 'file') {
+        throw new ConfigError(given.label, `conflicts with ${pool.label}: --pool mines through a pool, without a node (leave out ${given.label}, or --pool to mine from the node)`);
+      }
+    }
+    if (values.user === undefined) throw new ConfigError(pool.label, `needs a pool user name: ${spellings('user')} (solo pools: your address, then .worker)`);
+  } else {
+    for (const key of ['user', 'suggestDifficulty'] as const) {
+      const given = winners.get(key);
+      if (given !== undefined && given.from !== 'file') throw new ConfigError(given.label, `only means something with --pool (${spellings('pool')})`);
+    }
+    if (values.address === undefined) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
+  }
 
   const user = winners.get('rpcUser');
   const password = winners.get('rpcPassword');
@@ -356,6 +372,10 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     stratumShareSeconds: values.stratumShareSeconds ?? DEFAULTS.stratumShareSeconds,
     stratumMaxConnections: values.stratumMaxConnections ?? DEFAULTS.stratumMaxConnections,
     stratumMaxPerAddress: values.stratumMaxPerAddress ?? DEFAULTS.stratumMaxPerAddress,
+    pool: values.pool,
+    user: values.user,
+    pass: values.pass ?? DEFAULTS.pass,
+    suggestDifficulty: values.suggestDifficulty,
     refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
     notify: values.notify ?? [],
     onBlock: values.onBlock,

@@ -106,6 +106,16 @@ const notify = z.preprocess(
 
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 
+// stratum+tcp://host:port (IPv4, name or [IPv6]); the pools to mine through, in fail-over order.
+const POOL_URL = /^stratum\+tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const poolUrls = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v),
+  z
+    .array(z.string().refine((u) => POOL_URL.test(u) && inPortRange(Number(POOL_URL.exec(u)![2]), 1)))
+    .min(1)
+    .transform((list) => [...new Set(list)]),
+);
+
 // Printable ASCII without spaces: it travels in an HTTP header and a form field unchanged.
 const STATUS_TOKEN_MIN_LENGTH = 16;
 const statusToken = z.string().min(STATUS_TOKEN_MIN_LENGTH).regex(/^[\x21-\x7e]+$/);
@@ -145,6 +155,10 @@ export const fieldSchemas = {
   stratumShareSeconds: seconds(1, 600),
   stratumMaxConnections: z.int().min(1).max(1_000_000),
   stratumMaxPerAddress: z.int().min(1).max(1_000_000),
+  pool: poolUrls,
+  user: z.string().regex(/^[^\s"\\]{1,128}$/),
+  pass: z.string().max(256),
+  suggestDifficulty: z.number().positive().max(1e15),
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
   notify,
   onBlock: nonEmpty,
@@ -224,6 +238,10 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('stratumShareSeconds', 'stratum-share-seconds', { arg: 'seconds', text: 'number', expected: 'seconds, a number 1..600', help: 'seconds per share the per-connection vardiff aims at', defaultText: '10' }),
   spec('stratumMaxConnections', 'stratum-max-connections', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections in all', defaultText: '10000' }),
   spec('stratumMaxPerAddress', 'stratum-max-per-address', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections from one IP address', defaultText: '1000' }),
+  spec('pool', 'pool', { arg: 'url', text: 'string', repeatable: true, expected: 'a stratum+tcp://host:port URL', help: 'mine through this Stratum pool instead of a node; repeat for fail-over, tried in order (the variable takes a comma-separated list)', defaultText: 'none: mine from the node' }),
+  spec('user', 'user', { arg: '<address>[.<worker>]', text: 'string', expected: 'a pool user name without spaces or quotes, at most 128 characters', help: 'pool user name (with --pool): solo pools pay the address before the first dot' }),
+  spec('pass', 'pass', { arg: 'password', text: 'string', expected: 'a password of at most 256 characters', secret: true, help: 'pool password (with --pool)', defaultText: 'x' }),
+  spec('suggestDifficulty', 'suggest-difficulty', { arg: 'n', text: 'number', expected: 'a number greater than 0 (fractions allowed)', help: 'ask the pool for this share difficulty (mining.suggest_difficulty; with --pool)', defaultText: "the pool's" }),
   spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
   spec('notify', 'notify', { arg: 'url', text: 'string', repeatable: true, expected: NOTIFY_EXPECTED, help: 'POST block and node events to this URL: ntfy, Discord webhook or JSON webhook (docs/notifications.md); repeatable; the variable takes a comma-separated list', defaultText: 'none' }),
   // Secret: a command line may carry a token (curl -H "Authorization: ...").
@@ -257,7 +275,8 @@ export const mineConfigSchema = z
     rpcCookie: fieldSchemas.rpcCookie.optional(),
     rpcCa: fieldSchemas.rpcCa.optional(),
     zmq: fieldSchemas.zmq.optional(),
-    address: fieldSchemas.address,
+    // Required when mining from a node (the coinbase pays it); a pool pays whom it pays.
+    address: fieldSchemas.address.optional(),
     coinbaseTag: fieldSchemas.coinbaseTag,
     // The field's output (the list after `none` and duplicates are handled); [] with a pool only.
     engines: z.array(z.enum(ENGINES)),
@@ -283,6 +302,10 @@ export const mineConfigSchema = z
     stratumShareSeconds: fieldSchemas.stratumShareSeconds,
     stratumMaxConnections: fieldSchemas.stratumMaxConnections,
     stratumMaxPerAddress: fieldSchemas.stratumMaxPerAddress,
+    pool: fieldSchemas.pool.optional(),
+    user: fieldSchemas.user.optional(),
+    pass: fieldSchemas.pass,
+    suggestDifficulty: fieldSchemas.suggestDifficulty.optional(),
     refreshInterval: fieldSchemas.refreshInterval,
     notify: z.array(z.string()),
     onBlock: fieldSchemas.onBlock.optional(),
@@ -334,6 +357,7 @@ export const DEFAULTS = {
   stratumShareSeconds: 10,
   stratumMaxConnections: 10_000,
   stratumMaxPerAddress: 1000,
+  pass: 'x',
 } as const;
 
 export function defaultThreads(): number {
@@ -409,4 +433,10 @@ export function valueFromText(kind: TextKind, text: string): unknown {
 export function resolvePath(p: string, base: string): string {
   const expanded = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
   return isAbsolute(expanded) ? expanded : resolve(base, expanded);
+}
+
+/** The payout address of a configuration that mines from a node (the loader requires it there). */
+export function payoutAddressOf(config: MineConfig): string {
+  if (config.address === undefined) throw new TypeError('payoutAddressOf: mining from a node needs an address (the loader requires one)');
+  return config.address;
 }

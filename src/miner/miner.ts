@@ -49,7 +49,8 @@ export interface ExternalBlock {
 
 export interface WorkSwitch {
   readonly job: Job;
-  readonly reason: TemplateReason;
+  /** How the job came: a template's reason, or 'pool' for a pool's mining.notify. */
+  readonly reason: TemplateReason | 'pool';
   /** A new previous block (true) or new transactions on the same one (false). */
   readonly newTip: boolean;
   /** performance.now() when the need for this job arose (ZMQ message, timer, ...). */
@@ -71,10 +72,24 @@ export interface MinerEvents {
   job: [WorkSwitch];
   block: [FoundBlock];
   share: [ShareEvent];
+  /** A share for the pool this miner mines through (mine --pool): re-checked, on a live job. */
+  poolShare: [PoolShare];
   hashes: [{ engine: Engine; hashes: number }];
   /** A candidate dropped: stale work, a solved tip, or an engine that reported a wrong hash. */
   discarded: [{ reason: 'stale' | 'solved' | 'bad-hash'; engine: string; nonce: number }];
   warning: [string];
+}
+
+/** What mining.submit needs of a share found on pool work. */
+export interface PoolShare {
+  readonly job: Job;
+  readonly unit: WorkUnit;
+  readonly nonce: number;
+  readonly hash: string;
+  readonly difficulty: number;
+  readonly engine: string;
+  /** performance.now() when the engine's candidate reached the orchestrator. */
+  readonly foundAt: number;
 }
 
 export interface MinerOptions {
@@ -94,6 +109,8 @@ interface EngineSlot {
   current: WorkUnit | undefined;
   /** The orchestrator asked this engine to stop (new work, a block, hold, shutdown). */
   stopAsked: boolean;
+  /** The work on which this engine last reported a candidate (a scan that stopped on it). */
+  lastFindOn: string | undefined;
 }
 
 /** Pause before giving work again to an engine whose scan ended on its own (a lost device). */
@@ -112,6 +129,8 @@ export class Miner extends EventEmitter<MinerEvents> {
     return this.extranonce1;
   }
 
+  /** Pool jobs whose shares may still be submitted (since the last clean_jobs). */
+  private readonly livePoolJobs = new Set<string>();
   /** Previous-block hashes a block has been found on: their templates are dead. */
   private readonly solvedTips = new Set<string>();
   private switching: Promise<void> = Promise.resolve();
@@ -123,7 +142,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     super();
     this.options = options;
     this.extranonce1 = options.extranonce1 ?? randomBytes(EXTRANONCE1_SIZE);
-    this.slots = options.engines.map((engine) => ({ engine, current: undefined, stopAsked: false }));
+    this.slots = options.engines.map((engine) => ({ engine, current: undefined, stopAsked: false, lastFindOn: undefined }));
     for (const slot of this.slots) {
       const listeners = {
         candidate: (c: Candidate) => this.onCandidate(slot, c),
@@ -147,6 +166,29 @@ export class Miner extends EventEmitter<MinerEvents> {
 
   get currentJob(): Job | undefined {
     return this.job;
+  }
+
+  /**
+   * A job from a Stratum pool (mine --pool): every engine moves onto it. `clean` (the pool's
+   * clean_jobs) makes shares of the jobs before it stale; without it they stay submittable.
+   */
+  onPoolJob(job: Job, clean: boolean, requestedAt = performance.now()): Promise<void> {
+    this.switching = this.switching
+      .then(async () => {
+        if (this.stopped) return;
+        if (clean) this.livePoolJobs.clear();
+        this.livePoolJobs.add(job.id);
+        const previous = this.job;
+        this.job = job;
+        await Promise.all(this.slots.map((slot) => this.restart(slot, job)));
+        const latencyMs = performance.now() - requestedAt;
+        const newTip = previous === undefined || previous.previousBlockHash !== job.previousBlockHash;
+        this.emit('job', { job, reason: 'pool', newTip, requestedAt, latencyMs, rpcMs: 0, overheadMs: latencyMs });
+      })
+      .catch((err: unknown) => {
+        this.emit('warning', `pool job ${job.id} refused: ${(err as Error).message}`);
+      });
+    return this.switching;
   }
 
   /** A new template: build its job and move every engine onto it. */
@@ -211,16 +253,26 @@ export class Miner extends EventEmitter<MinerEvents> {
   /** Hands the engine a fresh extranonce of `job`: work no other engine or unit shares. */
   private assign(slot: EngineSlot, job: Job): void {
     if (this.held || this.stopped) return;
-    const extranonce = new Uint8Array(EXTRANONCE1_SIZE + EXTRANONCE2_SIZE);
-    extranonce.set(this.extranonce1, 0);
-    new DataView(extranonce.buffer).setUint32(EXTRANONCE1_SIZE, this.extranonce2);
+    // extranonce1 (this process's, or the pool's) ‖ extranonce2 counted per work unit: no two
+    // engines or threads ever hash the same header. The count fills the last 4 bytes of
+    // extranonce2 (a pool gives at least 4 in practice; fewer wrap sooner, still disjoint per unit).
+    const prefix = job.pool?.extranonce1 ?? this.extranonce1;
+    const extranonce = new Uint8Array(job.coinbase.extranonceSize);
+    extranonce.set(prefix, 0);
+    const en2Size = extranonce.length - prefix.length;
+    const counter = new Uint8Array(4);
+    new DataView(counter.buffer).setUint32(0, this.extranonce2);
+    extranonce.set(en2Size >= 4 ? counter : counter.subarray(4 - en2Size), extranonce.length - Math.min(4, en2Size));
     this.extranonce2 = (this.extranonce2 + 1) >>> 0;
-    const unit = makeWorkUnit(job, extranonce, jobTime(job));
+    // A pool's job is hashed with its own ntime (shares are submitted with it).
+    const unit = makeWorkUnit(job, extranonce, job.pool ? job.curtime : jobTime(job));
     const id = `${job.id}/${this.extranonce2}`;
     // Engines report at the share target (at least difficulty 1) so the best share is known;
-    // only a hash at or below the block target becomes a block.
-    const blockIsEasier = job.target >= DIFF1_TARGET;
-    const shareTarget = blockIsEasier ? job.targetBytes : targetToBytes(DIFF1_TARGET);
+    // only a hash at or below the block target becomes a block. Pool work reports at the pool's
+    // share target; where that is trivial (a regtest pool) each scan stops at its first share.
+    const target = job.pool ? job.pool.shareTarget : job.target >= DIFF1_TARGET ? job.target : DIFF1_TARGET;
+    const blockIsEasier = target >= DIFF1_TARGET;
+    const shareTarget = targetToBytes(target);
     this.units.set(id, unit);
     if (this.units.size > 4096) this.units.delete(this.units.keys().next().value!);
     slot.current = unit;
@@ -242,11 +294,14 @@ export class Miner extends EventEmitter<MinerEvents> {
     const asked = slot.stopAsked;
     slot.stopAsked = false;
     if (this.stopped || (done.stopped && asked)) return;
+    // A scan that stopped at its first share on pool work (a trivial share target) goes on
+    // with the next extranonce at once, like a spent range.
+    const stoppedOnShare = done.stopped && slot.lastFindOn === done.workId && this.units.get(done.workId)?.job.pool !== undefined;
     const resume = () => {
       const job = this.job;
-      if (job && !this.solvedTips.has(job.previousBlockHash) && !slot.engine.busy) this.assign(slot, job);
+      if (job && (job.pool !== undefined || !this.solvedTips.has(job.previousBlockHash)) && !slot.engine.busy) this.assign(slot, job);
     };
-    if (!done.stopped) {
+    if (!done.stopped || stoppedOnShare) {
       // The whole nonce range of this extranonce is spent: move on to the next extranonce.
       resume();
     } else {
@@ -262,6 +317,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     const foundAt = performance.now();
     const engine = slot.engine;
     if (this.stopped) return;
+    slot.lastFindOn = c.workId;
     const unit = this.units.get(c.workId);
     if (!unit) {
       this.emit('discarded', { reason: 'stale', engine: engine.kind, nonce: c.nonce });
@@ -280,8 +336,25 @@ export class Miner extends EventEmitter<MinerEvents> {
       return;
     }
     const value = BigInt(`0x${hash}`);
-    this.emit('share', { hash, difficulty: value === 0n ? Infinity : targetToDifficulty(value), engine: engine.kind });
+    const difficulty = value === 0n ? Infinity : targetToDifficulty(value);
+    this.emit('share', { hash, difficulty, engine: engine.kind });
     const job = unit.job;
+    if (job.pool) {
+      // Pool work: a share for the pool when it meets the pool's target, on a job still live.
+      if (value > job.pool.shareTarget) return;
+      if (!this.livePoolJobs.has(job.id)) {
+        this.emit('discarded', { reason: 'stale', engine: engine.kind, nonce: c.nonce });
+        return;
+      }
+      this.emit('poolShare', { job, unit, nonce: c.nonce, hash, difficulty, engine: engine.kind, foundAt });
+      if (value <= job.target) {
+        // A block: the pool will move every miner to a new tip, so the jobs of this one are done
+        // (shares on them would only come back stale). The engines wait for the pool's next job.
+        for (const [, u] of this.units) if (u.job.previousBlockHash === job.previousBlockHash) this.livePoolJobs.delete(u.job.id);
+        for (const s of this.slots) void this.stopSlot(s);
+      }
+      return;
+    }
     if (value > job.target) return;
     if (this.solvedTips.has(job.previousBlockHash)) {
       this.emit('discarded', { reason: 'solved', engine: engine.kind, nonce: c.nonce });

@@ -4,7 +4,7 @@
 // block found anywhere makes the pool's jobs of that tip stale; the recorder hears every event.
 import { addressToScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
-import type { MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { StratumListenError, StratumServer } from '../stratum/server.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Recorder } from '../telemetry/recorder.js';
@@ -35,7 +35,7 @@ export async function startPool(config: MineConfig, miner: Miner, rec: Recorder,
         host: config.stratumHost,
         port: config.stratumPort!,
         network: config.network,
-        operatorAddress: config.address,
+        operatorAddress: payoutAddressOf(config),
         allowedAddresses: config.stratumAddresses,
         password: config.stratumPassword,
         startDifficulty: config.stratumDifficulty,
@@ -87,7 +87,11 @@ export async function startPool(config: MineConfig, miner: Miner, rec: Recorder,
     rec.poolConnections(e.total);
   });
   pool.on('authorized', (e) => log('debug', `stratum: ${e.remote} authorized as ${e.worker.name}`, { pays: e.worker.address, agent: e.userAgent }));
-  pool.on('share', (e) => rec.poolShare(e.worker, true, e.owed, e.difficulty, e.hash));
+  pool.on('share', (e) => {
+    // What the header was: enough to show that no two workers ever hash the same one.
+    log('debug', `stratum: share of ${e.worker.name} accepted`, { job: e.jobId, extranonce: e.extranonce, ntime: e.ntime, nonce: e.nonce, version: e.version.toString(16), difficulty: e.difficulty });
+    rec.poolShare(e.worker, true, e.owed, e.difficulty, e.hash);
+  });
   pool.on('reject', (e) => {
     log('debug', `stratum: share of ${e.worker?.name ?? e.remote} rejected: ${e.message}`);
     rec.poolShare(e.worker, false, 0, 0, undefined, e.reason);

@@ -4,7 +4,7 @@
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
-import type { MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { createEngine, EngineUnavailableError } from '../engines/create-engine.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
@@ -51,7 +51,7 @@ export interface ServiceSummary {
 
 function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } {
   try {
-    return addressToScript(config.address, config.network);
+    return addressToScript(payoutAddressOf(config), config.network);
   } catch (err) {
     if (err instanceof BitcoinError) throw new ServiceError(`--address: ${err.what}`, 2);
     throw err;
@@ -78,7 +78,8 @@ async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promi
   }
 }
 
-async function buildEngines(config: MineConfig): Promise<Engine[]> {
+/** The engines the configuration asks for; one clear line (exit 2) when one is not available. */
+export async function buildEngines(config: MineConfig): Promise<Engine[]> {
   const engines: Engine[] = [];
   try {
     for (const kind of config.engines) {
@@ -180,7 +181,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       resolveFinished(reason);
     };
     const inFlight = new Set<Promise<void>>();
-    const rewardOf = rewardFields(config.address, config.network);
+    const rewardOf = rewardFields(payoutAddressOf(config), config.network);
 
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {

@@ -61,7 +61,7 @@ export interface StratumServerEvents {
   connect: [{ remote: string; total: number }];
   disconnect: [{ remote: string; worker: string | undefined; reason: string; total: number }];
   authorized: [{ remote: string; worker: WorkerIdentity; userAgent: string | undefined }];
-  share: [{ worker: WorkerIdentity; owed: number; difficulty: number; hash: string }];
+  share: [{ worker: WorkerIdentity; owed: number; difficulty: number; hash: string; jobId: string; extranonce: string; ntime: number; nonce: number; version: number }];
   reject: [{ worker: WorkerIdentity | undefined; reason: string; message: string; remote: string }];
   /** A share met the block target: `claim` says what became of it. */
   block: [PoolBlockCandidate];
@@ -261,7 +261,7 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
     this.workersBook.accepted(worker.name, worker.worker, worker.address, owed, share.difficulty);
     this.bestShares.offer(worker.name, share.difficulty);
     const hash = Buffer.from(share.hash).reverse().toString('hex');
-    this.emit('share', { worker, owed, difficulty: share.difficulty, hash });
+    this.emit('share', { worker, owed, difficulty: share.difficulty, hash, jobId: job.id, extranonce: share.extranonce.toString('hex'), ntime: share.ntime, nonce: share.nonce, version: share.version });
     if (share.isBlock) {
       const candidate: PoolBlockCandidate = { job: job.prepared.job, stratumJobId: job.id, share, worker, foundAt: performance.now() };
       this.emit('block', candidate);

@@ -152,6 +152,24 @@ export class HourAccumulator {
     }
   }
 
+  /** The pool mined through (mine --pool). */
+  upstream: { sharesAccepted: number; sharesRejected: Record<string, number>; reconnects: number } | undefined;
+
+  private upstreamHour(): NonNullable<HourAccumulator['upstream']> {
+    this.upstream ??= { sharesAccepted: 0, sharesRejected: {}, reconnects: 0 };
+    return this.upstream;
+  }
+
+  upstreamShare(accepted: boolean, reason: string): void {
+    const u = this.upstreamHour();
+    if (accepted) u.sharesAccepted++;
+    else u.sharesRejected[reason] = (u.sharesRejected[reason] ?? 0) + 1;
+  }
+
+  upstreamReconnect(): void {
+    this.upstreamHour().reconnects++;
+  }
+
   stratumConnections(open: number): void {
     const pool = this.pool();
     if (open > pool.connectionsMax) pool.connectionsMax = open;
@@ -197,6 +215,12 @@ export class HourAccumulator {
     this.coveredBefore += r.uptime.coveredSeconds;
     this.restarts += r.uptime.restarts + 1;
     this.runStarts.unshift(...r.uptime.runStarts);
+    if (r.upstream) {
+      const u = this.upstreamHour();
+      u.sharesAccepted += r.upstream.sharesAccepted;
+      u.reconnects += r.upstream.reconnects;
+      for (const [k, v] of Object.entries(r.upstream.sharesRejected)) u.sharesRejected[k] = (u.sharesRejected[k] ?? 0) + v;
+    }
     if (r.stratum) {
       const pool = this.pool();
       pool.sharesAccepted += r.stratum.sharesAccepted;
@@ -268,6 +292,7 @@ export class HourAccumulator {
         text: describeExpectedTime(ctx.network, ctx.networkDifficulty, hashesPerSecond),
       },
       errors: { total: Object.values(this.errorsByKind).reduce((a, b) => a + b, 0), byKind: { ...this.errorsByKind } },
+      ...(this.upstream && { upstream: { ...this.upstream, sharesRejected: { ...this.upstream.sharesRejected } } }),
       ...(this.stratum && {
         stratum: {
           sharesAccepted: this.stratum.sharesAccepted,

@@ -17,6 +17,8 @@ export interface MetricsView {
   readonly lastTemplateAgeSeconds: number | null;
   /** The Stratum pool, when served. */
   readonly pool: { readonly connections: number; readonly workers: ReadonlyArray<{ name: string; hashesPerSecond: number; bestShare: { allTime: number | null } }> } | null;
+  /** The pool mined through (mine --pool). */
+  readonly upstream: { readonly connected: boolean; readonly difficulty: number | null } | null;
   /** Satoshis of accepted blocks not yet mature; null when no block tracker reports. */
   readonly immatureSats: number | null;
 }
@@ -41,6 +43,10 @@ export const METRIC_NAMES = [
   'solominer_report_dir_writable',
   'solominer_uptime_seconds',
   'solominer_last_template_age_seconds',
+  'solominer_upstream_connected',
+  'solominer_upstream_difficulty',
+  'solominer_upstream_shares_total',
+  'solominer_upstream_reconnects_total',
   'solominer_stratum_shares_total',
   'solominer_stratum_fanout_seconds',
   'solominer_stratum_connections',
@@ -65,6 +71,8 @@ export class MinerMetrics {
   readonly blocks: Counter<'outcome'>;
   readonly errors: Counter<'kind'>;
   readonly poolShares: Counter<'result' | 'reason'>;
+  readonly upstreamShares: Counter<'result' | 'reason'>;
+  readonly upstreamReconnects: Counter;
   readonly poolFanout: Histogram<'new_tip'>;
 
   constructor(view: () => MetricsView) {
@@ -85,6 +93,8 @@ export class MinerMetrics {
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
     this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other)', labelNames: ['result', 'reason'], registers });
+    this.upstreamShares = new Counter({ name: 'solominer_upstream_shares_total', help: 'Shares sent to the pool this miner mines through (mine --pool): accepted, or rejected by the reason code the pool gave', labelNames: ['result', 'reason'], registers });
+    this.upstreamReconnects = new Counter({ name: 'solominer_upstream_reconnects_total', help: 'Sessions with the pool after the first (mine --pool)', registers });
     this.poolFanout = new Histogram({
       name: 'solominer_stratum_fanout_seconds',
       help: 'A new job (trigger) to the last mining.notify written to every ready Stratum connection',
@@ -122,6 +132,10 @@ export class MinerMetrics {
     gauge('solominer_node_reachable', '1 while the node answers RPC, 0 while it does not', (v, g) => g.set(v.nodeReachable ? 1 : 0));
     gauge('solominer_report_dir_writable', '1 while hourly reports are written, 0 while the report directory fails', (v, g) => g.set(v.reportsWritable ? 1 : 0));
     gauge('solominer_uptime_seconds', 'Seconds since the miner started', (v, g) => g.set(v.uptimeSeconds));
+    gauge('solominer_upstream_connected', '1 while logged in to the pool this miner mines through (mine --pool)', (v, g) => {
+      if (v.upstream) g.set(v.upstream.connected ? 1 : 0);
+    });
+    gauge('solominer_upstream_difficulty', "The pool's share difficulty now (mine --pool)", (v, g) => set(g, v.upstream?.difficulty ?? null));
     gauge('solominer_stratum_connections', 'Open Stratum connections', (v, g) => {
       if (v.pool) g.set(v.pool.connections);
     });

@@ -78,6 +78,21 @@ export interface PoolView {
   workers(): readonly WorkerStatus[];
 }
 
+/** Stratum error codes as metric reasons (src/stratum/protocol.ts REJECT_REASON, without the import). */
+const REJECT_REASONS: Readonly<Record<number, string>> = { 20: 'other', 21: 'stale', 22: 'duplicate', 23: 'low-difficulty', 24: 'unauthorized', 25: 'not-subscribed' };
+
+interface UpstreamLive {
+  url: string | null;
+  connected: boolean;
+  everConnected: boolean;
+  since: number | null;
+  difficulty: number | null;
+  accepted: number;
+  readonly rejected: Map<string, number>;
+  dropped: number;
+  reconnects: number;
+}
+
 /** What the block tracker knows, as the recorder shows it (the service adapts the tracker to it). */
 export interface RewardsView {
   readonly lastBlock: BlockInfo | null;
@@ -167,6 +182,7 @@ export class Recorder {
   private errors = 0;
   private lastError: ErrorRecord | null = null;
   private poolView: PoolView | undefined;
+  private upstream: UpstreamLive | undefined;
   private rewards: (() => RewardsView) | undefined;
   private readonly recentErrors: ErrorRecord[] = [];
   private job: { height: number; txCount: number; coinbaseValue: number } | null = null;
@@ -207,6 +223,7 @@ export class Recorder {
         uptimeSeconds: s.uptimeSeconds,
         lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
         pool: s.pool ? { connections: s.pool.connections, workers: s.workers ?? [] } : null,
+        upstream: s.upstream ? { connected: s.upstream.connected, difficulty: s.upstream.difficulty } : null,
         immatureSats: this.rewards ? s.immature.sats : null,
       };
     });
@@ -452,6 +469,53 @@ export class Recorder {
     if (connections > 0) this.metrics.poolFanout.observe({ new_tip: String(newTip) }, ms / 1000);
   }
 
+  // --- mining through a pool (mine --pool) ----------------------------------------------
+
+  /** Connected to the pool at `url`, or disconnected from it (`reason`). */
+  upstreamState(connected: boolean, url: string, reason?: string): void {
+    const u = this.upstreamState_();
+    if (connected && u.everConnected) {
+      u.reconnects++;
+      this.metrics.upstreamReconnects.inc();
+      this.reports.current().upstreamReconnect();
+    }
+    u.everConnected ||= connected;
+    u.connected = connected;
+    u.url = url;
+    u.since = this.now();
+    if (!connected) this.error('pool-unreachable', 'warning', `pool ${url}: ${reason ?? 'disconnected'}`, 'kept the last job while it can still be valid; reconnecting with backoff');
+    this.pushSoon();
+  }
+
+  upstreamDifficulty(difficulty: number): void {
+    this.upstreamState_().difficulty = difficulty;
+  }
+
+  /** The pool's verdict on a share: `code` is its error code when it gave one (the metrics' reason). */
+  upstreamShare(accepted: boolean, reason?: string, code?: number): void {
+    const u = this.upstreamState_();
+    if (accepted) u.accepted++;
+    else {
+      const why = reason ?? 'rejected without a reason';
+      // Free text from a foreign pool: bounded, the most frequent kept.
+      if (u.rejected.has(why) || u.rejected.size < 20) u.rejected.set(why, (u.rejected.get(why) ?? 0) + 1);
+    }
+    const label = accepted ? '' : (REJECT_REASONS[code ?? 20] ?? 'other');
+    this.metrics.upstreamShares.inc({ result: accepted ? 'accepted' : 'rejected', reason: label });
+    // The share itself was recorded when the engine found it (share()): only the verdict here.
+    this.reports.current().upstreamShare(accepted, label);
+  }
+
+  /** A share that was not sent (its session ended). */
+  upstreamDropped(): void {
+    this.upstreamState_().dropped++;
+  }
+
+  private upstreamState_(): UpstreamLive {
+    this.upstream ??= { url: null, connected: false, everConnected: false, since: null, difficulty: null, accepted: 0, rejected: new Map(), dropped: 0, reconnects: 0 };
+    return this.upstream;
+  }
+
   nodeUp(): void {
     this.nodeReachable = true;
     this.options.notify?.({ event: 'node-back', time: new Date(this.now()).toISOString(), network: this.options.config.network });
@@ -510,6 +574,18 @@ export class Recorder {
       recentErrors: [...this.recentErrors],
       errors: this.errors,
       reports: this.reports.state,
+      ...(this.upstream && {
+        upstream: {
+          url: this.upstream.url,
+          connected: this.upstream.connected,
+          since: this.upstream.since === null ? null : new Date(this.upstream.since).toISOString(),
+          difficulty: this.upstream.difficulty,
+          sharesAccepted: this.upstream.accepted,
+          sharesRejected: Object.fromEntries(this.upstream.rejected),
+          sharesDropped: this.upstream.dropped,
+          reconnects: this.upstream.reconnects,
+        },
+      }),
       ...(this.poolView && {
         pool: { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } },
         workers: this.poolView.workers(),

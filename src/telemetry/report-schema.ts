@@ -169,6 +169,14 @@ export const hourReportSchema = z.object({
     total: count,
     byKind: z.record(z.string(), count),
   }),
+  /** The pool mined through (mine --pool): its verdicts on this hour's shares, and reconnects. */
+  upstream: z
+    .object({
+      sharesAccepted: count,
+      sharesRejected: z.record(z.string(), count),
+      reconnects: count,
+    })
+    .optional(),
   /** The Stratum pool's hour (present when the pool served shares or logins this hour). */
   stratum: z
     .object({
@@ -194,7 +202,8 @@ export type ErrorKind =
   | 'block-rejected'
   | 'submission-failed'
   | 'report-write'
-  | 'pool-warning';
+  | 'pool-warning'
+  | 'pool-unreachable';
 export type Severity = 'warning' | 'error';
 
 /** One line of errors.jsonl. */

@@ -42,6 +42,23 @@ export interface PoolStatus {
   readonly sharesRejected: Readonly<Record<string, number>>;
 }
 
+/** The pool this miner mines through (mine --pool). */
+export interface UpstreamStatus {
+  /** The pool connected now, or the one last tried. */
+  readonly url: string | null;
+  readonly connected: boolean;
+  /** Since when connected, or disconnected. */
+  readonly since: string | null;
+  /** The pool's share difficulty now. */
+  readonly difficulty: number | null;
+  readonly sharesAccepted: number;
+  /** By the pool's reason (its message), the 20 most frequent. */
+  readonly sharesRejected: Readonly<Record<string, number>>;
+  /** Shares not sent: found for a session the pool did not resume. */
+  readonly sharesDropped: number;
+  readonly reconnects: number;
+}
+
 /** A found block as the block tracker last saw it. */
 export interface StatusBlock {
   readonly height: number;
@@ -111,6 +128,8 @@ export interface MinerStatus {
   /** The Stratum pool and its workers (connected now, or seen within 10 minutes): with --stratum-port only. */
   readonly pool?: PoolStatus;
   readonly workers?: readonly WorkerStatus[];
+  /** The pool mined through (mine --pool only). */
+  readonly upstream?: UpstreamStatus;
   readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
   readonly job: JobStatus | null;
   readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;

@@ -60,6 +60,20 @@ export interface Job {
   readonly longpollId: string | undefined;
   /** Milliseconds since the epoch when the job was built. */
   readonly createdAt: number;
+  /**
+   * Set for work from a Stratum pool (mine --pool): the pool's job id, the extranonce1 it gave
+   * this connection, and the share target in force when the job arrived. Such a job has no
+   * transactions of its own: its shares go to the pool, never a block to a node.
+   */
+  readonly pool?: PoolWork;
+}
+
+export interface PoolWork {
+  readonly jobId: string;
+  readonly extranonce1: Uint8Array;
+  readonly difficulty: number;
+  /** The share target of `difficulty`, big-endian bytes as engines take it. */
+  readonly shareTarget: bigint;
 }
 
 /** One engine's share of a job: a distinct coinbase (extranonce) and time. */
