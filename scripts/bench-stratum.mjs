@@ -9,6 +9,9 @@
 //  3. shares validated per second on one core: a full mining.submit line through a connection
 //     (JSON, field checks, coinbase, 12-level merkle branch, header hash, duplicate set), and
 //     the share check alone.
+//  4. mining through a pool (mine --pool): the same engines' steady hash rate mining from the
+//     node directly and through a solominer pool (a separate process) on a private signet, in
+//     alternating rounds; and a pool job → every engine hashing it (p50/p99, the worker's side).
 //
 //   node scripts/bench-stratum.mjs [--connections 1000,5000] [--tips 20] [--json]
 import { fork } from 'node:child_process';
@@ -20,7 +23,7 @@ import { parseArgs } from 'node:util';
 
 import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,5000' }, tips: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,5000' }, tips: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
 const counts = values.connections.split(',').map(Number);
 const tips = Number(values.tips);
 
@@ -155,5 +158,73 @@ try {
   const fullPath = n / ((performance.now() - t) / 1000);
   results.sharesPerSecond = { merkleBranch: job.merkleBranch.length, checkOnly: Math.round(checkOnly), submitLine: Math.round(fullPath) };
   say(`shares validated on one core (a ${job.merkleBranch.length}-level branch): ${Math.round(fullPath)}/s for a whole mining.submit line, ${Math.round(checkOnly)}/s for the check alone`);
+}
+// --- 4: through a pool against directly -----------------------------------------------------
+{
+  const { runPoolClientService } = await import('../dist/src/miner/client-service.js');
+  const { freePorts } = await import('../dist/src/devnode/local-node.js');
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  const signet = await LocalNode.start({ network: 'signet' });
+  const dir = await mkdtemp(join(tmpdir(), 'solominer-bench-pool-'));
+  try {
+    const key = createECDH('secp256k1');
+    key.generateKeys();
+    const address = p2wpkh(Uint8Array.from(key.getPublicKey(undefined, 'compressed')), TEST_NETWORK).address;
+    const [port] = await freePorts(1);
+    const poolProcess = fork(new URL('../bin/solominer.js', import.meta.url), ['mine', '--network', 'signet', '--rpc-url', signet.rpcUrl, '--rpc-cookie', signet.cookiePath, '--zmq', signet.zmqEndpoint,
+      '--address', address, '--engines', 'none', '--stratum-port', String(port), '--journal', join(dir, 'pool.jsonl'), '--report-dir', join(dir, 'pool-reports')], { stdio: 'ignore' });
+    // The pool listens once its port accepts a connection.
+    const { connect } = await import('node:net');
+    for (;;) {
+      const ok = await new Promise((resolve) => {
+        const s = connect({ port, host: '127.0.0.1' }, () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      });
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Steady rate: hashes between 2 s in and the end, from the run's own tally.
+    const measure = async (run) => {
+      let tally;
+      const abort = new AbortController();
+      const samples = [];
+      const done = run(abort.signal, (stats) => (tally = stats));
+      await new Promise((r) => setTimeout(r, 2000));
+      samples.push([performance.now(), tally.totalHashes]);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      samples.push([performance.now(), tally.totalHashes]);
+      abort.abort();
+      const summary = await done;
+      return { rate: (samples[1][1] - samples[0][1]) / ((samples[1][0] - samples[0][0]) / 1000), summary };
+    };
+    const base = ['--network', 'signet', '--threads', String(cpus().length), '--report-dir', join(dir, 'reports')];
+    const direct = async (signal, onStats) => {
+      const config = await loadMineConfig({ argv: [...base, '--rpc-url', signet.rpcUrl, '--rpc-cookie', signet.cookiePath, '--zmq', signet.zmqEndpoint, '--address', address, '--journal', join(dir, 'direct.jsonl')], env: {}, cwd: dir });
+      return runMineService({ config, log: () => {}, signal, onStarted: ({ stats }) => onStats(stats) });
+    };
+    const throughPool = async (signal, onStats) => {
+      const config = await loadMineConfig({ argv: [...base, '--pool', `stratum+tcp://127.0.0.1:${port}`, '--user', `${address}.bench`], env: {}, cwd: dir });
+      return runPoolClientService({ config, log: () => {}, signal, onStarted: ({ stats }) => onStats(stats) });
+    };
+    const rates = { direct: [], pool: [] };
+    const jobLatency = [];
+    for (let r = 0; r < rounds; r++) {
+      rates.direct.push((await measure(direct)).rate);
+      const p = await measure(throughPool);
+      rates.pool.push(p.rate);
+      jobLatency.push(...p.summary.stats.switchLatencyMs);
+    }
+    poolProcess.kill('SIGTERM');
+    await new Promise((r) => poolProcess.on('exit', r));
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const cost = 1 - mean(rates.pool) / mean(rates.direct);
+    results.throughPool = { threads: cpus().length, directMHs: rates.direct.map((x) => x / 1e6), poolMHs: rates.pool.map((x) => x / 1e6), cost, poolJobToEnginesMs: stat(jobLatency) };
+    say(`through a pool (${cpus().length} threads, ${rounds} alternating rounds of ${seconds} s): direct ${rates.direct.map((x) => (x / 1e6).toFixed(2)).join(', ')} MH/s, through the pool ${rates.pool.map((x) => (x / 1e6).toFixed(2)).join(', ')} MH/s: the pool path costs ${(cost * 100).toFixed(2)} %`);
+    say(`  pool job received → every engine hashing it: ${fmt(results.throughPool.poolJobToEnginesMs)}`);
+  } finally {
+    await signet.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 if (values.json) console.log(JSON.stringify(results));
