@@ -8,8 +8,14 @@ import { ADDRESS, failure, load, type Setup } from './_support.js';
 
 const A = ['--address', ADDRESS];
 
-describe('mine configuration: one line per bad value', () => {
+describe('mine configuration: one line per bad value', { timeout: 60_000 }, () => {
   const rows: Array<[Setup, string]> = [
+    [{ argv: ['--pool', 'stratum+tcp://h:3333'] }, '--pool: needs a pool user name: --user, SOLOMINER_USER or config.json user (solo pools: your address, then .worker)'],
+    [{ argv: ['--pool', 'stratum+tcp://h:3333', '--user', 'a', '--rpc-url', 'http://127.0.0.1:8332'] }, '--rpc-url: conflicts with --pool: --pool mines through a pool, without a node (leave out --rpc-url, or --pool to mine from the node)'],
+    [{ argv: ['--pool', 'stratum+tcp://h:3333', '--user', 'a', '--max-blocks', '1'] }, '--max-blocks: conflicts with --pool: --pool mines through a pool, without a node (leave out --max-blocks, or --pool to mine from the node)'],
+    [{ argv: [...A, '--user', 'x'] }, '--user: only means something with --pool (--pool, SOLOMINER_POOL or config.json pool)'],
+    [{ argv: ['--pool', 'http://h:1', '--user', 'a'] }, '--pool: expected a stratum+tcp://host:port URL, got ["http://h:1"]'],
+    [{ argv: ['--pool', 'stratum+tcp://h:3333', '--user', 'a b'] }, '--user: expected a pool user name without spaces or quotes, at most 128 characters, got "a b"'],
     [{ argv: [...A, '--network', 'bitcoin'] }, '--network: expected main, testnet, testnet4, signet or regtest (mainnet is main), got "bitcoin"'],
     [{ argv: A, env: { SOLOMINER_NETWORK: 'testnet3' } }, 'SOLOMINER_NETWORK: expected main, testnet, testnet4, signet or regtest (mainnet is main), got "testnet3"'],
     [{ argv: A, file: { network: 5 } }, 'config.json network: expected main, testnet, testnet4, signet or regtest (mainnet is main), got 5'],
@@ -60,7 +66,7 @@ describe('mine configuration: one line per bad value', () => {
   }
 });
 
-describe('mine configuration: secrets', () => {
+describe('mine configuration: secrets', { timeout: 60_000 }, () => {
   const PASSWORD = 'S3cret-Pa55word';
 
   it('redacts credentials in a malformed --rpc-url', async () => {

@@ -14,7 +14,7 @@ import { ADDRESS, failure, load, withCwd } from './_support.js';
 
 const REPO_CONFIG = fileURLToPath(new URL('../../../config.json', import.meta.url));
 
-describe('mine configuration: precedence', () => {
+describe('mine configuration: precedence', { timeout: 60_000 }, () => {
   // field: [flag argv, env value, file value, expected from each]
   const rows: Array<{ key: string; flag: string[]; env: [string, string]; file: unknown; want: [unknown, unknown, unknown] }> = [
     { key: 'network', flag: ['--network', 'regtest'], env: ['SOLOMINER_NETWORK', 'signet'], file: 'testnet4', want: ['regtest', 'signet', 'testnet4'] },
@@ -64,7 +64,7 @@ describe('mine configuration: precedence', () => {
   });
 });
 
-describe('mine configuration: defaults', () => {
+describe('mine configuration: defaults', { timeout: 60_000 }, () => {
   it('fills every default with only an address given', async () => {
     await withCwd(async (cwd) => {
       const c = await loadMineConfig({ argv: ['--address', ADDRESS], env: {}, cwd });
@@ -101,6 +101,10 @@ describe('mine configuration: defaults', () => {
         stratumShareSeconds: 10,
         stratumMaxConnections: 10_000,
         stratumMaxPerAddress: 1000,
+        pool: undefined,
+        user: undefined,
+        pass: 'x',
+        suggestDifficulty: undefined,
         refreshInterval: 30,
         notify: [],
         onBlock: undefined,
@@ -154,7 +158,7 @@ describe('mine configuration: defaults', () => {
   });
 });
 
-describe('mine configuration: authentication', () => {
+describe('mine configuration: authentication', { timeout: 60_000 }, () => {
   it('uses user and password instead of the default cookie', async () => {
     const c = await load({ argv: ['--address', ADDRESS, '--rpc-user', 'alice'], env: { SOLOMINER_RPC_PASSWORD: 'pw-from-env' } });
     assert.equal(c.rpcUser, 'alice');
@@ -185,7 +189,7 @@ describe('mine configuration: authentication', () => {
   });
 });
 
-describe('mine configuration: the config file', () => {
+describe('mine configuration: the config file', { timeout: 60_000 }, () => {
   it('may be absent when not named', async () => {
     assert.equal((await load({ argv: ['--address', ADDRESS] })).network, 'main');
   });
@@ -260,7 +264,7 @@ describe('mine configuration: the config file', () => {
   });
 });
 
-describe('mine configuration: the command line', () => {
+describe('mine configuration: the command line', { timeout: 60_000 }, () => {
   it('refuses unknown flags with a suggestion', async () => {
     assert.equal(await failure({ argv: ['--address', ADDRESS, '--frob', '1'] }), '--frob: unknown flag; mine --help lists the flags');
     assert.equal(await failure({ argv: ['--address', ADDRESS, '--rpc_url=x'] }), '--rpc_url: unknown flag (did you mean --rpc-url?); mine --help lists the flags');
