@@ -67,6 +67,17 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
       rec.hashes('cpu', 'avx2', 1000);
       rec.share(3, 'cpu');
       rec.error('node-warning', 'warning', 'w', 'kept mining');
+      // A Stratum pool with a worker, the pool mined through, and the rewards of found blocks.
+      const worker = { name: 'bc1q.rig', worker: 'rig', address: 'bc1q', userAgent: null, connections: 1, connectedSince: null, hashesPerSecond: 5e11, difficulty: 1024, sharesAccepted: 1, sharesRejected: {}, bestShare: { run: 2e6, allTime: 2e6 }, lastShareAt: null, blocksFound: 0 };
+      rec.attachPool({ url: 'stratum+tcp://127.0.0.1:3333', connections: 1, workers: () => [worker] });
+      rec.poolShare({ name: 'bc1q.rig', address: 'bc1q' }, true, 1024, 2e6);
+      rec.poolFanout(2, 1, true);
+      rec.upstreamState(true, 'stratum+tcp://pool:3333');
+      rec.upstreamDifficulty(0.5);
+      rec.upstreamShare(false, 'stale', 21);
+      rec.upstreamState(false, 'stratum+tcp://pool:3333', 'reset');
+      rec.upstreamState(true, 'stratum+tcp://pool:3333');
+      rec.watchRewards(() => ({ lastBlock: null, immature: { blocks: 1, sats: 312_500_000 } }));
       metrics = seriesLabels(await (await fetch(`${rec.metricsUrl}/metrics`)).text());
     } finally {
       await rec.close();
@@ -130,12 +141,15 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
       ['blocks by outcome', /by \(outcome\) \(increase\(solominer_blocks_total/],
       ['best share', /solominer_best_share_difficulty/],
       ['node reachability', /solominer_node_reachable/],
+      ['workers', /solominer_stratum_worker_hash_rate/],
+      ['immature rewards', /solominer_immature_value_btc/],
+      ['the pool mined through', /solominer_upstream_connected/],
     ] as const) {
       assert.ok(panelText.some((t) => pattern.test(t)), `a panel for ${what}`);
     }
     const rules = [...alerts.matchAll(/^\s*- alert: (\w+)\n\s*(?:#.*\n\s*)*expr: (.+)\n([\s\S]*?)(?=^\s*- alert:|(?![\s\S]))/gm)];
     const names = rules.map((r) => r[1]);
-    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing']);
+    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing', 'SolominerPoolLost', 'SolominerStratumWorkerSilent']);
     for (const r of rules) {
       assert.match(r[3]!, /^\s+severity: (critical|warning|info)$/m, `${r[1]} has a severity`);
       assert.match(r[3]!, /^\s+summary: ".+"$/m, `${r[1]} has a summary`);
