@@ -71,11 +71,10 @@ describe('mine with the CPU and GPU engines together', { timeout: 300_000 }, () 
       engines: [engine],
       onStarted: ({ miner }) => {
         miner.once('job', () => {
-          // Lose the device while it hashes the first job (a real loss cannot be caused on demand).
-          setTimeout(() => {
-            lost = true;
-            engine.simulateDeviceLoss();
-          }, 50);
+          // Lose the device as soon as it has the first job (a real loss cannot be caused on
+          // demand): not after a delay, in which a fast machine can mine both blocks already.
+          lost = true;
+          engine.simulateDeviceLoss();
         });
       },
     });
