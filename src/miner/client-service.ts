@@ -11,6 +11,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { Recorder, type TelemetryTiming } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner } from './miner.js';
+import { recordMinerEvents } from './record-events.js';
 import { buildEngines } from './service.js';
 
 /** After the pool is lost, its last job is hashed this long (its shares wait), then hashing holds. */
@@ -72,13 +73,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
     });
 
     // One recorder call per event, as in node mode.
-    miner.on('hashes', ({ engine, hashes }) => rec.hashes(engine.kind, engine.backend, hashes));
-    miner.on('share', (s) => rec.share(s.difficulty, s.engine, s.hash));
-    miner.on('discarded', () => rec.discarded());
-    miner.on('warning', (w) => {
-      log('warn', w);
-      rec.error('miner-warning', 'warning', w, 'kept mining');
-    });
+    recordMinerEvents(miner, rec, log);
     miner.on('job', (s) => rec.workSwitch(s));
     miner.on('poolShare', (p) =>
       stratum.submit({ job: p.job, extranonce: p.unit.extranonce, ntime: p.unit.time, nonce: p.nonce, version: p.unit.version, difficulty: p.job.pool!.difficulty }),

@@ -21,6 +21,7 @@ import { Recorder, type RewardsView, type TelemetryTiming } from '../telemetry/r
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 import { startPool } from './pool.js';
+import { recordMinerEvents } from './record-events.js';
 import { ServiceError } from './service-error.js';
 
 export { ServiceError };
@@ -235,13 +236,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       },
     });
     // One recorder call per event: it feeds the tally, reports, metrics and status alike.
-    miner.on('hashes', ({ engine, hashes }) => rec.hashes(engine.kind, engine.backend, hashes));
-    miner.on('share', (s) => rec.share(s.difficulty, s.engine, s.hash));
-    miner.on('discarded', () => rec.discarded());
-    miner.on('warning', (w) => {
-      log('warn', w);
-      rec.error('miner-warning', 'warning', w, 'kept mining');
-    });
+    recordMinerEvents(miner, rec, log);
     miner.on('job', (s) => {
       rec.workSwitch(s);
       if (s.newTip) log('info', `new work: height ${s.job.height}`, { reason: s.reason, txs: s.job.txCount - 1, switchMs: s.latencyMs });

@@ -7,7 +7,7 @@
  */
 import { difficultyToTarget, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
 import type { Job } from '../work/job.js';
-import { parseHex32 } from './protocol.js';
+import { parseHex32, swapWords } from './protocol.js';
 
 /** More levels than any block can have (2^32 transactions). */
 export const MAX_BRANCH = 32;
@@ -72,13 +72,7 @@ export function poolJob(params: readonly unknown[], session: PoolSession, id: st
     throw new PoolJobError(`mining.notify nbits: ${nbits as string} is not a valid compact target`);
   }
   // Undo the word swap: the header's 32 bytes in internal order.
-  const prevHash = Buffer.alloc(32);
-  for (let i = 0; i < 32; i += 4) {
-    prevHash[i] = prevSwapped[i + 3]!;
-    prevHash[i + 1] = prevSwapped[i + 2]!;
-    prevHash[i + 2] = prevSwapped[i + 1]!;
-    prevHash[i + 3] = prevSwapped[i]!;
-  }
+  const prevHash = swapWords(prevSwapped);
   const extranonceSize = session.extranonce1.length + session.extranonce2Size;
   const job: Job = {
     id,

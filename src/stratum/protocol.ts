@@ -97,16 +97,16 @@ export function parseHex32(text: unknown): number | undefined {
   return Number.parseInt(text, 16) >>> 0;
 }
 
+/** Each 4-byte word of 32 bytes byte-swapped (its own inverse). */
+export function swapWords(bytes: Uint8Array): Buffer {
+  const out = Buffer.from(bytes);
+  out.swap32();
+  return out;
+}
+
 /** The header's previous-block hash (internal order) with each 4-byte word byte-swapped. */
 export function stratumPrevHash(prevHashInternal: Uint8Array): string {
-  const out = Buffer.alloc(32);
-  for (let i = 0; i < 32; i += 4) {
-    out[i] = prevHashInternal[i + 3]!;
-    out[i + 1] = prevHashInternal[i + 2]!;
-    out[i + 2] = prevHashInternal[i + 1]!;
-    out[i + 3] = prevHashInternal[i]!;
-  }
-  return out.toString('hex');
+  return swapWords(prevHashInternal).toString('hex');
 }
 
 /** `mining.notify` params: [job_id, prevhash, coinb1, coinb2, branch, version, nbits, ntime, clean]. */

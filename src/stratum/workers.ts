@@ -5,27 +5,14 @@
  * found. Counts are kept here and nowhere else; the recorder reads snapshots.
  * @module
  */
+import type { WorkerStatus } from '../telemetry/status-document.js';
 
 /** Hash rate is estimated over this window of accepted shares. */
 const RATE_WINDOW_MS = 10 * 60_000;
 const TWO_32 = 2 ** 32;
 
-export interface WorkerSnapshot {
-  readonly name: string;
-  readonly worker: string;
-  readonly address: string;
-  readonly userAgent: string | null;
-  readonly connections: number;
-  readonly connectedSince: string | null;
-  /** Σ accepted difficulty × 2^32 / window: the hash rate its shares prove. */
-  readonly hashesPerSecond: number;
-  readonly difficulty: number | null;
-  readonly sharesAccepted: number;
-  readonly sharesRejected: Record<string, number>;
-  readonly bestShare: { readonly run: number | null; readonly allTime: number | null };
-  readonly lastShareAt: string | null;
-  readonly blocksFound: number;
-}
+/** A worker as /status shows it: the document's own type (src/telemetry/status-document.ts). */
+export type WorkerSnapshot = WorkerStatus;
 
 interface WorkerState {
   readonly name: string;

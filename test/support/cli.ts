@@ -41,11 +41,17 @@ export class CliProcess {
     void this.exited.then(seen);
   }
 
-  /** Resolves with the first match of `pattern` in stderr+stdout once it appears (or has). */
-  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  /**
+   * Resolves with the `times`-th match of `pattern` in stderr+stdout once it appears (or has).
+   * Counting is done with a global search, never a pattern repeated over the whole output
+   * (which backtracks without end on megabytes of log).
+   */
+  waitFor(pattern: RegExp, timeoutMs = 30_000, times = 1): Promise<RegExpMatchArray> {
+    const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
     return new Promise((resolve, reject) => {
       const check = () => {
-        const m = (this.stderr + this.stdout).match(pattern);
+        const all = [...(this.stderr + this.stdout).matchAll(global)];
+        const m = all[times - 1];
         if (m) {
           done();
           resolve(m);
