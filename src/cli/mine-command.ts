@@ -6,6 +6,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { runSmoke } from '../checks/check.js';
 import { CONFIG_FLAG, ConfigError, loadMineConfig } from '../config/load-config.js';
 import { describeConfig, FIELD_BY_KEY, MINE_FIELDS, type MineConfig } from '../config/mine-config.js';
+import { PidFile, PidFileError } from '../miner/pid-file.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { addFieldOptions, fieldSourcesHelp, fieldValues, newCommand, type RunState } from './command-kit.js';
@@ -39,6 +40,16 @@ export function mineCommand(state: RunState): CommandUnknownOpts {
 
 async function mine(config: MineConfig): Promise<number> {
   if (config.smokeTest || config.smokeNetwork) return (await runSmoke(config, (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;
+  // Taken before anything else starts, so that a second miner on the same file stops here.
+  let pidFile: PidFile | undefined;
+  if (config.pidFile !== undefined) {
+    try {
+      pidFile = await PidFile.claim(config.pidFile);
+    } catch (err) {
+      if (err instanceof PidFileError) throw new UsageError(`--pid-file: ${err.message}`);
+      throw err;
+    }
+  }
   const log = createLogger(config.logFormat, config.logLevel);
   log('info', 'configuration', { config: describeConfig(config) });
 
@@ -52,6 +63,17 @@ async function mine(config: MineConfig): Promise<number> {
   try {
     const summary = await runMineService({ config, log, signal: abort.signal });
     for (const line of summaryLines(summary)) log('info', line);
+    // What `solominer stop` reports once this process has exited.
+    await pidFile
+      ?.writeSummary({
+        stoppedAt: new Date().toISOString(),
+        reason: summary.stopReason,
+        seconds: Math.round(summary.seconds * 10) / 10,
+        hashes: summary.stats.totalHashes,
+        blocks: { found: summary.stats.blocksFound, ...(summary.stats.outcomes as Record<string, number>) },
+        atStop: summary.atStop,
+      })
+      .catch((err: unknown) => log('warn', `--pid-file: cannot write the stop summary: ${(err as Error).message}`));
     return 0;
   } catch (err) {
     if (err instanceof ServiceError) {
@@ -62,5 +84,6 @@ async function mine(config: MineConfig): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await pidFile?.release();
   }
 }
