@@ -157,6 +157,11 @@ describe('--max-temp while mining on a private signet', { timeout: 300_000 }, ()
     assert.equal(Math.max(...thermalHours.flatMap((h) => h.sensors.filter((s) => s.sensor === SENSOR).map((s) => s.maxCelsius))), 85);
     assert.equal(thermalHours.reduce((a, h) => a + h.pauses, 0), 1);
     assert.ok(thermalHours.reduce((a, h) => a + h.pausedSeconds, 0) > 0);
+    const summed = await runCli(['report', '--dir', join(dir, 'reports'), '--json']);
+    assert.equal(summed.code, 0, summed.stderr);
+    const span = JSON.parse(summed.stdout) as { thermal: { maxCelsius: number; pauses: number; pausedSeconds: number } | null };
+    assert.equal(span.thermal?.maxCelsius, 85);
+    assert.equal(span.thermal?.pauses, 1);
   });
 
   it('--max-temp without a sensor: one line, exit 2', async () => {
