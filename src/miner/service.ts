@@ -249,12 +249,15 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const stats = rec.run;
     let finishing = false;
     const inFlight = new Set<Promise<void>>();
-    let atStop = { inFlight: 0, outcomes: {} as Partial<Record<string, number>> };
+    // Blocks between journal and the node's answer; those at the stop, and what they became.
+    const unanswered = new Set<string>();
+    let atStop: Set<string> | undefined;
+    const settledAtStop: Record<string, number> = {};
     // Halts hashing at once (no block after the last one wanted), then lets the caller wind down.
     const finish = (reason: ServiceSummary['stopReason']): void => {
       if (finishing) return;
       finishing = true;
-      atStop = { inFlight: inFlight.size, outcomes: { ...stats.outcomes } };
+      atStop = new Set(unanswered);
       void miner.stop();
       resolveFinished(reason);
     };
@@ -295,7 +298,9 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         const completes = config.maxBlocks !== undefined && stats.accepted + inFlight.size + 1 >= config.maxBlocks;
         if (completes) hold('submit', true);
         const submitCalled = performance.now();
-        const outcome = await submitter.submit(record, { signal: stopping.signal });
+        unanswered.add(record.hash);
+        const outcome = await submitter.submit(record, { signal: stopping.signal }).finally(() => unanswered.delete(record.hash));
+        if (atStop?.has(record.hash)) settledAtStop[outcome.outcome] = (settledAtStop[outcome.outcome] ?? 0) + 1;
         // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
         rec.blockOutcome(blocks.submitted(record.hash, outcome.outcome, outcome.reason) ?? tracked, outcome.outcome, outcome.reason, solvedToSentMs);
@@ -401,7 +406,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const grace = setTimeout(() => stopping.abort(), 10_000);
     await Promise.all([...inFlight]);
     clearTimeout(grace);
-    return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop, stats.outcomes) };
+    return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop?.size ?? 0, settledAtStop) };
   } finally {
     thermal?.stop();
     await pool?.close();
@@ -414,15 +419,10 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   }
 }
 
-/** What became of the submissions in flight at the stop: outcomes counted since, the rest unsettled. */
-function settlement(atStop: { inFlight: number; outcomes: Partial<Record<string, number>> }, now: Partial<Record<string, number>>): StopSettlement {
-  const settled: Record<string, number> = {};
-  for (const [outcome, n] of Object.entries(now)) {
-    const since = (n ?? 0) - (atStop.outcomes[outcome] ?? 0);
-    if (since > 0) settled[outcome] = since;
-  }
+/** The submissions in flight at the stop and their outcomes; those without one are unsettled. */
+function settlement(inFlight: number, settled: Record<string, number>): StopSettlement {
   const count = Object.values(settled).reduce((a, b) => a + b, 0);
-  return { inFlight: atStop.inFlight, settled, unsettled: Math.max(0, atStop.inFlight - count) };
+  return { inFlight, settled: { ...settled }, unsettled: Math.max(0, inFlight - count) };
 }
 
 /** One line: "2 submissions in flight at the stop: accepted 2" (or nothing in flight). */
