@@ -138,7 +138,10 @@ async function gpuCandidates(choice: string | undefined): Promise<GpuTuning[]> {
   }
 }
 
-/** Rows within this fraction of the fastest count as as fast: then fewer threads win (cores kept free). */
+/**
+ * Rows within this fraction of the fastest count as as fast (a sweep's rows are short, and the
+ * machine may be busy): then fewer threads win (cores kept free), and the default GPU tuning.
+ */
 export const AS_FAST = 0.97;
 
 const times = (x: number) => `${x.toFixed(2)}×`;
@@ -151,8 +154,9 @@ export interface TuneChoice {
 
 /**
  * The best CPU configuration: the fewest threads whose best back end reaches AS_FAST of the
- * fastest row, on that back end; and the fastest GPU tuning. Reasons compare with one thread of
- * the same back end, with the next-best back end and with the GPU default.
+ * fastest row, on that back end; and the fastest GPU tuning, unless the default reaches AS_FAST
+ * of it. Reasons compare with one thread of the same back end, with the next-best back end and
+ * with the GPU default.
  */
 export function chooseBest(rows: readonly SweepRow[]): TuneChoice {
   const keys: TuneChoice['keys'] = {};
@@ -181,13 +185,18 @@ export function chooseBest(rows: readonly SweepRow[]): TuneChoice {
   }
   const gpu = rows.filter((r) => r.engine === 'gpu' && r.tuning !== undefined && r.hashesPerSecond > 0);
   if (gpu.length > 0) {
-    const best = [...gpu].sort((a, b) => b.hashesPerSecond - a.hashesPerSecond)[0]!;
+    const fastest = [...gpu].sort((a, b) => b.hashesPerSecond - a.hashesPerSecond)[0]!;
     const fallback = gpu.find((r) => r.tuning === tuningLabel(DEFAULT_TUNING));
+    // The default, proven with, unless another tuning beats it by more than the noise allowance.
+    const keep = fallback !== undefined && fallback.hashesPerSecond >= AS_FAST * fastest.hashesPerSecond;
+    const best = keep ? fallback : fastest;
     keys.gpuTuning = best.tuning!;
     reasons.push(
-      fallback && fallback !== best
-        ? `gpuTuning "${best.tuning}": ${(best.hashesPerSecond / 1e6).toFixed(2)} MH/s, ${times(best.hashesPerSecond / fallback.hashesPerSecond)} the default (${fallback.tuning})`
-        : `gpuTuning "${best.tuning}": the default is the fastest of ${gpu.length} measured`,
+      fallback === undefined || fallback === fastest
+        ? `gpuTuning "${best.tuning}": the fastest of ${gpu.length} measured`
+        : keep
+          ? `gpuTuning "${best.tuning}": the default; the fastest, "${fastest.tuning}", is within ${Math.round((1 - AS_FAST) * 100)}% of it (${times(fastest.hashesPerSecond / fallback.hashesPerSecond)})`
+          : `gpuTuning "${best.tuning}": ${(best.hashesPerSecond / 1e6).toFixed(2)} MH/s, ${times(best.hashesPerSecond / fallback.hashesPerSecond)} the default (${fallback.tuning})`,
     );
   }
   return { keys, reasons };
