@@ -8,7 +8,7 @@ import type { MineConfig } from '../config/mine-config.js';
 import { createEngine, engineErrorLine, type EngineKind } from '../engines/create-engine.js';
 import { CpuOptionError } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
-import { parseTuningLabel } from '../engines/gpu/tuning.js';
+import { parseTuningLabel, tuningLabel, type GpuTuning } from '../engines/gpu/tuning.js';
 import { formatCelsius, ThermalGovernor, ThermalSensors, type PollTimer, type TemperatureReading, type ThermalSources } from '../engines/thermal.js';
 import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
 import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
@@ -101,6 +101,15 @@ async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promi
     }
     throw err;
   }
+}
+
+/** The GPU engines' tuning for the start-up line ("wg64 n16 40ms q2"), which --gpu-tuning sets. */
+function gpuTuningField(engines: readonly Engine[]): { gpuTuning?: string } {
+  const labels = engines.flatMap((e) => {
+    const tuning = (e as Partial<{ tuning: GpuTuning }>).tuning;
+    return e.kind === 'gpu' && tuning !== undefined ? [tuningLabel(tuning)] : [];
+  });
+  return labels.length > 0 ? { gpuTuning: labels.join(', ') } : {};
 }
 
 /** Flags of mine that choose an engine, for one-line errors. */
@@ -233,6 +242,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       node: `${config.rpcUrl} ${node.version}`,
       payout: `${config.address} (${payout.type})`,
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
+      ...gpuTuningField(engines),
       work: config.zmq ? `zmq ${config.zmq}` : 'longpoll',
     });
 
