@@ -23,8 +23,10 @@ const vulkanEnv =
     ? (await import(pathToFileURL(`${root}scripts/vulkan-env.mjs`).href)).withVulkanEnv(process.env, lavapipe)
     : process.env;
 if (vulkanEnv.VK_ICD_FILENAMES !== process.env.VK_ICD_FILENAMES) {
+  // The IPC channel is the child's lifeline: if this process dies without passing a signal on
+  // (kill -9), the channel closes and the child stops in order instead of mining on as an orphan.
   const child = spawn(process.execPath, process.argv.slice(1), {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...vulkanEnv, SOLOMINER_NO_LAVAPIPE: '1' },
   });
   // Ctrl-C reaches the whole foreground process group, the child included: this process only
@@ -37,6 +39,11 @@ if (vulkanEnv.VK_ICD_FILENAMES !== process.env.VK_ICD_FILENAMES) {
 }
 
 async function run() {
+  if (process.channel) {
+    // Started by the wrapper above: its death closes the channel; stop as on SIGTERM.
+    process.channel.unref();
+    process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   const { main } = await import(pathToFileURL(entry).href);
   const code = await main(process.argv.slice(2));
   // Sockets a command opened (a longpoll in flight, ZMQ) must not keep a finished command alive.

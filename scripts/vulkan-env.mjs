@@ -1,36 +1,28 @@
 // The environment of software Vulkan (scripts/provision-vulkan.sh), for child processes: the
 // Vulkan loader reads VK_ICD_FILENAMES and LD_LIBRARY_PATH only at process start.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** .cache/vulkan/env.sh of this checkout, wherever the process was started. */
 export const LAVAPIPE_ENV_FILE = fileURLToPath(new URL('../.cache/vulkan/env.sh', import.meta.url));
 
-// Where the Vulkan loader looks for driver manifests (ICDs) when no variable names one.
-const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
+// The driver check the GPU engine itself makes (src/engines/gpu/vulkan-driver.ts), compiled
+// into dist/ by npm install; absent before the first build, when only provisioning runs.
+const driverCheck = await import(new URL('../dist/src/engines/gpu/vulkan-driver.js', import.meta.url).href).catch(() => undefined);
 
 /**
- * The manifest of a Vulkan driver this machine has of its own (a real GPU's), or undefined.
- * Needs the system's Vulkan loader too: a manifest without a loader gives WebGPU no adapter.
- * Lavapipe manifests do not count: Debian stable's Mesa is too old for Dawn, and software
- * Vulkan is what scripts/provision-vulkan.sh provides anyway.
+ * Whether this machine has a Vulkan driver of its own (a real GPU's): the loader libvulkan.so.1
+ * and a driver manifest where the loader looks, as the GPU engine checks. A loader alone (the
+ * libvulkan1 package, which much else pulls in) is no driver, and lavapipe manifests do not
+ * count: Debian stable's Mesa is too old for Dawn, and software Vulkan is what
+ * scripts/provision-vulkan.sh provides anyway. Returns a line naming what was found, or undefined.
+ * `search` is the machine as vulkan-driver.ts's DriverSearch sees it (tests pass a fake one).
  */
-export function systemVulkanDriver() {
-  const ldconfig = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  if (ldconfig.status !== 0 || !/\blibvulkan\.so\.1\b/.test(ldconfig.stdout)) return undefined;
-  for (const dir of ICD_DIRS) {
-    let names;
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    const driver = names.find((name) => name.endsWith('.json') && !name.startsWith('lvp_icd'));
-    if (driver) return join(dir, driver);
-  }
-  return undefined;
+export function systemVulkanDriver(search = driverCheck?.systemSearch()) {
+  if (driverCheck === undefined || search === undefined) return undefined;
+  const withoutLavapipe = { ...search, list: (dir) => search.list(dir).filter((name) => !name.startsWith('lvp_icd')) };
+  return driverCheck.findVulkanDriver(withoutLavapipe).found ? 'the Vulkan loader and a driver manifest' : undefined;
 }
 
 /**

@@ -13,8 +13,10 @@ import {
   probeJournal,
   probeMetricsPort,
   probeNode,
+  probePidFile,
   probeReportDir,
   probeSync,
+  probeTemperature,
   probeZmq,
 } from './probes.js';
 import { runSmokeNetwork } from './smoke-network.js';
@@ -36,6 +38,7 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   probeCpuFeatures(list);
   probeCpuBackend(list, config);
   await probeGpuAdapters(list, config);
+  await probeTemperature(list, config);
 
   const rpc = rpcClientFor(config);
   const contact = await probeNode(list, config, rpc, Math.min(config.connectTimeout, CHECK_CONNECT_SECONDS) * 1000);
@@ -50,6 +53,7 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   const reportDirOk = await probeReportDir(list, config);
   await probeJournal(list, config, reportDirOk);
   await probeMetricsPort(list, config);
+  await probePidFile(list, config);
   out(list.summary('check'));
   return list;
 }

@@ -12,6 +12,8 @@ import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { cpuBackends, CpuEngine } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { checkKnownAnswers } from '../engines/known-answers.js';
+import { formatCelsius, ThermalSensors, type ThermalSources } from '../engines/thermal.js';
+import { readPidFile } from '../miner/pid-file.js';
 import { nativeAddon } from '../native/addon.js';
 import { NodeAuthError, NodeStateError, RpcError } from '../node/errors.js';
 import { checkZmq, NodeConnectTimeoutError, waitForNode, type ChainInfo } from '../node/node-checks.js';
@@ -74,21 +76,86 @@ export function probeCpuBackend(list: Checklist, config: MineConfig, withUnusabl
   try {
     const all = cpuBackends();
     const usable = all.filter((b) => b.usable);
-    const best = usable[0];
+    let best = usable[0];
     if (!best) {
       (wanted ? list.fail : list.warn).call(list, label, 'no usable CPU back end (even scalar failed its self-test)');
       return;
     }
-    const others = usable.slice(1).map((b) => b.description);
+    if (config.cpuBackend !== undefined) {
+      const named = all.find((b) => b.name === config.cpuBackend);
+      if (named === undefined || !named.usable) {
+        const why = named === undefined ? `expected one of ${all.map((b) => b.name).join(', ')}` : `not available here (${named.reason})`;
+        (wanted ? list.fail : list.warn).call(list, label, `--cpu-backend ${config.cpuBackend}: ${why}`);
+        return;
+      }
+      best = named;
+    }
+    const others = usable.filter((b) => b !== best).map((b) => b.description);
     const missing = withUnusable ? all.filter((b) => !b.usable).map((b) => `${b.name}: ${b.reason}`) : [];
     list.ok(
       label,
       `${best.description}${others.length > 0 ? ` (also ${others.join(', ')})` : ''}` +
         `${missing.length > 0 ? `; not here: ${missing.join('; ')}` : ''}` +
-        `${wanted ? `, ${config.threads} thread${config.threads === 1 ? '' : 's'}` : ' (cpu is not in --engines)'}`,
+        `${wanted ? `, ${config.threads} thread${config.threads === 1 ? '' : 's'}${describeGovernance(config)}` : ' (cpu is not in --engines)'}`,
     );
   } catch (err) {
     (wanted ? list.fail : list.warn).call(list, label, errorText(err));
+  }
+}
+
+/** ", 1 core reserved, pinned to 0,2, priority idle, at most 50% of a core each": what is set. */
+function describeGovernance(config: MineConfig): string {
+  const parts: string[] = [];
+  if (config.cpuBackend !== undefined) parts.push('back end set by --cpu-backend');
+  if (config.reserveCores !== undefined && config.reserveCores > 0) parts.push(`${config.reserveCores} core${config.reserveCores === 1 ? '' : 's'} reserved`);
+  if (config.cpuAffinity !== undefined) parts.push(`pinned to CPUs ${config.cpuAffinity.join(',')}`);
+  if (config.cpuPriority !== undefined && config.cpuPriority !== 'normal') parts.push(`priority ${config.cpuPriority}`);
+  if (config.cpuLimit !== undefined && config.cpuLimit < 100) parts.push(`at most ${config.cpuLimit}% of a core each`);
+  return parts.map((p) => `, ${p}`).join('');
+}
+
+/**
+ * The engines' temperature sensors and the --max-temp limit. No sensor: a warn (the limit
+ * cannot be used here), a fail when --max-temp is set (mine would refuse to start).
+ */
+export async function probeTemperature(list: Checklist, config: MineConfig, sources?: ThermalSources): Promise<void> {
+  const label = 'temperature';
+  const kinds = config.engines;
+  if (kinds.length === 0) {
+    list.ok(label, 'no engine hashes here (--engines none)');
+    return;
+  }
+  const sensors = new ThermalSensors(kinds, sources);
+  const readings = await sensors.read();
+  const limit =
+    config.maxTemp === undefined
+      ? 'no --max-temp limit'
+      : `--max-temp pauses hashing above ${formatCelsius(config.maxTemp)} and resumes below ${formatCelsius(config.resumeTemp ?? config.maxTemp - 5)}`;
+  if (readings.length === 0) {
+    const detail = `no sensor for the ${kinds.join(' and ')} engine (looked for ${sensors.describeSearch()})`;
+    if (config.maxTemp !== undefined) list.fail(label, `${detail}: --max-temp cannot work here`);
+    else list.warn(label, `${detail}; --max-temp cannot be used on this machine`);
+    return;
+  }
+  const shown = readings.map((r) => `${r.sensor} ${formatCelsius(r.celsius)}`).join(', ');
+  const hot = config.maxTemp !== undefined && readings.some((r) => r.celsius > config.maxTemp!);
+  (hot ? list.warn : list.ok).call(list, label, `${shown}; ${limit}${hot ? ' (above it now: mining would start paused)' : ''}`);
+}
+
+/** --pid-file: free, stale (replaced at start), or naming a running miner (mine would refuse). */
+export async function probePidFile(list: Checklist, config: MineConfig): Promise<void> {
+  const label = 'pid file';
+  if (config.pidFile === undefined) {
+    list.ok(label, 'none (no --pid-file)');
+    return;
+  }
+  try {
+    const found = await readPidFile(config.pidFile);
+    if (found.state === 'running') list.fail(label, `${config.pidFile} names a running solominer (pid ${found.pid}); solominer stop --pid-file ${config.pidFile} stops it`);
+    else if (found.state === 'absent') list.ok(label, `${config.pidFile} is free`);
+    else list.ok(label, `${config.pidFile} is left from an earlier run (no running miner): mine replaces it`);
+  } catch (err) {
+    list.fail(label, `${errorText(err)} (--pid-file)`);
   }
 }
 
@@ -119,7 +186,7 @@ export async function probeGpuAdapters(list: Checklist, config: MineConfig): Pro
     }
     list.ok(label, `${names}${wanted ? '' : ' (gpu is not in --engines)'}`);
   } catch (err) {
-    problem(`no adapter (${errorText(err).replace(/^engine: /, '')})`);
+    problem(`no adapter (${errorText(err).replace(/^(engine|gpu): /, '')})`);
   }
 }
 

@@ -15,7 +15,7 @@ import { UsageError } from './usage-error.js';
 const NOT_CHECKED = new Set(['maxBlocks', 'duration', 'smokeTest', 'smokeNetwork']);
 
 export function checkCommand(state: RunState): CommandUnknownOpts {
-  const cmd = newCommand('check', "check this machine and the node before mining: CPU back ends, GPU adapters, node, chain, sync, ZMQ, address, report folder, journal, metrics port");
+  const cmd = newCommand('check', "check this machine and the node before mining: CPU back ends, GPU adapters, temperature sensors, node, chain, sync, ZMQ, address, report folder, journal, metrics port, pid file");
   const fields = MINE_FIELDS.filter((f) => !NOT_CHECKED.has(f.key));
   addFieldOptions(cmd, fields);
   addConfigOption(cmd);

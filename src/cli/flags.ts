@@ -1,7 +1,6 @@
 // Checks of flag values (commander hands them over as text), each failure one line naming the
 // flag and what it expects.
-import { BackendUnavailableError } from '../engines/cpu-engine.js';
-import { EngineUnavailableError } from '../engines/create-engine.js';
+import { engineErrorLine, type EngineFlags } from '../engines/create-engine.js';
 import { UsageError } from './usage-error.js';
 
 export function hexFlag(flag: string, value: string, bytes: number): Uint8Array {
@@ -40,15 +39,13 @@ export function choiceFlag<C extends string>(flag: string, value: string | undef
   return value as C;
 }
 
-/**
- * Engine-layer errors name the field ("backend: ..."); on the command line the field is a
- * flag, so say "--backend: ...".
- */
-export function asFlagError(err: unknown): unknown {
-  if (err instanceof BackendUnavailableError || err instanceof EngineUnavailableError) {
-    return new UsageError(`--${err.message}`);
-  }
-  return err;
+/** scan's and bench's flags: --engine, and --backend for a CPU back end or a GPU adapter alike. */
+export const SCAN_ENGINE_FLAGS: EngineFlags = { engine: '--engine', backend: '--backend', adapter: '--backend' };
+
+/** engineErrorLine as a UsageError (exit 2) for scan and bench; any other error unchanged. */
+export function asFlagError(err: unknown, flags: EngineFlags = SCAN_ENGINE_FLAGS): unknown {
+  const line = engineErrorLine(err, flags);
+  return line === undefined ? err : new UsageError(line);
 }
 
 export function flagError(flag: string, message: string): UsageError {

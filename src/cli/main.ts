@@ -19,6 +19,8 @@ import { mineCommand } from './mine-command.js';
 import { reportCommand } from './report-command.js';
 import { scanCommand } from './scan-command.js';
 import { statusCommand } from './status-command.js';
+import { stopCommand } from './stop-command.js';
+import { tuneCommand } from './tune-command.js';
 import { UsageError } from './usage-error.js';
 
 function packageVersion(): string {
@@ -36,7 +38,7 @@ export function buildProgram(state: RunState): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {}, outputError: () => {} })
     .configureHelp({ helpWidth: helpWidth() });
-  for (const make of [mineCommand, demoCommand, checkCommand, statusCommand, reportCommand, blocksCommand, scanCommand, benchCommand]) {
+  for (const make of [mineCommand, demoCommand, checkCommand, statusCommand, stopCommand, reportCommand, blocksCommand, scanCommand, benchCommand, tuneCommand]) {
     program.addCommand(make(state));
   }
   program.addHelpText('after', '\nRun `solominer <command> --help` for its flags. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n');

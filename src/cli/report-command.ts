@@ -48,6 +48,9 @@ function textLines(s: ReportSummary): string[] {
     `expected time to a block: ${s.expectedTimeToBlock}`,
     `errors: ${s.errors.total}${s.errors.total ? ` (${Object.entries(s.errors.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
     ...s.errors.last.slice(-3).map((e) => `  ${e.time} ${e.severity} ${e.kind}: ${e.message} -> ${e.action}`),
+    ...(s.thermal
+      ? [`temperature: hottest ${s.thermal.maxCelsius === null ? '?' : `${s.thermal.maxCelsius} °C`}; ${s.thermal.pauses} pause(s) for heat, ${describeDuration(s.thermal.pausedSeconds)} paused`]
+      : []),
   ];
   for (const u of s.unreadable) lines.push(`unreadable: ${u}`);
   return lines;

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 
 import { FIELD_BY_KEY } from '../config/mine-config.js';
+import { formatCelsius } from '../engines/thermal.js';
 import { chancePerDay, describeChance, describeDuration, formatBtc, formatDifficulty, formatRate } from '../telemetry/format.js';
 import type { MinerStatus } from '../telemetry/status-document.js';
 import { newCommand, type RunState } from './command-kit.js';
@@ -48,6 +49,7 @@ function textLines(s: MinerStatus): string[] {
     `best share: ${s.bestShare.run === null ? 'none' : formatDifficulty(s.bestShare.run)} this run, ${s.bestShare.allTime === null ? 'none' : formatDifficulty(s.bestShare.allTime)} of all time`,
     `blocks: ${Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ...rewardLines(s),
+    ...thermalLines(s),
     ...(s.foundBlocks ?? []).slice(0, FOUND_BLOCKS_SHOWN).map((b) => `  ${b.time} height ${b.height} ${b.outcome}${b.reason ? ` (${b.reason})` : ''} ${b.hash}`),
     `expected time to a block: ${s.expectedTimeToBlock.text}${perDay === null ? '' : `; ${describeChance(perDay)} chance per day`}`,
     `last error: ${s.lastError ? `${s.lastError.time} ${s.lastError.kind}: ${s.lastError.message}` : 'none'}`,
@@ -78,6 +80,22 @@ function rewardLines(s: MinerStatus): string[] {
   }
   if (s.immature !== undefined) lines.push(`immature rewards: ${s.immature.btc} BTC in ${s.immature.blocks} block${s.immature.blocks === 1 ? '' : 's'}`);
   return lines;
+}
+
+/** Temperatures and the --max-temp limit, when the miner has a sensor or a limit. */
+function thermalLines(s: MinerStatus): string[] {
+  const temps = s.temperatures ?? [];
+  const t = s.thermal;
+  if (temps.length === 0 && t === undefined) return [];
+  const readings = temps.map((r) => `${r.sensor} ${formatCelsius(r.celsius)}`).join(', ') || 'no reading';
+  if (t === undefined) return [`temperature: ${readings}`];
+  const state = s.throttled
+    ? `PAUSED since ${t.pausedSince ?? '?'}${t.pausedBy ? ` (${t.pausedBy.sensor} at ${formatCelsius(t.pausedBy.celsius)})` : ''}`
+    : 'hashing';
+  return [
+    `temperature: ${readings}; ${state}, pauses above ${formatCelsius(t.maxCelsius)} and resumes below ${formatCelsius(t.resumeCelsius)}; ` +
+      `${t.pauses} pause${t.pauses === 1 ? '' : 's'} this run, ${t.pausedSeconds < 1 ? `${t.pausedSeconds} s` : describeDuration(t.pausedSeconds)} paused`,
+  ];
 }
 
 interface StatusFlags {

@@ -12,6 +12,20 @@ export interface JsonSyntaxProblem {
   readonly expected: string;
 }
 
+/**
+ * A config file's text (a leading byte-order mark ignored) as a value, or the one-line reason it
+ * is not JSON: "not valid JSON at line 3 column 5: expected ...", never quoting the text.
+ */
+export function parseJsonText(text: string): { readonly value: unknown } | { readonly error: string } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return { value: JSON.parse(body) as unknown };
+  } catch {
+    const where = findJsonSyntaxError(body);
+    return { error: `not valid JSON${where === undefined ? '' : ` at line ${where.line} column ${where.column}: expected ${where.expected}`}` };
+  }
+}
+
 class Stop extends Error {
   constructor(
     readonly offset: number,

@@ -26,7 +26,7 @@ import {
   type FieldSpec,
   type MineConfig,
 } from './mine-config.js';
-import { findJsonSyntaxError } from './json-syntax.js';
+import { parseJsonText } from './json-syntax.js';
 import { redactNotifyUrl } from '../telemetry/notify/targets.js';
 import { isLoopbackHost } from '../telemetry/status-auth.js';
 import type { Network } from '../node/networks.js';
@@ -204,16 +204,9 @@ async function readConfigFile(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: st
     if (code === 'EISDIR') throw new ConfigError(field, `expected a JSON file, got a folder: ${label}`);
     throw new ConfigError(field, `cannot read ${label} (${code})`);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    const where = findJsonSyntaxError(text);
-    const detail = where === undefined ? '' : ` at line ${where.line} column ${where.column}: expected ${where.expected}`;
-    throw new ConfigError(label, `not valid JSON${detail}`);
-  }
+  const json = parseJsonText(text);
+  if ('error' in json) throw new ConfigError(label, json.error);
+  const parsed = json.value;
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const got = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
     throw new ConfigError(label, `expected a JSON object such as {"network": "main"}, got ${got}`);
@@ -337,6 +330,17 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     );
   }
 
+  // The temperature limit: resume below pause, with room between (hysteresis).
+  const resumeGiven = winners.get('resumeTemp');
+  if (resumeGiven !== undefined && values.maxTemp === undefined) {
+    throw new ConfigError(resumeGiven.label, `needs a limit to resume below (${spellings('maxTemp')})`);
+  }
+  const maxTemp = values.maxTemp as number | undefined;
+  const resumeTemp = maxTemp === undefined ? undefined : ((values.resumeTemp as number | undefined) ?? maxTemp - 5);
+  if (maxTemp !== undefined && resumeTemp !== undefined && !(resumeTemp < maxTemp)) {
+    throw new ConfigError(resumeGiven?.label ?? `--${FIELD_BY_KEY.resumeTemp.flag}`, `expected a temperature below ${winners.get('maxTemp')?.label ?? '--max-temp'} ${maxTemp}, got ${resumeTemp}`);
+  }
+
   const network = (values.network ?? DEFAULTS.network) as Network;
   const reportDir = (values.reportDir as string | undefined) ?? resolve(cwd, DEFAULTS.reportDir);
   return {
@@ -350,7 +354,8 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     address: values.address,
     coinbaseTag: values.coinbaseTag ?? DEFAULTS.coinbaseTag,
     engines: values.engines ?? [...DEFAULTS.engines],
-    threads: values.threads ?? defaultThreads(),
+    // Resolved here, so the start-up line and `check` show the count the engines will run.
+    threads: values.threads ?? defaultThreads({ reserveCores: values.reserveCores as number | undefined, cpuAffinity: values.cpuAffinity as number[] | undefined }),
     gpuAdapter: values.gpuAdapter,
     reportDir,
     metricsPort: values.metricsPort,
@@ -379,6 +384,15 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
     notify: values.notify ?? [],
     onBlock: values.onBlock,
+    cpuBackend: values.cpuBackend,
+    reserveCores: values.reserveCores,
+    cpuAffinity: values.cpuAffinity,
+    cpuPriority: values.cpuPriority,
+    cpuLimit: values.cpuLimit,
+    gpuTuning: values.gpuTuning,
+    maxTemp,
+    resumeTemp,
+    pidFile: values.pidFile,
   };
 }
 

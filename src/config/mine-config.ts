@@ -30,11 +30,13 @@
  * here (the node rewrites it at every restart; the RPC client reads it at connect time).
  * @module
  */
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import { defaultThreads as cpuDefaultThreads } from '../engines/cpu-engine.js';
+import { parseTuningLabel } from '../engines/gpu/tuning.js';
 import { NETWORKS, defaultCookiePath, defaultRpcUrl } from '../node/networks.js';
 import { isNotifyUrl, redactNotifyUrl } from '../telemetry/notify/targets.js';
 
@@ -121,6 +123,44 @@ const STATUS_TOKEN_MIN_LENGTH = 16;
 const statusToken = z.string().min(STATUS_TOKEN_MIN_LENGTH).regex(/^[\x21-\x7e]+$/);
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
 
+// --- Governance: how the hashing threads share the machine, and the temperature limit ---------
+export const CPU_PRIORITIES = ['idle', 'low', 'normal'] as const;
+/** CPU indices the kernel's affinity masks take (CPU_SETSIZE). */
+export const CPU_INDEX_MAX = 1023;
+/** A limit below a room's temperature would never let hashing run; resume may be anything below the limit. */
+export const TEMPERATURE_MIN_CELSIUS = 20;
+export const RESUME_MIN_CELSIUS = 1;
+export const TEMPERATURE_MAX_CELSIUS = 150;
+
+/**
+ * "0,2-3" → [0, 2, 3] (the kernel's cpulist format, as in Cpus_allowed_list), in the order
+ * given, each CPU once; undefined when it is not such a list.
+ */
+export function parseCpuList(text: string): number[] | undefined {
+  const out: number[] = [];
+  const parts = text.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from || to > CPU_INDEX_MAX) return undefined;
+    for (let cpu = from; cpu <= to; cpu++) if (!out.includes(cpu)) out.push(cpu);
+  }
+  return out;
+}
+
+const cpuAffinity = z.preprocess(
+  (v) => (typeof v === 'string' ? (parseCpuList(v) ?? v) : v),
+  z.array(z.int().min(0).max(CPU_INDEX_MAX)).min(1).transform((list) => [...new Set(list)]),
+);
+const celsius = (min: number) => z.number().min(min).max(TEMPERATURE_MAX_CELSIUS);
+// Each axis within what GpuEngine.create accepts, so a bad value is refused at start-up in one line.
+const gpuTuning = z.string().refine((s) => {
+  const t = parseTuningLabel(s);
+  return t !== undefined && t.workgroupSize <= 1024 && t.noncesPerInvocation <= 4096 && t.dispatchMs <= 10_000 && t.inFlight <= 8;
+});
+
 export const fieldSchemas = {
   // `mainnet` is what people call it; Bitcoin Core calls it `main`.
   network: z.preprocess((v) => (v === 'mainnet' ? 'main' : v), z.enum(NETWORKS)),
@@ -162,6 +202,16 @@ export const fieldSchemas = {
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
   notify,
   onBlock: nonEmpty,
+  // Governance (issue 14)
+  cpuBackend: z.string().regex(/^[a-z0-9_]+$/),
+  reserveCores: z.int().min(0).max(THREADS_MAX),
+  cpuAffinity,
+  cpuPriority: z.enum(CPU_PRIORITIES),
+  cpuLimit: z.int().min(1).max(100),
+  gpuTuning,
+  maxTemp: celsius(TEMPERATURE_MIN_CELSIUS),
+  resumeTemp: celsius(RESUME_MIN_CELSIUS),
+  pidFile: path,
 } as const;
 
 export type FieldKey = keyof typeof fieldSchemas;
@@ -216,7 +266,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
   spec('coinbaseTag', 'coinbase-tag', { arg: 'text', text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase; "" for none', defaultText: '/solominer/' }),
   spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list), or none (a Stratum pool only)', help: 'hashing engines; none with --stratum-port serves only the pool', defaultText: 'cpu' }),
-  spec('threads', 'threads', { arg: 'n', text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads', defaultText: 'all cores' }),
+  spec('threads', 'threads', { arg: 'n', text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads', defaultText: 'the CPUs this process may use (affinity mask, cgroup CPU quota) less --reserve-cores, at most one per --cpu-affinity CPU' }),
   spec('gpuAdapter', 'gpu-adapter', { arg: 'index|name', text: 'adapter', expected: 'an adapter index (0, 1, ...) or a non-empty name', help: 'GPU adapter by index or part of its name', defaultText: 'the first' }),
   spec('reportDir', 'report-dir', { arg: 'dir', text: 'string', expected: 'a folder path', isPath: true, help: 'folder of the hourly reports', defaultText: './reports' }),
   spec('metricsPort', 'metrics-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Prometheus /metrics and /status on this port (0 picks a free one)', defaultText: 'none' }),
@@ -246,6 +296,16 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('notify', 'notify', { arg: 'url', text: 'string', repeatable: true, expected: NOTIFY_EXPECTED, help: 'POST block and node events to this URL: ntfy, Discord webhook or JSON webhook (docs/notifications.md); repeatable; the variable takes a comma-separated list', defaultText: 'none' }),
   // Secret: a command line may carry a token (curl -H "Authorization: ...").
   spec('onBlock', 'on-block', { arg: 'command', text: 'string', expected: 'a shell command', secret: true, help: 'run this shell command at each block event, its fields in SOLOMINER_* variables (%s: the block hash); 30 s limit' }),
+  // Governance: what the hashing may take of the machine (docs/deploy.md, "Governance").
+  spec('cpuBackend', 'cpu-backend', { arg: 'name', text: 'string', expected: 'a CPU back end name such as avx2 (check and bench list them)', help: 'CPU back end to hash with (solominer tune picks one)', defaultText: 'the fastest this CPU runs' }),
+  spec('reserveCores', 'reserve-cores', { arg: 'n', text: 'number', expected: `an integer 0..${THREADS_MAX}`, help: 'cores left to the rest of the system when --threads is not given', defaultText: '0' }),
+  spec('cpuAffinity', 'cpu-affinity', { arg: 'list', text: 'string', expected: `CPU indices such as 0,2-3 (numbers and ranges 0..${CPU_INDEX_MAX}, comma-separated)`, help: 'pin hashing thread i to the i-th CPU of the list (Linux; the JavaScript thread keeps every CPU)', defaultText: 'not pinned' }),
+  spec('cpuPriority', 'cpu-priority', { arg: 'idle|low|normal', text: 'string', expected: 'idle, low or normal', help: 'scheduling of the hashing threads only (Linux): idle runs only when nothing else wants the core (SCHED_IDLE), low is nice 19', defaultText: 'normal' }),
+  spec('cpuLimit', 'cpu-limit', { arg: 'percent', text: 'number', expected: 'an integer percent 1..100', help: 'share of a core each hashing thread may use (a duty cycle in the native loop)', defaultText: '100' }),
+  spec('gpuTuning', 'gpu-tuning', { arg: 'tuning', text: 'string', expected: 'a GPU tuning such as "wg64 n16 40ms q2" (workgroup size, nonces per invocation, dispatch ms, dispatches queued; bench --sweep lists them)', help: 'GPU kernel shape and dispatch pacing (solominer tune picks one)', defaultText: 'wg64 n16 40ms q2' }),
+  spec('maxTemp', 'max-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${TEMPERATURE_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS}`, help: 'pause hashing while the hottest CPU/GPU sensor is above this; needs a sensor (check lists them)', defaultText: 'no limit' }),
+  spec('resumeTemp', 'resume-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${RESUME_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS} below --max-temp`, help: 'resume hashing once the hottest sensor is below this', defaultText: '--max-temp minus 5' }),
+  spec('pidFile', 'pid-file', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: 'write the process id here while running (solominer stop reads it)', defaultText: 'none' }),
 ];
 
 export const FIELD_BY_KEY: Readonly<Record<FieldKey, FieldSpec>> = Object.fromEntries(MINE_FIELDS.map((f) => [f.key, f])) as Record<FieldKey, FieldSpec>;
@@ -309,6 +369,15 @@ export const mineConfigSchema = z
     refreshInterval: fieldSchemas.refreshInterval,
     notify: z.array(z.string()),
     onBlock: fieldSchemas.onBlock.optional(),
+    cpuBackend: fieldSchemas.cpuBackend.optional(),
+    reserveCores: fieldSchemas.reserveCores.optional(),
+    cpuAffinity: z.array(z.int().min(0).max(CPU_INDEX_MAX)).optional(),
+    cpuPriority: fieldSchemas.cpuPriority.optional(),
+    cpuLimit: fieldSchemas.cpuLimit.optional(),
+    gpuTuning: fieldSchemas.gpuTuning.optional(),
+    maxTemp: fieldSchemas.maxTemp.optional(),
+    resumeTemp: fieldSchemas.resumeTemp.optional(),
+    pidFile: fieldSchemas.pidFile.optional(),
   })
   .refine(
     (c) =>
@@ -333,7 +402,9 @@ export type MineConfig = Readonly<z.output<typeof mineConfigSchema>>;
  * - rpcUrl / rpcCookie: Bitcoin Core's own per-network port on 127.0.0.1 and cookie file under
  *   its default data folder, so a local node works with no configuration and no secret.
  * - coinbaseTag `/solominer/`: the customary slash-delimited software tag; "" for none.
- * - engines [cpu], threads = all cores: the GPU engine needs an adapter, so it is opt-in.
+ * - engines [cpu], threads = every CPU this process may use (defaultThreads): the GPU engine
+ *   needs an adapter, so it is opt-in; the governance fields (cpuPriority, cpuLimit, ...) are
+ *   unset, which is the engines' own default (normal priority, no limit, not pinned).
  * - metricsHost 127.0.0.1: the endpoint is not exposed beyond the machine unless asked, and
  *   then only with a statusToken (load-config.ts refuses the port beyond loopback without one);
  *   metricsPort unset: no endpoint unless asked.
@@ -360,8 +431,16 @@ export const DEFAULTS = {
   pass: 'x',
 } as const;
 
-export function defaultThreads(): number {
-  return Math.min(THREADS_MAX, Math.max(1, availableParallelism()));
+/**
+ * Threads when --threads is not given: the CPUs this process may use (its affinity mask, no
+ * more than its cgroup CPU quota: cpu-engine.ts defaultThreads) less reserveCores, and no more
+ * than the --cpu-affinity list holds (a second thread on a pinned CPU only contends); at least 1.
+ * Resolved when the configuration is loaded, so the start-up line and `check` show the count.
+ */
+export function defaultThreads(governance: { readonly reserveCores?: number | undefined; readonly cpuAffinity?: readonly number[] | undefined } = {}): number {
+  const cpus = cpuDefaultThreads({ reserveCores: governance.reserveCores ?? 0 });
+  const pinned = governance.cpuAffinity?.length ?? Infinity;
+  return Math.min(THREADS_MAX, Math.max(1, Math.min(cpus, pinned)));
 }
 
 export { defaultCookiePath, defaultRpcUrl };
@@ -375,7 +454,7 @@ export function redactConfig(config: MineConfig): Record<string, unknown> {
   for (const [k, v] of Object.entries(config)) {
     if (v === undefined) continue;
     // Notification URLs may hold a password or token: shown redacted (notify/targets.ts).
-    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? v.map((u: string) => redactNotifyUrl(u)) : v;
+    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? (v as string[]).map((u) => redactNotifyUrl(u)) : v;
   }
   return out;
 }

@@ -10,7 +10,10 @@ import type { MineConfig } from '../config/mine-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Recorder, type TelemetryTiming } from '../telemetry/recorder.js';
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
+import type { EngineKind } from '../engines/create-engine.js';
+import type { ThermalGovernor } from '../engines/thermal.js';
 import { Miner } from './miner.js';
+import { openSensors, startThermal, type ThermalOptions } from './thermal-wiring.js';
 import { recordMinerEvents } from './record-events.js';
 import { buildEngines } from './service.js';
 
@@ -25,6 +28,7 @@ export interface PoolClientOptions {
   readonly onStarted?: (live: { miner: Miner; client: StratumClient; recorder: Recorder; stats: RunTally }) => void;
   readonly reportFlushIntervalMs?: number;
   readonly telemetry?: TelemetryTiming;
+  readonly thermal?: ThermalOptions;
   /** Backoff of the reconnects (tests shorten it). */
   readonly reconnect?: { initialDelayMs: number; maxDelayMs: number };
 }
@@ -43,6 +47,9 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
   const log: Logger = (level, msg, fields) => (recorder ? recorder.log(level, msg, fields) : options.log(level, msg, fields));
   let engines: Engine[] = [];
   let client: StratumClient | undefined;
+  let thermal: ThermalGovernor | undefined;
+  const kinds = options.engines ? [...new Set(options.engines.map((e) => e.kind as EngineKind))] : config.engines;
+  const sensors = await openSensors(config, kinds, options.thermal?.sources);
   try {
     recorder = await Recorder.start({
       config,
@@ -79,14 +86,18 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
       stratum.submit({ job: p.job, extranonce: p.unit.extranonce, ntime: p.unit.time, nonce: p.nonce, version: p.unit.version, difficulty: p.job.pool!.difficulty }),
     );
 
+    // Hashing holds while the pool is gone too long, or while too hot (--max-temp).
+    const holds = new Set<'no-pool' | 'heat'>();
+    const hold = (reason: 'no-pool' | 'heat', on: boolean): void => {
+      if (on) holds.add(reason);
+      else holds.delete(reason);
+      miner.hold(holds.size > 0);
+    };
+    if (sensors !== undefined) thermal = startThermal(sensors, { config, rec, log, hold: (on) => hold('heat', on), ...(options.thermal !== undefined && { options: options.thermal }) });
     let graceTimer: NodeJS.Timeout | undefined;
-    let holding = false;
     stratum.on('job', ({ job, clean, receivedAt }) => {
       rec.template('pool');
-      if (holding) {
-        holding = false;
-        miner.hold(false);
-      }
+      if (holds.has('no-pool')) hold('no-pool', false);
       void miner.onPoolJob(job, clean, receivedAt);
     });
     stratum.on('connected', (c) => {
@@ -100,8 +111,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
       rec.upstreamState(false, d.url, d.reason);
       // The last job stays worth hashing only while it can still be valid.
       graceTimer = setTimeout(() => {
-        holding = true;
-        miner.hold(true);
+        hold('no-pool', true);
         log('warn', `no pool for ${LAST_JOB_GRACE_MS / 1000} s: hashing holds until a pool sends work`);
       }, LAST_JOB_GRACE_MS);
       graceTimer.unref();
@@ -132,6 +142,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
       stratum.start();
     });
     if (graceTimer) clearTimeout(graceTimer);
+    thermal?.stop();
     await miner.stop();
     await stratum.stop();
     const status = rec.status();
@@ -143,6 +154,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
       sharesRejected: Object.values(status.upstream?.sharesRejected ?? {}).reduce((a, b) => a + b, 0),
     };
   } finally {
+    thermal?.stop();
     await client?.stop();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     await recorder?.close();

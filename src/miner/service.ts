@@ -5,9 +5,12 @@ import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
 import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
-import { createEngine, EngineUnavailableError } from '../engines/create-engine.js';
-import { BackendUnavailableError } from '../engines/cpu-engine.js';
+import { createEngine, engineErrorLine, type EngineKind } from '../engines/create-engine.js';
+import { CpuOptionError } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
+import { parseTuningLabel, tuningLabel, type GpuTuning } from '../engines/gpu/tuning.js';
+import type { ThermalGovernor } from '../engines/thermal.js';
+import { openSensors, startThermal, type ThermalOptions } from './thermal-wiring.js';
 import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
 import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
 import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
@@ -35,7 +38,19 @@ export interface ServiceOptions {
   /** Engines to use instead of building them from config (tests, demo). */
   readonly engines?: Engine[];
   /** Called with the live objects once mining has started (tests and benchmarks observe them). */
-  readonly onStarted?: (live: { miner: Miner; source: TemplateSource; stats: RunTally; rpc: RpcClient; recorder: Recorder; tracker: BlockTracker; pool: StratumServer | undefined }) => void;
+  readonly onStarted?: (live: {
+    miner: Miner;
+    source: TemplateSource;
+    stats: RunTally;
+    rpc: RpcClient;
+    recorder: Recorder;
+    tracker: BlockTracker;
+    pool: StratumServer | undefined;
+    /** The temperature poll, when this machine has a sensor for the engines in use. */
+    thermal: ThermalGovernor | undefined;
+  }) => void;
+  /** Where temperatures are read and how often (tests: a sysfs tree of their own, a short poll). */
+  readonly thermal?: ThermalOptions;
   /** Period of the hourly report's flush of the current hour (default 60 s; tests shorten it). */
   readonly reportFlushIntervalMs?: number;
   /** Periods of the dashboard's history and live status (tests shorten them). */
@@ -48,6 +63,17 @@ export interface ServiceSummary {
   readonly node: NodeFacts;
   readonly seconds: number;
   readonly stopReason: 'max-blocks' | 'duration' | 'signal';
+  /** The submissions in flight when the stop began, and what became of them before exit. */
+  readonly atStop: StopSettlement;
+}
+
+export interface StopSettlement {
+  /** Blocks being submitted when the stop began. */
+  readonly inFlight: number;
+  /** Their outcomes (accepted, rejected, ...) by the time the service returned. */
+  readonly settled: Readonly<Record<string, number>>;
+  /** Those without an outcome (the grace period ran out): in the journal, replayed at the next start. */
+  readonly unsettled: number;
 }
 
 function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } {
@@ -79,23 +105,62 @@ async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promi
   }
 }
 
+/** The GPU engines' tuning for the start-up line ("wg64 n16 40ms q2"), which --gpu-tuning sets. */
+function gpuTuningField(engines: readonly Engine[]): { gpuTuning?: string } {
+  const labels = engines.flatMap((e) => {
+    const tuning = (e as Partial<{ tuning: GpuTuning }>).tuning;
+    return e.kind === 'gpu' && tuning !== undefined ? [tuningLabel(tuning)] : [];
+  });
+  return labels.length > 0 ? { gpuTuning: labels.join(', ') } : {};
+}
+
+/** Flags of mine that choose an engine, for one-line errors. */
+const MINE_ENGINE_FLAGS = { engine: '--engines', backend: '--cpu-backend', adapter: '--gpu-adapter' } as const;
+/** CpuOptionError's field → the mine flag that set it. */
+const GOVERNANCE_FLAGS: Readonly<Record<string, string>> = { affinity: '--cpu-affinity', priority: '--cpu-priority', cpuLimit: '--cpu-limit', reserveCores: '--reserve-cores' };
+
 /** The engines the configuration asks for; one clear line (exit 2) when one is not available. */
 export async function buildEngines(config: MineConfig): Promise<Engine[]> {
   const engines: Engine[] = [];
+  const tuning = config.gpuTuning === undefined ? undefined : parseTuningLabel(config.gpuTuning);
   try {
     for (const kind of config.engines) {
-      engines.push(
-        await createEngine({
-          kind,
-          threads: config.threads,
-          ...(kind === 'gpu' && config.gpuAdapter !== undefined ? { backend: String(config.gpuAdapter) } : {}),
-        }),
-      );
+      if (kind === 'cpu') {
+        engines.push(
+          await createEngine({
+            kind,
+            threads: config.threads,
+            ...(config.cpuBackend !== undefined && { backend: config.cpuBackend }),
+            governance: {
+              ...(config.cpuAffinity !== undefined && { affinity: config.cpuAffinity }),
+              ...(config.cpuPriority !== undefined && { priority: config.cpuPriority }),
+              ...(config.cpuLimit !== undefined && { cpuLimit: config.cpuLimit }),
+            },
+          }),
+        );
+      } else {
+        engines.push(
+          await createEngine({
+            kind,
+            ...(config.gpuAdapter !== undefined && { backend: String(config.gpuAdapter) }),
+            ...(tuning !== undefined && { tuning }),
+          }),
+        );
+      }
     }
     return engines;
   } catch (err) {
     await Promise.all(engines.map((e) => e.close()));
-    if (err instanceof EngineUnavailableError || err instanceof BackendUnavailableError) throw new ServiceError(`--engines: ${err.message}`, 2);
+    const line = engineErrorLine(err, MINE_ENGINE_FLAGS);
+    if (line !== undefined) throw new ServiceError(line, 2);
+    if (err instanceof CpuOptionError) {
+      const field = /^(\w+):/.exec(err.message)?.[1] ?? '';
+      throw new ServiceError(`${GOVERNANCE_FLAGS[field] ?? '--engines'}: ${err.message.replace(/^\w+: /, '')}`, 2);
+    }
+    // The tuning is within the engine's ranges (the config checked); the adapter may allow less.
+    if (err instanceof RangeError && /^(workgroupSize|noncesPerInvocation|inFlight|dispatchMs):/.test(err.message)) {
+      throw new ServiceError(`--gpu-tuning: ${err.message}`, 2);
+    }
     throw err;
   }
 }
@@ -106,6 +171,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   let recorder: Recorder | undefined;
   const log: Logger = (level, msg, fields) => (recorder ? recorder.log(level, msg, fields) : options.log(level, msg, fields));
   const payout = payoutOf(config);
+  const engineKinds = options.engines ? [...new Set(options.engines.map((e) => e.kind as EngineKind))] : config.engines;
+  const thermalSensors = await openSensors(config, engineKinds, options.thermal?.sources);
   let journal: FoundBlockJournal;
   try {
     journal = await FoundBlockJournal.open(config.journal, { warn: (m) => log('warn', m) });
@@ -119,6 +186,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   // Notifications leave from their own queues: the mining path only hands them over.
   const notifier = new Notifier({ urls: config.notify, onBlock: config.onBlock, log });
   let tracker: BlockTracker | undefined;
+  let thermal: ThermalGovernor | undefined;
   try {
     // Reports and the metrics endpoint start before the node is asked anything.
     recorder = await Recorder.start({
@@ -159,6 +227,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       node: `${config.rpcUrl} ${node.version}`,
       payout: `${config.address} (${payout.type})`,
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
+      ...gpuTuningField(engines),
       work: config.zmq ? `zmq ${config.zmq}` : 'longpoll',
     });
 
@@ -174,14 +243,27 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     });
     const stats = rec.run;
     let finishing = false;
+    const inFlight = new Set<Promise<void>>();
+    // Blocks between journal and the node's answer; those at the stop, and what they became.
+    const unanswered = new Set<string>();
+    let atStop: Set<string> | undefined;
+    const settledAtStop: Record<string, number> = {};
     // Halts hashing at once (no block after the last one wanted), then lets the caller wind down.
     const finish = (reason: ServiceSummary['stopReason']): void => {
       if (finishing) return;
       finishing = true;
+      atStop = new Set(unanswered);
       void miner.stop();
       resolveFinished(reason);
     };
-    const inFlight = new Set<Promise<void>>();
+    // Hashing is held while any reason holds it: the block that completes --max-blocks being
+    // submitted, or heat (--max-temp). Templates are still followed while held.
+    const holds = new Set<'submit' | 'heat'>();
+    const hold = (reason: 'submit' | 'heat', on: boolean): void => {
+      if (on) holds.add(reason);
+      else holds.delete(reason);
+      miner.hold(holds.size > 0);
+    };
     const rewardOf = rewardFields(payoutAddressOf(config), config.network);
 
     const onBlock = (found: FoundBlock): Promise<void> => {
@@ -209,15 +291,17 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         // answered, so no block beyond the last one wanted is mined (on regtest the next one
         // would take a millisecond).
         const completes = config.maxBlocks !== undefined && stats.accepted + inFlight.size + 1 >= config.maxBlocks;
-        if (completes) miner.hold(true);
+        if (completes) hold('submit', true);
         const submitCalled = performance.now();
-        const outcome = await submitter.submit(record, { signal: stopping.signal });
+        unanswered.add(record.hash);
+        const outcome = await submitter.submit(record, { signal: stopping.signal }).finally(() => unanswered.delete(record.hash));
+        if (atStop?.has(record.hash)) settledAtStop[outcome.outcome] = (settledAtStop[outcome.outcome] ?? 0) + 1;
         // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
         rec.blockOutcome(blocks.submitted(record.hash, outcome.outcome, outcome.reason) ?? tracked, outcome.outcome, outcome.reason, solvedToSentMs);
         // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
-        else if (completes) miner.hold(false);
+        else if (completes) hold('submit', false);
       })().catch((err: unknown) => {
         log('error', `submission failed: ${(err as Error).message}`);
         rec.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start');
@@ -265,13 +349,17 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       rec.nodeUp();
     });
 
+    if (thermalSensors !== undefined) {
+      thermal = startThermal(thermalSensors, { config, rec, log, hold: (on) => hold('heat', on), ...(options.thermal !== undefined && { options: options.thermal }) });
+    }
+
     const onAbort = () => finish('signal');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
     pool = config.stratumPort !== undefined ? await startPool(config, miner, rec, log) : undefined;
-    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool });
+    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool, thermal });
     await source.start();
     const stopReason = await finished;
 
@@ -283,8 +371,9 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const grace = setTimeout(() => stopping.abort(), 10_000);
     await Promise.all([...inFlight]);
     clearTimeout(grace);
-    return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason };
+    return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop?.size ?? 0, settledAtStop) };
   } finally {
+    thermal?.stop();
     await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     // A check in progress writes its transitions before the journal closes.
@@ -293,6 +382,20 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     await recorder?.close(); // the current hour is flushed on shutdown
     await notifier.close();
   }
+}
+
+/** The submissions in flight at the stop and their outcomes; those without one are unsettled. */
+function settlement(inFlight: number, settled: Record<string, number>): StopSettlement {
+  const count = Object.values(settled).reduce((a, b) => a + b, 0);
+  return { inFlight, settled: { ...settled }, unsettled: Math.max(0, inFlight - count) };
+}
+
+/** One line: "2 submissions in flight at the stop: accepted 2" (or nothing in flight). */
+export function describeSettlement(s: StopSettlement): string {
+  if (s.inFlight === 0) return 'no submission was in flight at the stop';
+  const outcomes = Object.entries(s.settled).map(([k, v]) => `${k} ${v}`);
+  if (s.unsettled > 0) outcomes.push(`${s.unsettled} unsettled (in the journal, submitted again at the next start)`);
+  return `${s.inFlight} submission${s.inFlight === 1 ? '' : 's'} in flight at the stop: ${outcomes.join(', ')}`;
 }
 
 /** Recorded with every found block: what it pays and to whom. */
@@ -330,6 +433,7 @@ export function summaryLines(summary: ServiceSummary): string[] {
       .join(', ') || 'none submitted'}`,
   ];
   for (const e of stats.engines.values()) lines.push(`engine ${e.kind}/${e.backend}: ${e.hashes} hashes`);
+  lines.push(describeSettlement(summary.atStop));
   if (stats.switchOverheadMs.length > 0) {
     lines.push(
       `work switches: ${stats.switchOverheadMs.length}, overhead beyond getblocktemplate p50 ${percentile(stats.switchOverheadMs, 0.5).toFixed(2)} ms, p99 ${percentile(stats.switchOverheadMs, 0.99).toFixed(2)} ms`,

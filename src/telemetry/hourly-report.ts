@@ -23,6 +23,7 @@ import {
   type ErrorRecord,
   type HourReport,
   type StratumWorkerRow,
+  type ThermalHour,
 } from './report-schema.js';
 import { percentile } from './run-tally.js';
 
@@ -41,6 +42,8 @@ export interface ReportContext {
   readonly tip: string | null;
   readonly networkDifficulty: number | null;
   readonly nodeReachable: boolean;
+  /** When the running pause for heat began (ms since the epoch); null while not paused. */
+  readonly throttledSince?: number | null;
 }
 
 /** A bounded uniform sample (reservoir): percentiles of an hour without keeping every value. */
@@ -94,6 +97,8 @@ export class HourAccumulator {
   readonly runStarts: string[] = [];
   /** The Stratum pool's hour; undefined while it saw nothing. */
   stratum: { sharesAccepted: number; sharesRejected: Record<string, number>; connectionsMax: number; workers: Map<string, StratumWorkerRow> } | undefined;
+  /** Temperatures and heat pauses; undefined while no sensor was read this hour. */
+  thermal: { sensors: Map<string, { sensor: string; kind: string; maxCelsius: number }>; pauses: number; pausedMs: number } | undefined;
   /** The file this hour is written to, once chosen (report.json or a sibling report-<n>.json). */
   target: string | undefined;
 
@@ -179,6 +184,47 @@ export class HourAccumulator {
     this.poolWorker(name, address).blocksFound++;
   }
 
+  private heat(): NonNullable<HourAccumulator['thermal']> {
+    this.thermal ??= { sensors: new Map(), pauses: 0, pausedMs: 0 };
+    return this.thermal;
+  }
+
+  /** A poll's readings: each sensor's hottest of the hour is kept. */
+  temperatures(readings: ReadonlyArray<{ sensor: string; kind: string; celsius: number }>): void {
+    const t = this.heat();
+    for (const r of readings) {
+      const row = t.sensors.get(r.sensor);
+      if (row === undefined) t.sensors.set(r.sensor, { sensor: r.sensor, kind: r.kind, maxCelsius: r.celsius });
+      else if (r.celsius > row.maxCelsius) row.maxCelsius = r.celsius;
+    }
+  }
+
+  /** A pause for heat began. */
+  thermalPause(): void {
+    this.heat().pauses++;
+  }
+
+  /** A pause ended: `ms` of it fell within this hour (the rest was counted by the hour before). */
+  thermalPaused(ms: number): void {
+    this.heat().pausedMs += Math.max(0, ms);
+  }
+
+  /** The hour's `thermal` section; a running pause counts up to `now` (or the hour's end). */
+  private thermalReport(now: number, throttledSince: number | null): { thermal?: ThermalHour } {
+    const running = throttledSince === null ? 0 : Math.max(0, Math.min(now, this.hourEnd) - Math.max(throttledSince, this.hourStart));
+    if (this.thermal === undefined && running === 0) return {};
+    const t = this.thermal ?? { sensors: new Map(), pauses: 0, pausedMs: 0 };
+    const sensors = [...t.sensors.values()].map((x) => ({ ...x }));
+    return {
+      thermal: {
+        sensors,
+        maxCelsius: sensors.length > 0 ? Math.max(...sensors.map((x) => x.maxCelsius)) : null,
+        pauses: t.pauses,
+        pausedSeconds: round((t.pausedMs + running) / 1000, 1),
+      },
+    };
+  }
+
   outcome(row: BlockRow): void {
     this.blocks.submitted++;
     if ((OUTCOMES as readonly string[]).includes(row.outcome)) this.blocks[row.outcome as CountedOutcome]++;
@@ -220,6 +266,11 @@ export class HourAccumulator {
       u.sharesAccepted += r.upstream.sharesAccepted;
       u.reconnects += r.upstream.reconnects;
       for (const [k, v] of Object.entries(r.upstream.sharesRejected)) u.sharesRejected[k] = (u.sharesRejected[k] ?? 0) + v;
+    }
+    if (r.thermal) {
+      this.temperatures(r.thermal.sensors.map((x) => ({ sensor: x.sensor, kind: x.kind, celsius: x.maxCelsius })));
+      this.heat().pauses += r.thermal.pauses;
+      this.thermalPaused(r.thermal.pausedSeconds * 1000);
     }
     if (r.stratum) {
       const pool = this.pool();
@@ -293,6 +344,7 @@ export class HourAccumulator {
       },
       errors: { total: Object.values(this.errorsByKind).reduce((a, b) => a + b, 0), byKind: { ...this.errorsByKind } },
       ...(this.upstream && { upstream: { ...this.upstream, sharesRejected: { ...this.upstream.sharesRejected } } }),
+      ...this.thermalReport(now, ctx.throttledSince ?? null),
       ...(this.stratum && {
         stratum: {
           sharesAccepted: this.stratum.sharesAccepted,

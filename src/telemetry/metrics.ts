@@ -21,6 +21,10 @@ export interface MetricsView {
   readonly upstream: { readonly connected: boolean; readonly difficulty: number | null } | null;
   /** Satoshis of accepted blocks not yet mature; null when no block tracker reports. */
   readonly immatureSats: number | null;
+  /** The engines' temperature sensors, last poll; empty without one. */
+  readonly temperatures: ReadonlyArray<{ sensor: string; celsius: number }>;
+  /** Hashing paused for heat (--max-temp). */
+  readonly throttled: boolean;
 }
 
 /** Workers with a label of their own (the fastest); the others are summed as worker="(other)". */
@@ -53,6 +57,8 @@ export const METRIC_NAMES = [
   'solominer_stratum_worker_hash_rate',
   'solominer_stratum_worker_best_share_difficulty',
   'solominer_immature_value_btc',
+  'solominer_temperature_celsius',
+  'solominer_throttled',
 ] as const;
 
 /**
@@ -157,6 +163,11 @@ export class MinerMetrics {
     gauge('solominer_immature_value_btc', 'Rewards (subsidy and fees) of found blocks in the active chain with fewer than 100 confirmations, in BTC', (v, g) =>
       set(g, v.immatureSats === null ? null : v.immatureSats / 1e8),
     );
+    gauge('solominer_temperature_celsius', "The engines' temperature sensors (CPU package or die, GPU), last poll", (v, g) => {
+      g.reset();
+      for (const t of v.temperatures) g.set({ sensor: t.sensor }, t.celsius);
+    }, ['sensor']);
+    gauge('solominer_throttled', '1 while hashing is paused because a sensor is above --max-temp, else 0', (v, g) => g.set(v.throttled ? 1 : 0));
     gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
   }
 

@@ -46,6 +46,9 @@ export interface RecorderConfig {
   /** Required when metricsHost is beyond loopback (the config loader says so first). */
   readonly statusToken?: string | undefined;
   readonly logFormat: string;
+  /** --max-temp and --resume-temp, when a temperature limit is set. */
+  readonly maxTemp?: number | undefined;
+  readonly resumeTemp?: number | undefined;
 }
 
 /** Periods of the live views; tests shorten them. */
@@ -130,6 +133,20 @@ export interface BlockInfo extends BlockReward {
   readonly reason?: string;
 }
 
+/** A temperature reading (engines/thermal.ts TemperatureReading), so telemetry need not import the engines. */
+export interface TemperatureInfo {
+  readonly sensor: string;
+  readonly kind: string;
+  readonly celsius: number;
+}
+
+/** A pause or resume for heat (engines/thermal.ts ThermalChange). */
+export interface ThermalChangeInfo {
+  readonly reading: TemperatureInfo;
+  readonly maxCelsius: number;
+  readonly resumeCelsius: number;
+}
+
 /** A block's move between lifecycle statuses (block-tracker.ts), as the recorder takes it. */
 export interface BlockChange {
   readonly block: BlockInfo & { readonly status: string };
@@ -196,6 +213,10 @@ export class Recorder {
   private pushScheduled = false;
   /** Open /events streams. */
   private readonly hub = new SseHub();
+  /** The last poll of the temperature sensors. */
+  private temps: TemperatureInfo[] = [];
+  /** Heat pauses this run: the running one's start (ms), how many, and the time of the ended ones. */
+  private readonly heat = { since: null as number | null, by: null as TemperatureInfo | null, pauses: 0, pausedMs: 0 };
 
   private constructor(options: RecorderOptions) {
     this.options = options;
@@ -225,6 +246,8 @@ export class Recorder {
         pool: s.pool ? { connections: s.pool.connections, workers: s.workers ?? [] } : null,
         upstream: s.upstream ? { connected: s.upstream.connected, difficulty: s.upstream.difficulty } : null,
         immatureSats: this.rewards ? s.immature.sats : null,
+        temperatures: s.temperatures ?? [],
+        throttled: s.throttled === true,
       };
     });
     this.reports = new HourlyReports({
@@ -239,6 +262,7 @@ export class Recorder {
         tip: this.tip,
         networkDifficulty: this.networkDifficulty,
         nodeReachable: this.nodeReachable,
+        throttledSince: this.heat.since,
       }),
       onWriteState: (err) => {
         if (err) {
@@ -516,6 +540,36 @@ export class Recorder {
     return this.upstream;
   }
 
+  /** A poll of the temperature sensors (every few seconds). */
+  temperatures(readings: readonly TemperatureInfo[]): void {
+    this.temps = readings.map((r) => ({ sensor: r.sensor, kind: r.kind, celsius: r.celsius }));
+    if (readings.length > 0) this.reports.current().temperatures(readings);
+  }
+
+  /** Hashing paused: a sensor went above --max-temp. */
+  thermalPaused(change: ThermalChangeInfo): void {
+    if (this.heat.since !== null) return;
+    this.heat.since = this.now();
+    this.heat.by = { sensor: change.reading.sensor, kind: change.reading.kind, celsius: change.reading.celsius };
+    this.heat.pauses++;
+    this.reports.current().thermalPause();
+    this.pushSoon();
+  }
+
+  /** Hashing resumed: every sensor is below --resume-temp. */
+  thermalResumed(): void {
+    const since = this.heat.since;
+    if (since === null) return;
+    const now = this.now();
+    this.heat.since = null;
+    this.heat.by = null;
+    this.heat.pausedMs += now - since;
+    const acc = this.reports.current();
+    // The part before this hour was counted by the hour before, as its running pause.
+    acc.thermalPaused(now - Math.max(since, acc.hourStart));
+    this.pushSoon();
+  }
+
   nodeUp(): void {
     this.nodeReachable = true;
     this.options.notify?.({ event: 'node-back', time: new Date(this.now()).toISOString(), network: this.options.config.network });
@@ -591,6 +645,26 @@ export class Recorder {
         workers: this.poolView.workers(),
       }),
       ...this.rewardsStatus(),
+      ...this.thermalStatus(now),
+    };
+  }
+
+  private thermalStatus(now: number): Pick<MinerStatus, 'temperatures' | 'throttled' | 'thermal'> {
+    const { maxTemp, resumeTemp } = this.options.config;
+    const since = this.heat.since;
+    return {
+      ...(this.temps.length > 0 && { temperatures: [...this.temps] }),
+      throttled: since !== null,
+      ...(maxTemp !== undefined && {
+        thermal: {
+          maxCelsius: maxTemp,
+          resumeCelsius: resumeTemp ?? maxTemp - 5,
+          pausedSince: since === null ? null : new Date(since).toISOString(),
+          pausedBy: this.heat.by,
+          pauses: this.heat.pauses,
+          pausedSeconds: Math.round((this.heat.pausedMs + (since === null ? 0 : now - since)) / 100) / 10,
+        },
+      }),
     };
   }
 
@@ -679,7 +753,9 @@ export class Recorder {
     const eta = s.expectedTimeToBlock.seconds === null ? '?' : describeDuration(s.expectedTimeToBlock.seconds);
     const node = s.node.reachable ? `height ${s.node.height ?? '?'}` : 'NODE DOWN';
     const reports = s.reports.ok ? '' : ' | REPORTS FAILING';
-    return `${engines} | ${node} | best ${best} | blocks ${s.blocks.accepted ?? 0} | block every ~${eta}${reports}`;
+    const top = s.temperatures?.reduce<TemperatureInfo | undefined>((a, t) => (a === undefined || t.celsius > a.celsius ? t : a), undefined);
+    const heat = s.throttled ? ` | PAUSED: too hot (${top ? `${Math.round(top.celsius)}°C` : '?'})` : top ? ` | ${Math.round(top.celsius)}°C` : '';
+    return `${engines} | ${node} | best ${best} | blocks ${s.blocks.accepted ?? 0} | block every ~${eta}${heat}${reports}`;
   }
 
   private tick(): void {

@@ -84,6 +84,20 @@ export const blockTransitionRowSchema = z.object({
   reason: z.string().optional(),
 });
 
+/**
+ * The hour's temperatures and heat pauses (--max-temp). Added in version 1 as an optional
+ * field: files written before it, or by a miner without a sensor, still read.
+ */
+export const thermalHourSchema = z.object({
+  /** Each sensor's hottest reading of the hour. */
+  sensors: z.array(z.object({ sensor: z.string(), kind: z.string(), maxCelsius: num })),
+  /** The hottest of them; null when no sensor was read this hour. */
+  maxCelsius: nullableNum,
+  /** Pauses for heat that began this hour, and the seconds of the hour spent paused. */
+  pauses: count,
+  pausedSeconds: num,
+});
+
 export const hourReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   version: z.literal(REPORT_SCHEMA_VERSION),
@@ -187,6 +201,8 @@ export const hourReportSchema = z.object({
       workers: z.array(stratumWorkerRowSchema),
     })
     .optional(),
+  /** Temperatures and heat pauses (present when a sensor was read or a pause ran this hour). */
+  thermal: thermalHourSchema.optional(),
 });
 
 export type HourReport = z.infer<typeof hourReportSchema>;
@@ -194,6 +210,7 @@ export type EngineRow = z.infer<typeof engineRowSchema>;
 export type BlockRow = z.infer<typeof blockRowSchema>;
 export type StratumWorkerRow = z.infer<typeof stratumWorkerRowSchema>;
 export type BlockTransitionRow = z.infer<typeof blockTransitionRowSchema>;
+export type ThermalHour = z.infer<typeof thermalHourSchema>;
 
 export type ErrorKind =
   | 'node-unreachable'

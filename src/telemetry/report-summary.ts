@@ -30,6 +30,8 @@ export interface ReportSummary {
   readonly node: { height: number | null; networkDifficulty: number | null; network: string | null };
   readonly expectedTimeToBlock: string;
   readonly errors: { total: number; byKind: Record<string, number>; last: ErrorRecord[] };
+  /** Temperatures and heat pauses (--max-temp) of the span; null when no hour holds any. */
+  readonly thermal: { maxCelsius: number | null; pauses: number; pausedSeconds: number } | null;
 }
 
 /** Hour folder YYYY/MM/DD/HH → the hour's start (ms). */
@@ -61,6 +63,7 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
   let allTime: number | null = null;
   let last: HourReport | undefined;
   let errorsTotal = 0;
+  let thermal: { maxCelsius: number | null; pauses: number; pausedSeconds: number } | null = null;
 
   for (const [key, path] of folders) {
     let readable = false;
@@ -93,6 +96,12 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
       if (r.bestShare.allTime !== null && (allTime === null || r.bestShare.allTime > allTime)) allTime = r.bestShare.allTime;
       for (const [k, v] of Object.entries(r.errors.byKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + v;
       errorsTotal += r.errors.total;
+      if (r.thermal) {
+        const t = (thermal ??= { maxCelsius: null, pauses: 0, pausedSeconds: 0 });
+        if (r.thermal.maxCelsius !== null && (t.maxCelsius === null || r.thermal.maxCelsius > t.maxCelsius)) t.maxCelsius = r.thermal.maxCelsius;
+        t.pauses += r.thermal.pauses;
+        t.pausedSeconds = Math.round((t.pausedSeconds + r.thermal.pausedSeconds) * 10) / 10;
+      }
       if (!last || r.writtenAt >= last.writtenAt) last = r;
     }
     // errors.jsonl: the last few lines of the span, for a glance at what went wrong
@@ -139,5 +148,6 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
     node: { height: last?.node.height ?? null, networkDifficulty: last?.node.networkDifficulty ?? null, network: last?.network ?? null },
     expectedTimeToBlock: last ? describeExpectedTime(last.network, last.node.networkDifficulty, rate) : 'unknown (no reports)',
     errors: { total: errorsTotal, byKind: errorsByKind, last: lastErrors },
+    thermal,
   };
 }

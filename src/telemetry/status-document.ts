@@ -117,6 +117,27 @@ export interface ReportsState {
   readonly errorSince: string | null;
 }
 
+/** One temperature sensor's last reading (src/engines/thermal.ts names them). */
+export interface TemperatureStatus {
+  /** "coretemp/Package id 0", "k10temp/Tdie", "thermal/x86_pkg_temp", "nvidia/0", "amdgpu/edge". */
+  readonly sensor: string;
+  /** cpu or gpu. */
+  readonly kind: string;
+  readonly celsius: number;
+}
+
+/** The temperature limit (--max-temp) and what it did this run. */
+export interface ThermalStatus {
+  readonly maxCelsius: number;
+  readonly resumeCelsius: number;
+  /** When the running pause for heat began, and the reading that began it; null while hashing. */
+  readonly pausedSince: string | null;
+  readonly pausedBy: TemperatureStatus | null;
+  /** Pauses this run, and the seconds spent paused (the running pause included). */
+  readonly pauses: number;
+  readonly pausedSeconds: number;
+}
+
 /** The /status document. New fields are added, never renamed: readers ignore what they do not know. */
 export interface MinerStatus {
   readonly version: number;
@@ -150,6 +171,12 @@ export interface MinerStatus {
   readonly lastBlock: StatusBlock | null;
   /** Rewards accepted or confirmed but not yet spendable (fewer than 100 confirmations). */
   readonly immature: { readonly blocks: number; readonly sats: number; readonly btc: string };
+  /** The engines' temperature sensors, last poll (every 5 s); absent on a machine without one. */
+  readonly temperatures?: readonly TemperatureStatus[];
+  /** True while hashing is paused because a sensor is above --max-temp (miners before the limit send none). */
+  readonly throttled?: boolean;
+  /** With --max-temp only. */
+  readonly thermal?: ThermalStatus;
 }
 
 // --- /events -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { MINE_FIELDS } from '../../src/config/mine-config.js';
 import { runCli } from '../support/cli.js';
 
 const SECRET = 'hunter2-not-shown';
-const COMMANDS = ['mine', 'demo', 'check', 'status', 'report', 'blocks', 'scan', 'bench'];
+const COMMANDS = ['mine', 'demo', 'check', 'status', 'stop', 'report', 'blocks', 'scan', 'bench', 'tune'];
 
 describe('command line', { timeout: 120_000 }, () => {
   it('solominer --help lists every command; no command at all prints it and exits 2', async () => {
@@ -56,7 +56,7 @@ describe('command line', { timeout: 120_000 }, () => {
 
   it('an unknown command, an unknown flag (with a suggestion), a missing value: one line, exit 2', async () => {
     const cases: Array<[string[], string]> = [
-      [['frob'], 'solominer: unknown command "frob"; expected one of mine, demo, check, status, report, blocks, scan, bench'],
+      [['frob'], 'solominer: unknown command "frob"; expected one of mine, demo, check, status, stop, report, blocks, scan, bench, tune'],
       [['mine', '--thread', '2'], 'solominer mine: --thread: unknown flag (did you mean --threads?); mine --help lists the flags'],
       [['mine', '--threads'], 'solominer mine: --threads: expected an integer 1..1024, got nothing'],
       [['check', '--frob'], 'solominer check: --frob: unknown flag; check --help lists the flags'],

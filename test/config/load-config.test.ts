@@ -108,6 +108,15 @@ describe('mine configuration: defaults', { timeout: 60_000 }, () => {
         refreshInterval: 30,
         notify: [],
         onBlock: undefined,
+        cpuBackend: undefined,
+        reserveCores: undefined,
+        cpuAffinity: undefined,
+        cpuPriority: undefined,
+        cpuLimit: undefined,
+        gpuTuning: undefined,
+        maxTemp: undefined,
+        resumeTemp: undefined,
+        pidFile: undefined,
       });
       assert.equal(mineConfigSchema.safeParse(c).success, true);
     });

@@ -30,6 +30,9 @@ describe('systemd unit', { timeout: 30_000 }, () => {
     assert.deepEqual(d.get('KillSignal'), ['SIGTERM']);
     assert.deepEqual(d.get('Restart'), ['on-failure']);
     assert.deepEqual(d.get('RestartPreventExitStatus'), ['2']);
+    // solominer stop finds the miner through its pid file, in the runtime folder systemd makes.
+    assert.match(d.get('ExecStart')?.[0] ?? '', / --pid-file \/run\/solominer\/solominer\.pid( |$)/);
+    assert.deepEqual(d.get('RuntimeDirectory'), ['solominer']);
   });
 
   it('is hardened, but without MemoryDenyWriteExecute (V8 writes machine code)', () => {

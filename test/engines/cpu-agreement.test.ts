@@ -16,7 +16,7 @@ const usable = cpuBackends().filter((b) => b.usable);
 // 40..80 nonces: every remainder modulo 2, 4, 8 and 16 (the lane counts).
 const cases = Array.from({ length: HEADERS }, (_, i) => agreementCase(i, 40 + (i % 41)));
 
-describe('CPU back ends agree with node:crypto SHA-256d', () => {
+describe('CPU back ends agree with node:crypto SHA-256d', { timeout: 120_000 }, () => {
   it('covers targets that admit none, one, several and all nonces', () => assertCasesCoverEveryKind(cases));
 
   for (const backend of usable) {

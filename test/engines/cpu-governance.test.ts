@@ -2,8 +2,7 @@
 // each checked where the kernel shows it (/proc/self/task/<tid>/...), plus the default thread
 // count against a fake cgroup tree.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,66 +11,20 @@ import { CpuEngine, CpuOptionError, cgroupCpuQuota, defaultThreads } from '../..
 import type { ScanWork } from '../../src/engines/engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
 import { nativeAddon } from '../../src/native/addon.js';
+import { CLOCK_TICKS, cpusAllowed as cpusAllowedOf, hashThreads, rangeList, runQueueWaitNs as waitOf, taskStat as statOf } from '../support/proc.js';
 import { seededBytes } from '../support/reference.js';
+
+const taskStat = (tid: number) => statOf('self', tid);
+const runQueueWaitNs = (tid: number) => waitOf('self', tid);
+const cpusAllowed = (tid: number) => cpusAllowedOf('self', tid);
+const clockTicks = CLOCK_TICKS;
 
 const linux = process.platform === 'linux';
 const allowed = linux ? nativeAddon().allowedCpus() : [];
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** A whole nonce range no hash meets: hashes until stopped. */
 function endless(id: string): ScanWork {
   return { id, header: seededBytes(99, 80), target: new Uint8Array(32), start: 0, count: 2 ** 32 };
-}
-
-interface TaskStat {
-  readonly cpuTicks: number; // utime + stime
-  readonly nice: number;
-  readonly policy: number; // 0 SCHED_OTHER, 5 SCHED_IDLE
-}
-
-function taskStat(tid: number): TaskStat {
-  const text = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  // Fields after "(comm)": index 0 is field 3 (state), so field n is at n - 3.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
-  return { cpuTicks: f[14 - 3]! + f[15 - 3]!, nice: f[19 - 3]!, policy: f[41 - 3]! };
-}
-
-/** Nanoseconds a thread has spent waiting on a run queue (ready, but another task had the core). */
-function runQueueWaitNs(tid: number): number {
-  return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
-}
-
-function cpusAllowed(tid: number): string {
-  const line = readFileSync(`/proc/self/task/${tid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Cpus_allowed_list:'));
-  return (line ?? '').split(':')[1]!.trim();
-}
-
-/** CPU indices as the kernel lists them: "0-3,6". */
-function rangeList(cpus: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < cpus.length; ) {
-    let j = i;
-    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j]! + 1) j++;
-    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
-/** The scanner's hashing threads by index (the scanner names them sm-hash-<i>). */
-function hashThreads(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task').map(Number)) {
-    try {
-      const m = /^sm-hash-(\d+)$/.exec(readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
-      if (m) out.set(Number(m[1]), tid);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return out;
 }
 
 describe('CPU engine governance', { timeout: 60_000 }, () => {

@@ -9,7 +9,7 @@ import { knownBlocks } from '../support/reference.js';
 
 const usable = cpuBackends().filter((b) => b.usable);
 
-describe('CPU engine known answers (genesis, block 125552)', () => {
+describe('CPU engine known answers (genesis, block 125552)', { timeout: 60_000 }, () => {
   it('has the scalar reference and at least one back end', () => {
     assert.ok(usable.some((b) => b.name === 'scalar'));
   });

@@ -9,7 +9,7 @@ import { assertStopsWholeRange } from '../support/engine-suite.js';
 
 const usable = cpuBackends().filter((b) => b.usable);
 
-describe('CPU engine stop()', () => {
+describe('CPU engine stop()', { timeout: 60_000 }, () => {
   for (const backend of usable) {
     it(`${backend.name}: stops a 2^32 scan, counts what it covered, scans again`, async () => {
       const engine = new CpuEngine({ backend: backend.name, threads: 2, progressMs: 20 });

@@ -8,8 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { SCAN_ENGINE_FLAGS } from '../../src/cli/flags.js';
+import { BackendUnavailableError } from '../../src/engines/cpu-engine.js';
+import { EngineUnavailableError, engineErrorLine } from '../../src/engines/create-engine.js';
 import { summariseStderr } from '../../src/engines/gpu/adapter-probe.js';
 import { type DriverSearch, findVulkanDriver, noDriverMessage, provisionHint } from '../../src/engines/gpu/vulkan-driver.js';
+import { runCli } from '../support/cli.js';
 import { moduleUrl, runModuleScript } from '../support/node-child.js';
 
 interface FakeMachine {
@@ -98,6 +102,29 @@ describe('Vulkan driver check (no GPU needed)', { timeout: 30_000 }, () => {
     assert.match(noDriverMessage({ missing: ['a'] }, provisionHint(true)), /; software Vulkan is provisioned in \.cache\/vulkan but not in this process's environment: source \.cache\/vulkan\/env\.sh before starting node$/);
   });
 
+  it('bin/solominer.js uses lavapipe on a machine with the Vulkan loader but no driver of its own', async () => {
+    // scripts/vulkan-env.mjs asks the same check, lavapipe's own manifests left out.
+    const { systemVulkanDriver } = (await import(moduleUrl('../../../scripts/vulkan-env.mjs'))) as { systemVulkanDriver(search: DriverSearch): string | undefined };
+    assert.equal(systemVulkanDriver(machine({ cache: CACHE_WITH_LOADER })), undefined, 'libvulkan1 alone is no driver');
+    assert.equal(systemVulkanDriver(machine({ cache: CACHE_WITH_LOADER, files: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'] })), undefined, "Debian's lavapipe does not count");
+    assert.equal(systemVulkanDriver(machine({ files: [SYSTEM_ICD] })), undefined, 'a manifest without the loader is no driver');
+    assert.ok(systemVulkanDriver(machine({ cache: CACHE_WITH_LOADER, files: [SYSTEM_ICD] })), 'a real GPU driver is left alone');
+  });
+
+  it('an engine that cannot be built is one line naming the flag the user gave', () => {
+    const noDriver = new EngineUnavailableError('engine', 'gpu', 'no Vulkan driver on this machine (x)');
+    assert.equal(noDriver.message, 'gpu: no Vulkan driver on this machine (x)');
+    assert.equal(engineErrorLine(noDriver, SCAN_ENGINE_FLAGS), '--engine: gpu: no Vulkan driver on this machine (x)');
+    const mine = { engine: '--engines', backend: '--cpu-backend', adapter: '--gpu-adapter' };
+    assert.equal(engineErrorLine(noDriver, mine), '--engines: gpu: no Vulkan driver on this machine (x)');
+    const adapter = new EngineUnavailableError('adapter', 'gpu', 'no adapter 3; this machine has 0: llvmpipe');
+    assert.equal(engineErrorLine(adapter, SCAN_ENGINE_FLAGS), '--backend: no adapter 3; this machine has 0: llvmpipe');
+    assert.equal(engineErrorLine(adapter, mine), '--gpu-adapter: no adapter 3; this machine has 0: llvmpipe');
+    assert.equal(engineErrorLine(new BackendUnavailableError('backend: avx9 is not available here (no)'), mine), '--cpu-backend: avx9 is not available here (no)');
+    assert.equal(engineErrorLine(new BackendUnavailableError('backend: no usable CPU back end (x)'), mine), '--engines: cpu: no usable CPU back end (x)');
+    assert.equal(engineErrorLine(new Error('other'), mine), undefined);
+  });
+
   it("summarises Dawn's stderr as its first message, without source locations", () => {
     const dawn =
       "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory\n" +
@@ -160,6 +187,14 @@ describe('a process on a machine without Vulkan', { timeout: 60_000 }, () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { name: 'EngineUnavailableError', dawnLoaded: false });
     assertOneLine(r.stderr, new RegExp(`^gpu: no Vulkan driver on this machine \\(.+\\); ${HINT}$`));
+  });
+
+  it('scan and bench --engine gpu: one line naming --engine, exit 2', async () => {
+    for (const args of [['bench', '--engine', 'gpu', '--seconds', '0.1'], ['scan', '--engine', 'gpu', '--header', '00'.repeat(80), '--bits', '1d00ffff', '--count', '1']]) {
+      const r = await runCli(args, { env: { ...noVulkanEnv(), SOLOMINER_NO_LAVAPIPE: '1' } });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assertOneLine(r.stderr, new RegExp(`^solominer ${args[0]}: --engine: gpu: no Vulkan driver on this machine \\(.+\\); ${HINT}$`));
+    }
   });
 
   it('listing adapters (check) fails with the same one line', async () => {

@@ -57,6 +57,18 @@ describe('mine with the CPU and GPU engines together', { timeout: 300_000 }, () 
     assert.equal(await node.rpc.call<number>('getblockcount'), 3);
   });
 
+  it('regtest: mine --engines gpu --gpu-tuning builds the GPU engine with that tuning', async () => {
+    const node = await startRegtest();
+    nodes.push(node);
+    const wallet = await createWallet(node, 'w');
+    const address = await newAddress(node, wallet, 'bech32');
+    const config = await mineConfig(node, address, await scratchDir(), ['--engines', 'gpu', '--gpu-tuning', 'n4 wg32', '--max-blocks', '1']);
+    const summary = await runMiner(config);
+    assert.deepEqual(summary.stats.outcomes, { accepted: 1 }, summary.lines.join('\n'));
+    const start = summary.lines.find((l) => l.startsWith('info mining regtest'));
+    assert.match(start ?? '', /"gpuTuning":"wg32 n4 40ms q2"/, summary.lines.join('\n'));
+  });
+
   it('a lost GPU device mid-run: the miner says so, the engine opens a new device, mining goes on', async () => {
     const node = await startPrivateSignet();
     nodes.push(node);

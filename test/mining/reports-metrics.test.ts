@@ -97,10 +97,12 @@ describe('mine: hourly reports and metrics on regtest', { timeout: 120_000 }, ()
     const run = await runMiner(await mineConfig(node, address, dir, ['--metrics-port', '0']), {
       signal: stop.signal,
       onStarted: ({ miner, recorder: ops }: { miner: Miner; recorder: Recorder }) => {
-        // The second new tip follows the first block this miner found, submitted and recorded.
-        let tips = 0;
+        // Probed at the first new tip after a block's outcome is recorded (the outcome is
+        // journaled and fsynced after the node answers, so the ZMQ template can come first).
+        let probed = false;
         miner.on('job', (s) => {
-          if (!s.newTip || ++tips !== 2) return;
+          if (!s.newTip || probed || (ops.status().blocks.accepted ?? 0) < 1) return;
+          probed = true;
           probe = (async () => {
             const url = ops.metricsUrl!;
             metrics = await (await fetch(`${url}/metrics`)).text();

@@ -24,8 +24,10 @@ export class CliProcess {
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<() => void>();
 
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `wrapper`: a command the miner runs under, e.g. ['taskset', '-c', '0,1']. */
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; wrapper?: string[] } = {}) {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    this.child = spawn(command!, [...prefix, BIN, ...args], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const seen = () => {
       for (const w of [...this.waiters]) w();
     };

@@ -149,12 +149,13 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
     }
     const rules = [...alerts.matchAll(/^\s*- alert: (\w+)\n\s*(?:#.*\n\s*)*expr: (.+)\n([\s\S]*?)(?=^\s*- alert:|(?![\s\S]))/gm)];
     const names = rules.map((r) => r[1]);
-    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing', 'SolominerPoolLost', 'SolominerStratumWorkerSilent']);
+    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerThrottled', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing', 'SolominerPoolLost', 'SolominerStratumWorkerSilent']);
     for (const r of rules) {
       assert.match(r[3]!, /^\s+severity: (critical|warning|info)$/m, `${r[1]} has a severity`);
       assert.match(r[3]!, /^\s+summary: ".+"$/m, `${r[1]} has a summary`);
     }
     assert.match(alerts, /expr: solominer_last_template_age_seconds > \d+/);
     assert.match(alerts, /solominer_blocks_total\{outcome="orphaned"\}/);
+    assert.match(alerts, /unless on \(instance\) solominer_throttled == 1/, 'a pause for heat is not an outage');
   });
 });

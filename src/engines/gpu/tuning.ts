@@ -58,3 +58,25 @@ export function gpuTuningCandidates(limits: TuningLimits = WEBGPU_DEFAULT_LIMITS
 export function tuningLabel(t: GpuTuning): string {
   return `wg${t.workgroupSize} n${t.noncesPerInvocation} ${t.dispatchMs}ms q${t.inFlight}`;
 }
+
+/**
+ * The tuning a label names ("wg256 n32 40ms q2", the words in any order; an axis left out keeps
+ * its default), or undefined when a word is not one of wg<n>, n<n>, <n>ms, q<n>. The config's
+ * gpuTuning and `tune` use the same words as bench rows.
+ */
+export function parseTuningLabel(label: string): GpuTuning | undefined {
+  const t: { -readonly [K in keyof GpuTuning]: GpuTuning[K] } = { ...DEFAULT_TUNING };
+  const words = label.trim().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return undefined;
+  for (const word of words) {
+    const m = /^(wg|n|q)?(\d+)(ms)?$/.exec(word);
+    if (!m || (m[1] === undefined) === (m[3] === undefined)) return undefined;
+    const n = Number(m[2]);
+    if (!Number.isSafeInteger(n) || n < 1) return undefined;
+    if (m[1] === 'wg') t.workgroupSize = n;
+    else if (m[1] === 'n') t.noncesPerInvocation = n;
+    else if (m[1] === 'q') t.inFlight = n;
+    else t.dispatchMs = n;
+  }
+  return t;
+}

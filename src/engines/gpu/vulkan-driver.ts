@@ -21,7 +21,8 @@ const PROVISIONED_ENV = new URL('../../../../.cache/vulkan/env.sh', import.meta.
 /**
  * How to get software Vulkan. Once provisioned, its variables must be set when node starts
  * (the Vulkan loader reads them only then); bin/solominer.js sets them only where the system
- * has no Vulkan loader of its own.
+ * has no Vulkan driver of its own (scripts/vulkan-env.mjs asks findVulkanDriver, lavapipe's
+ * own manifests left out).
  */
 export function provisionHint(provisioned: boolean = existsSync(PROVISIONED_ENV)): string {
   return provisioned
