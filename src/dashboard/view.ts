@@ -145,6 +145,11 @@ export function renderStatus(s: MinerStatus): void {
   set('node-difficulty', difficulty(s.node.networkDifficulty));
   set('node-template', s.lastTemplate ? `${ago(s.lastTemplate.ageSeconds)} (${s.lastTemplate.reason})` : 'none yet');
   set('node-tip', s.node.tip ?? DASH);
+  // The hottest sensor; paused for heat is said first (--max-temp).
+  const hottest = [...(s.temperatures ?? [])].sort((a, b) => b.celsius - a.celsius)[0];
+  const temp = hottest === undefined ? DASH : `${hottest.celsius.toFixed(0)} °C (${hottest.sensor})`;
+  set('node-temp', s.throttled === true ? `PAUSED, too hot: ${temp}` : temp, s.throttled === true ? 'bad' : undefined);
+  set('odds-immature', s.immature.blocks === 0 ? 'none' : `${s.immature.btc} BTC (${count(s.immature.blocks)} block${s.immature.blocks === 1 ? '' : 's'})`);
 
   const eta = s.expectedTimeToBlock;
   set('odds-time', eta.seconds === null ? DASH : describeDuration(eta.seconds));
