@@ -7,7 +7,7 @@ import { runSmoke } from '../checks/check.js';
 import { CONFIG_FLAG, ConfigError, loadMineConfig } from '../config/load-config.js';
 import { describeConfig, FIELD_BY_KEY, MINE_FIELDS, type MineConfig } from '../config/mine-config.js';
 import { poolSummaryLines, runPoolClientService } from '../miner/client-service.js';
-import { PidFile, PidFileError } from '../miner/pid-file.js';
+import { PidFile, PidFileError, type StopSummary } from '../miner/pid-file.js';
 import { ServiceError, runMineService, summaryLines } from '../miner/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { addFieldOptions, fieldSourcesHelp, fieldValues, newCommand, type RunState } from './command-kit.js';
@@ -39,6 +39,11 @@ export function mineCommand(state: RunState): CommandUnknownOpts {
   return cmd;
 }
 
+/** The figures every stop summary has, from either mode's summary. */
+function runFigures(s: { stopReason: string; seconds: number; stats: { totalHashes: number } }): Pick<StopSummary, 'stoppedAt' | 'reason' | 'seconds' | 'hashes'> {
+  return { stoppedAt: new Date().toISOString(), reason: s.stopReason, seconds: Math.round(s.seconds * 10) / 10, hashes: s.stats.totalHashes };
+}
+
 async function mine(config: MineConfig): Promise<number> {
   if (config.smokeTest || config.smokeNetwork) return (await runSmoke(config, (line) => process.stdout.write(`${line}\n`))) ? 0 : 1;
   // Taken before anything else starts, so that a second miner on the same file stops here.
@@ -62,36 +67,24 @@ async function mine(config: MineConfig): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    let stopped: Omit<StopSummary, 'pid'>;
     if (config.pool !== undefined) {
       // Through a pool: the pool's jobs instead of the node's (docs/stratum.md).
       const summary = await runPoolClientService({ config, log, signal: abort.signal });
       for (const line of poolSummaryLines(summary)) log('info', line);
-      await pidFile
-        ?.writeSummary({
-          stoppedAt: new Date().toISOString(),
-          reason: summary.stopReason,
-          seconds: Math.round(summary.seconds * 10) / 10,
-          hashes: summary.stats.totalHashes,
-          // Through a pool the blocks are the pool's: shares are what this miner settles.
-          blocks: { found: 0, sharesAccepted: summary.sharesAccepted, sharesRejected: summary.sharesRejected },
-          atStop: { inFlight: 0, settled: {}, unsettled: 0 },
-        })
-        .catch((err: unknown) => log('warn', `--pid-file: cannot write the stop summary: ${(err as Error).message}`));
-      return 0;
+      stopped = {
+        ...runFigures(summary),
+        // Through a pool the blocks are the pool's: shares are what this miner settles.
+        blocks: { found: 0, sharesAccepted: summary.sharesAccepted, sharesRejected: summary.sharesRejected },
+        atStop: { inFlight: 0, settled: {}, unsettled: 0 },
+      };
+    } else {
+      const summary = await runMineService({ config, log, signal: abort.signal });
+      for (const line of summaryLines(summary)) log('info', line);
+      stopped = { ...runFigures(summary), blocks: { found: summary.stats.blocksFound, ...(summary.stats.outcomes as Record<string, number>) }, atStop: summary.atStop };
     }
-    const summary = await runMineService({ config, log, signal: abort.signal });
-    for (const line of summaryLines(summary)) log('info', line);
     // What `solominer stop` reports once this process has exited.
-    await pidFile
-      ?.writeSummary({
-        stoppedAt: new Date().toISOString(),
-        reason: summary.stopReason,
-        seconds: Math.round(summary.seconds * 10) / 10,
-        hashes: summary.stats.totalHashes,
-        blocks: { found: summary.stats.blocksFound, ...(summary.stats.outcomes as Record<string, number>) },
-        atStop: summary.atStop,
-      })
-      .catch((err: unknown) => log('warn', `--pid-file: cannot write the stop summary: ${(err as Error).message}`));
+    await pidFile?.writeSummary(stopped).catch((err: unknown) => log('warn', `--pid-file: cannot write the stop summary: ${(err as Error).message}`));
     return 0;
   } catch (err) {
     if (err instanceof ServiceError) {
