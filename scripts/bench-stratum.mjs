@@ -43,17 +43,18 @@ const fmt = (s) => `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max 
 const results = { cpu: cpus()[0]?.model ?? 'unknown', fanout: {}, sharesPerSecond: {} };
 say(`CPU: ${results.cpu}`);
 
-function regtestAddress() {
+/** A throwaway P2WPKH address: regtest's (bcrt1…) or a signet's (tb1…). */
+function throwawayAddress(network = 'regtest') {
   const ecdh = createECDH('secp256k1');
   ecdh.generateKeys();
-  return p2wpkh(Uint8Array.from(ecdh.getPublicKey(undefined, 'compressed')), { ...TEST_NETWORK, bech32: 'bcrt' }).address;
+  return p2wpkh(Uint8Array.from(ecdh.getPublicKey(undefined, 'compressed')), network === 'regtest' ? { ...TEST_NETWORK, bech32: 'bcrt' } : TEST_NETWORK).address;
 }
 
 // --- 1 + 2: fan-out and memory -------------------------------------------------------------
 const work = await mkdtemp(join(tmpdir(), 'solominer-bench-stratum-'));
 const node = await LocalNode.start({ network: 'regtest' });
 try {
-  const operator = regtestAddress();
+  const operator = throwawayAddress();
   for (const count of counts) {
     const abort = new AbortController();
     let live;
@@ -95,11 +96,10 @@ try {
     miner.on('job', (s) => s.newTip && switchMs.push(s.latencyMs));
     const endToEnd = [];
     for (let i = 0; i < tips; i++) {
-      const [hash] = await node.rpc.call('generatetoaddress', 1, operator);
+      await node.rpc.call('generatetoaddress', 1, operator);
       const returned = performance.timeOrigin + performance.now();
       const m = await next('tip');
       endToEnd.push(m.at - returned);
-      void hash;
     }
     clients.send('close');
     abort.abort();
@@ -168,9 +168,7 @@ try {
   const signet = await LocalNode.start({ network: 'signet' });
   const dir = await mkdtemp(join(tmpdir(), 'solominer-bench-pool-'));
   try {
-    const key = createECDH('secp256k1');
-    key.generateKeys();
-    const address = p2wpkh(Uint8Array.from(key.getPublicKey(undefined, 'compressed')), TEST_NETWORK).address;
+    const address = throwawayAddress('signet');
     const [port] = await freePorts(1);
     const poolProcess = fork(new URL('../bin/solominer.js', import.meta.url), ['mine', '--network', 'signet', '--rpc-url', signet.rpcUrl, '--rpc-cookie', signet.cookiePath, '--zmq', signet.zmqEndpoint,
       '--address', address, '--engines', 'none', '--stratum-port', String(port), '--journal', join(dir, 'pool.jsonl'), '--report-dir', join(dir, 'pool-reports')], { stdio: 'ignore' });

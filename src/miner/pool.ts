@@ -2,13 +2,14 @@
 // goes to the pool's connections too; a share at the block target is claimed through the
 // orchestrator (the same rules and the same journal-first submitter as an engine's block); a
 // block found anywhere makes the pool's jobs of that tip stale; the recorder hears every event.
+import { dirname, join } from 'node:path';
+
 import { addressToScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { StratumListenError, StratumServer } from '../stratum/server.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Recorder } from '../telemetry/recorder.js';
-import { dirname, join } from 'node:path';
 import type { Miner } from './miner.js';
 import { ServiceError } from './service-error.js';
 

@@ -15,7 +15,7 @@ import { connect, type Socket } from 'node:net';
 
 import type { Job } from '../work/job.js';
 import { poolJob, PoolJobError } from './pool-job.js';
-import { hex32, LineSplitter, parseDifficulty, SERVER_VERSION_MASK } from './protocol.js';
+import { hex32, LineSplitter, parseDifficulty, parseHex32, SERVER_VERSION_MASK } from './protocol.js';
 
 export interface StratumClientOptions {
   /** stratum+tcp://host:port, in fail-over order. */
@@ -110,6 +110,8 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
   private readonly queue: ShareToSubmit[] = [];
   /** Where client.reconnect sends us next (tried before the configured URLs). */
   private redirect: string | undefined;
+  /** How long client.reconnect asked to wait before reconnecting. */
+  private redirectDelay: number | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
@@ -192,8 +194,6 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
       this.wake = undefined;
     }
   }
-
-  private redirectDelay: number | undefined;
 
   private backoff(): number {
     if (this.failures === 0) return 0;
@@ -307,6 +307,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     return new Promise((resolve, reject) => {
       const id = this.send(s, method, params, resolve);
       const entry = s.pending.get(id)!;
+      clearTimeout(entry.timer); // send()'s minute-long default gives way to this request's limit
       entry.timer = setTimeout(() => {
         s.pending.delete(id);
         reject(new Error(`no answer to ${method} within ${timeoutMs} ms`));
@@ -376,7 +377,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         return undefined;
       }
       case 'mining.set_version_mask': {
-        const mask = parseHex32Safe(params[0]);
+        const mask = parseHex32(params[0]);
         if (mask !== undefined) s.versionMask = (mask & SERVER_VERSION_MASK) >>> 0;
         return undefined;
       }
@@ -395,8 +396,4 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         return undefined; // client.show_message and the like: nothing to do
     }
   }
-}
-
-function parseHex32Safe(v: unknown): number | undefined {
-  return typeof v === 'string' && /^[0-9a-fA-F]{1,8}$/.test(v) ? Number.parseInt(v, 16) >>> 0 : undefined;
 }

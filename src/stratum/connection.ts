@@ -61,17 +61,14 @@ export class Connection {
   private sentDifficulty: number | undefined;
   private pendingDifficulty: number | undefined;
   private badMessages = 0;
-  lastActivity: number;
   /** Set when the connection must be closed (the server closes the socket). */
   closeReason: string | undefined;
-  extranonceSubscribed = false;
 
   constructor(
     private readonly host: ConnectionHost,
     private readonly send: (text: string) => void,
   ) {
     this.connectedAt = host.now();
-    this.lastActivity = this.connectedAt;
     this.vardiff = new Vardiff(host.vardiff.startDifficulty, { ...host.vardiff, maxDifficulty: () => host.networkDifficulty() }, this.connectedAt);
   }
 
@@ -89,7 +86,6 @@ export class Connection {
 
   /** One line from the client. */
   handleLine(line: string): void {
-    this.lastActivity = this.host.now();
     const request = parseRequest(line);
     if ('error' in request) return this.bad(request.id, request.error);
     const { id, method, params } = request;
@@ -105,7 +101,7 @@ export class Connection {
       case 'mining.suggest_difficulty':
         return this.suggestDifficulty(id, params);
       case 'mining.extranonce.subscribe':
-        this.extranonceSubscribed = true;
+        // Answered true; this pool never changes a live connection's extranonce1.
         return this.reply(id, true);
       case 'mining.multi_version':
         // Some Antminer firmware announces how many versions it rolls; nothing to do.

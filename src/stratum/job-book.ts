@@ -102,9 +102,4 @@ export class JobBook {
     const old = this.previous.get(id);
     return old ? { job: old, stale: true } : undefined;
   }
-
-  /** Whether `id` is a job of the current tip. */
-  isCurrent(id: string): boolean {
-    return this.current.has(id) && !this.retired;
-  }
 }

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 
+import { addressToScript } from '../bitcoin/address.js';
 import { bitsToDifficulty } from '../bitcoin/target.js';
 import type { Job } from '../work/job.js';
 import { authorize, type AuthorizeOptions, type WorkerIdentity } from './authorize.js';
@@ -76,6 +77,8 @@ interface Peer {
   readonly address: string;
   readonly conn: Connection;
   readonly splitter: LineSplitter;
+  /** Why the server closed it (absent: the miner did). */
+  dropReason?: string;
 }
 
 export class StratumServer extends EventEmitter<StratumServerEvents> {
@@ -101,7 +104,8 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
   ) {
     super();
     this.now = options.now ?? Date.now;
-    const operatorKey = Buffer.from(authorize(options.operatorAddress, options.password, options).ok ? operatorScript(options) : new Uint8Array()).toString('hex');
+    // The orchestrator's own job already pays the operator: that payout needs no variant.
+    const operatorKey = Buffer.from(addressToScript(options.operatorAddress, options.network).script).toString('hex');
     this.book = new JobBook(EXTRANONCE1_SIZE, operatorKey);
     this.workersBook = new WorkerBook(this.now, (name) => this.bestShares.get(name));
     if (options.reservedExtranonce1) this.usedExtranonce1.add(Buffer.from(options.reservedExtranonce1).toString('hex'));
@@ -225,7 +229,7 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
   }
 
   private drop(peer: Peer, reason: string): void {
-    (peer as { dropReason?: string }).dropReason = reason;
+    peer.dropReason = reason;
     peer.socket.destroy();
   }
 
@@ -237,7 +241,7 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
     else this.perAddress.set(peer.address, n);
     const worker = peer.conn.worker;
     if (worker) this.workersBook.disconnected(worker.name);
-    this.emit('disconnect', { remote: peer.remote, worker: worker?.name, reason: (peer as { dropReason?: string }).dropReason ?? 'closed by the miner', total: this.peers.size });
+    this.emit('disconnect', { remote: peer.remote, worker: worker?.name, reason: peer.dropReason ?? 'closed by the miner', total: this.peers.size });
   }
 
   private onReady(peer: Peer): void {
@@ -304,9 +308,4 @@ export class StratumServer extends EventEmitter<StratumServerEvents> {
 
 export class StratumListenError extends Error {
   override readonly name = 'StratumListenError';
-}
-
-function operatorScript(options: AuthorizeOptions): Uint8Array {
-  const v = authorize(options.operatorAddress, options.password, options);
-  return v.ok ? v.worker.payoutScript : new Uint8Array();
 }

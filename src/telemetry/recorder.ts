@@ -497,7 +497,7 @@ export class Recorder {
 
   /** Connected to the pool at `url`, or disconnected from it (`reason`). */
   upstreamState(connected: boolean, url: string, reason?: string): void {
-    const u = this.upstreamState_();
+    const u = this.upstreamLive();
     if (connected && u.everConnected) {
       u.reconnects++;
       this.metrics.upstreamReconnects.inc();
@@ -512,12 +512,12 @@ export class Recorder {
   }
 
   upstreamDifficulty(difficulty: number): void {
-    this.upstreamState_().difficulty = difficulty;
+    this.upstreamLive().difficulty = difficulty;
   }
 
   /** The pool's verdict on a share: `code` is its error code when it gave one (the metrics' reason). */
   upstreamShare(accepted: boolean, reason?: string, code?: number): void {
-    const u = this.upstreamState_();
+    const u = this.upstreamLive();
     if (accepted) u.accepted++;
     else {
       const why = reason ?? 'rejected without a reason';
@@ -532,10 +532,10 @@ export class Recorder {
 
   /** A share that was not sent (its session ended). */
   upstreamDropped(): void {
-    this.upstreamState_().dropped++;
+    this.upstreamLive().dropped++;
   }
 
-  private upstreamState_(): UpstreamLive {
+  private upstreamLive(): UpstreamLive {
     this.upstream ??= { url: null, connected: false, everConnected: false, since: null, difficulty: null, accepted: 0, rejected: new Map(), dropped: 0, reconnects: 0 };
     return this.upstream;
   }

@@ -229,7 +229,7 @@ describe('the pool client against scripted servers', { timeout: 120_000 }, () =>
     assert.ok(pool.submitted.length >= 1 && pool.submitted.every((s) => (s.params as string[])[1] === 'good' && s.ok));
   });
 
-  it('a pool that never answers the login is left for the next, said once', async () => {
+  it('a pool that never answers the login: tried again and again, never logged in, never a crash', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const client = new StratumClient({ urls: [`stratum+tcp://127.0.0.1:${(silent.address() as { port: number }).port}`], user: 'u', password: 'x', userAgent: 't', requestTimeoutMs: 300, initialDelayMs: 50, maxDelayMs: 100 });

@@ -41,6 +41,8 @@ describe('a fleet: one pool, three workers, a private signet', { timeout: 300_00
       workers.push(worker('cpu1', 'cpu'), worker('cpu2', 'cpu'), worker('gpu1', 'gpu'));
       for (const w of workers) await w.waitFor(/logged in to the pool/, 60_000);
       await pool.waitFor(/block \d+ accepted hash/, 120_000, 3);
+      // Every worker hashes for the pool (the GPU on software Vulkan starts slowest).
+      for (const name of ['cpu1', 'cpu2', 'gpu1']) await pool.waitFor(new RegExp(`stratum: share of \\S+\\.${name} accepted`), 120_000);
 
       // A worker killed: the pool drops it.
       await workers[1]!.stop('SIGKILL');
@@ -72,7 +74,8 @@ describe('a fleet: one pool, three workers, a private signet', { timeout: 300_00
     }
     const journal = (await readFile(join(dir, 'found-blocks.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; outcome?: string; worker?: string });
     assert.equal(journal.filter((r) => r.type === 'outcome' && r.outcome !== 'accepted').length, 0, 'no block refused');
-    assert.ok(new Set(journal.filter((r) => r.type === 'found').map((r) => r.worker)).size >= 2, 'blocks from more than one worker');
+    // Which worker wins a block is luck; that each one works is not: see the shares below.
+    assert.ok(journal.filter((r) => r.type === 'found').every((r) => r.worker?.startsWith(`${address}.`)), 'every block by a worker of the fleet');
 
     // Disjoint work: an extranonce (extranonce1 ‖ extranonce2) is only ever one worker's.
     const owner = new Map<string, string>();
@@ -86,7 +89,9 @@ describe('a fleet: one pool, three workers, a private signet', { timeout: 300_00
       }
     }
     assert.ok(shares >= 5, `${shares} shares`);
-    assert.ok(new Set(owner.values()).size >= 2);
+    // Every worker's shares reached the pool (at a share difficulty well under the network's,
+    // each sends several a second).
+    assert.deepEqual([...new Set(owner.values())].sort(), ['cpu1', 'cpu2', 'gpu1']);
     assert.equal(count(poolLogs.join('\n'), /block \d+ rejected/), 0);
   });
 });

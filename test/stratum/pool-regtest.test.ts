@@ -239,7 +239,7 @@ describe('what operators see of the pool', { timeout: 240_000 }, () => {
       const moved = client.nextNotify((n) => n.clean);
       assert.equal((await client.submit(user, job, '00000abc', share.ntime, share.nonce)).result, true);
       await moved;
-      const url = (p.pool as unknown as { url: string }).url;
+      const url = p.pool.url;
       assert.match(url, /^stratum\+tcp:\/\/127\.0\.0\.1:\d+$/);
       const metricsUrl = p.recorder.metricsUrl!;
       const status = (await (await fetch(`${metricsUrl}/status`)).json()) as MinerStatus;
