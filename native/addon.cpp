@@ -47,6 +47,7 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
         row.Set("lanes", table[i].backend->lanes);
         row.Set("usable", table[i].usable);
         row.Set("reason", table[i].reason);
+        row.Set("state", BackendStateName(table[i].state));
         out.Set(uint32_t(i), row);
     }
     return out;
@@ -260,6 +261,9 @@ public:
         const double progress = options.Get("progressMs").ToNumber().DoubleValue();
         progress_ = std::chrono::milliseconds(progress >= 1 && progress <= 60000 ? int(progress) : 100);
 
+        // The clock starts before the first worker does: a rate over a short scan must not
+        // count hashes done before the clock started (absurd figures under emulation).
+        began_ = std::chrono::steady_clock::now();
         scanner_ = std::make_unique<Scanner>(request);
         const std::string error = scanner_->Start();
         if (!error.empty()) throw Napi::Error::New(env, error);
@@ -321,7 +325,7 @@ private:
     // blocks, and latency matters) and the hash count every progress_ interval.
     void Coordinate() {
         using Clock = std::chrono::steady_clock;
-        const auto began = Clock::now();
+        const auto began = began_;
         // At trivial targets nonces are found continuously; at most one update a millisecond
         // keeps the main thread from drowning in calls while still answering within 1 ms.
         constexpr auto kMinGap = std::chrono::milliseconds(1);
@@ -345,6 +349,7 @@ private:
     Napi::ThreadSafeFunction tsfn_;
     std::thread coordinator_;
     std::chrono::milliseconds progress_{100};
+    std::chrono::steady_clock::time_point began_;
 };
 
 }  // namespace

@@ -178,7 +178,6 @@ void Scanner::Work(unsigned index) {
     }
     changed_.notify_all();
     const Backend& backend = *request_.backend;
-    const Backend& tail_backend = scalar::kBackend;
     HeaderWork work;
     PrepareHeader(request_.header, work);
     // The back end only filters on the hash's most significant word; every nonce it passes is
@@ -197,12 +196,9 @@ void Scanner::Work(unsigned index) {
         if (offset >= request_.count) break;
         const uint64_t n = std::min<uint64_t>(chunk_, request_.count - offset);
         const uint32_t first = uint32_t(request_.start + offset);
-        const uint32_t main_part = uint32_t(n - n % backend.lanes);
-        uint32_t found = backend.scan(work, first, main_part, top_word, hits.data());
-        if (main_part < n) {
-            found += tail_backend.scan(work, first + main_part, uint32_t(n - main_part), top_word,
-                                       hits.data() + found);
-        }
+        // Any count is accepted (the last chunk of a range rarely is a lane multiple): the
+        // tail goes to the scalar reference inside ScanExact, never past the range or `hits`.
+        const uint32_t found = ScanExact(backend, work, first, uint32_t(n), top_word, hits.data());
         for (uint32_t i = 0; i < found; ++i) {
             const uint32_t nonce = hits[i];
             header[76] = uint8_t(nonce);

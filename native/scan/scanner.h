@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../sha256/dispatch.h"
 #include "../sha256/sha256.h"
 
 namespace solominer {

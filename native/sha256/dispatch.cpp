@@ -63,25 +63,42 @@ void FillTestHeader(uint8_t header[80], uint32_t seed) {
 }
 
 // Runs `candidate` and the scalar reference over the same nonces and demands the same hits.
+// Two paths are tested: the back end's own scan at a lane multiple, with guard words after
+// the caller's buffer that must stay untouched, and ScanExact() at counts that are not a lane
+// multiple (1, lanes - 1, lanes + 1, 255), which is how the scanner calls it for a chunk tail.
 bool AgreesWithReference(const Backend& candidate) {
-    constexpr uint32_t kCount = 256;
-    uint32_t want[kCount], got[kCount];
+    constexpr uint32_t kMax = 256;
+    constexpr uint32_t kGuard = 8;
+    constexpr uint32_t kGuardWord = 0xa5a5a5a5u;
+    uint32_t want[kMax], got[kMax + kGuard];
+    const uint32_t lanes = candidate.lanes;
+    const uint32_t lane_multiple = kMax - kMax % lanes;
+    const uint32_t counts[] = {lane_multiple, 1, lanes > 1 ? lanes - 1 : 1, lanes + 1, kMax - 1};
     const uint32_t limits[] = {0xffffffffu, 0x0fffffffu, 0};
     for (uint32_t seed = 1; seed <= 4; ++seed) {
         uint8_t header[80];
         FillTestHeader(header, seed);
         HeaderWork work;
         PrepareHeader(header, work);
-        const uint32_t first = seed == 4 ? 0u - kCount : seed * 977u;  // one run ends at 2^32-1
-        for (uint32_t limit : limits) {
-            const uint32_t n_want = scalar::kBackend.scan(work, first, kCount, limit, want);
-            const uint32_t n_got = candidate.scan(work, first, kCount, limit, got);
-            if (n_want != n_got) return false;
-            // Both lists hold distinct nonces; order may differ between back ends.
-            for (uint32_t i = 0; i < n_want; ++i) {
-                bool seen = false;
-                for (uint32_t j = 0; j < n_got && !seen; ++j) seen = got[j] == want[i];
-                if (!seen) return false;
+        for (uint32_t c = 0; c < sizeof counts / sizeof counts[0]; ++c) {
+            const uint32_t count = counts[c];
+            const bool raw = c == 0;
+            const uint32_t first = seed == 4 ? 0u - count : seed * 977u;  // one run ends at 2^32-1
+            for (uint32_t limit : limits) {
+                for (uint32_t g = 0; g < kGuard; ++g) got[count + g] = kGuardWord;
+                const uint32_t n_want = scalar::kBackend.scan(work, first, count, limit, want);
+                const uint32_t n_got = raw ? candidate.scan(work, first, count, limit, got)
+                                           : ScanExact(candidate, work, first, count, limit, got);
+                for (uint32_t g = 0; g < kGuard; ++g) {
+                    if (got[count + g] != kGuardWord) return false;  // wrote past the buffer
+                }
+                if (n_want != n_got) return false;
+                // Both lists hold distinct nonces; order may differ between back ends.
+                for (uint32_t i = 0; i < n_want; ++i) {
+                    bool seen = false;
+                    for (uint32_t j = 0; j < n_got && !seen; ++j) seen = got[j] == want[i];
+                    if (!seen) return false;
+                }
             }
         }
     }
@@ -100,13 +117,15 @@ std::vector<BackendStatus> BuildTable() {
     std::vector<BackendStatus> table;
     auto add = [&](const Backend& b, bool supported, const char* needs) {
         if (b.scan == nullptr) {
-            table.push_back({&b, false, "not built for this processor architecture or compiler"});
+            table.push_back({&b, false, "not built for this processor architecture or compiler",
+                             BackendState::kNotBuilt});
         } else if (!supported) {
-            table.push_back({&b, false, std::string("this CPU lacks ") + needs});
+            table.push_back({&b, false, std::string("this CPU lacks ") + needs, BackendState::kCpuLacks});
         } else if (!AgreesWithReference(b)) {
-            table.push_back({&b, false, "failed its self-test against the scalar reference"});
+            table.push_back({&b, false, "failed its self-test against the scalar reference",
+                             BackendState::kSelfTestFailed});
         } else {
-            table.push_back({&b, true, ""});
+            table.push_back({&b, true, "", BackendState::kUsable});
         }
     };
     // Fastest first, as measured on x86 CPUs that have all of them (see npm run bench).
@@ -135,6 +154,27 @@ std::vector<BackendStatus> BuildTable() {
 }
 
 }  // namespace
+
+uint32_t ScanExact(const Backend& backend, const HeaderWork& work, uint32_t first, uint32_t count,
+                   uint32_t max_top_word, uint32_t* hits) {
+    const uint32_t main_part = count - count % backend.lanes;
+    uint32_t found = main_part ? backend.scan(work, first, main_part, max_top_word, hits) : 0;
+    if (main_part < count) {
+        found += scalar::kBackend.scan(work, first + main_part, count - main_part, max_top_word,
+                                       hits + found);
+    }
+    return found;
+}
+
+const char* BackendStateName(BackendState state) {
+    switch (state) {
+        case BackendState::kUsable: return "usable";
+        case BackendState::kNotBuilt: return "not-built";
+        case BackendState::kCpuLacks: return "cpu-lacks";
+        case BackendState::kSelfTestFailed: return "self-test-failed";
+    }
+    return "unknown";
+}
 
 const CpuFeatures& DetectCpu() {
     static const CpuFeatures features = Detect();

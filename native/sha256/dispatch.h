@@ -18,12 +18,28 @@ struct CpuFeatures {
     bool arm_sha2 = false;
 };
 
+// Why a compiled back end is or is not offered. kSelfTestFailed is the one that must never
+// happen: the CPU has the instructions, yet the back end disagrees with the scalar reference
+// (or wrote outside the caller's buffer). The test suite fails on it (test/engines/
+// cpu-backends.test.ts) and the miner's start-up log names it, so it cannot silently vanish.
+enum class BackendState { kUsable, kNotBuilt, kCpuLacks, kSelfTestFailed };
+
 // A back end compiled into this build, whether this CPU can run it and, if not, why.
 struct BackendStatus {
     const Backend* backend;
     bool usable;
     std::string reason;  // empty when usable
+    BackendState state;
 };
+
+const char* BackendStateName(BackendState state);
+
+// Scans exactly `count` nonces (1..2^32 - first) with `backend`: the largest multiple of its
+// lane count on the back end, the rest on the scalar reference. `hits` has room for `count`
+// entries and nothing is written past them. Every caller that does not already hold a count
+// that is a multiple of the lanes (the scanner, the self-test) goes through here.
+uint32_t ScanExact(const Backend& backend, const HeaderWork& work, uint32_t first, uint32_t count,
+                   uint32_t max_top_word, uint32_t* hits);
 
 const CpuFeatures& DetectCpu();
 

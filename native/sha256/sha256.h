@@ -20,7 +20,9 @@ struct HeaderWork {
 };
 
 // Scans nonces first, first+1, ..., first+count-1. Contract shared by every back end:
-//  - count is a multiple of the back end's lane count, and first + count <= 2^32;
+//  - count is a multiple of the back end's lane count, and first + count <= 2^32 (a back end
+//    steps a whole vector of lanes at a time and never looks at a tail; callers with any other
+//    count go through ScanExact() in dispatch.h, which hands the tail to the scalar reference);
 //  - for each nonce n, let H = SHA-256(SHA-256(header with nonce n)) as eight state words
 //    H0..H7; the most significant 32 bits of the hash read as a number (display order) are
 //    bswap32(H7). Every n with bswap32(H7) <= max_top_word is written to hits (in any order)

@@ -90,6 +90,15 @@ export function probeCpuBackend(list: Checklist, config: MineConfig, withUnusabl
       }
       best = named;
     }
+    const broken = all.filter((b) => b.state === 'self-test-failed');
+    if (broken.length > 0) {
+      // The CPU has the instructions, the code disagrees with the reference: a bug to report.
+      list.warn(
+        label,
+        `${broken.map((b) => b.name).join(', ')} failed the self-test against the scalar reference on a CPU that supports it; ` +
+          `using ${best.description} instead (please report this)`,
+      );
+    }
     const others = usable.filter((b) => b !== best).map((b) => b.description);
     const missing = withUnusable ? all.filter((b) => !b.usable).map((b) => `${b.name}: ${b.reason}`) : [];
     list.ok(

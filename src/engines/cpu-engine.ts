@@ -55,6 +55,14 @@ export function cpuBackends(): NativeBackend[] {
   return nativeAddon().backends();
 }
 
+/**
+ * Back ends whose instructions this CPU has but which failed the native self-test against the
+ * scalar reference: a bug (never a property of the machine), so the miner names them at start.
+ */
+export function selfTestFailures(): NativeBackend[] {
+  return cpuBackends().filter((b) => b.state === 'self-test-failed');
+}
+
 /** Picks a usable back end by name, or the fastest; one clear error otherwise. */
 export function resolveCpuBackend(name?: string): NativeBackend {
   const all = cpuBackends();

@@ -6,7 +6,7 @@ import { BitcoinError } from '../bitcoin/errors.js';
 import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
 import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { createEngine, engineErrorLine, type EngineKind } from '../engines/create-engine.js';
-import { CpuOptionError } from '../engines/cpu-engine.js';
+import { CpuOptionError, selfTestFailures } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { parseTuningLabel, tuningLabel, type GpuTuning } from '../engines/gpu/tuning.js';
 import type { ThermalGovernor } from '../engines/thermal.js';
@@ -223,6 +223,11 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     void blocks.checkAll({ hash: node.chainInfo.bestblockhash, height: node.chainInfo.blocks });
 
     engines = options.engines ?? (await buildEngines(config));
+    if (engines.some((e) => e.kind === 'cpu')) {
+      for (const b of selfTestFailures()) {
+        log('warn', `cpu: back end ${b.name} failed its self-test against the scalar reference on a CPU that supports it; it is not used (please report this)`);
+      }
+    }
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
       node: `${config.rpcUrl} ${node.version}`,
       payout: `${config.address} (${payout.type})`,

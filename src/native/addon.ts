@@ -25,7 +25,15 @@ export interface NativeBackend {
   /** False when this CPU lacks the instructions or the back end failed its self-test. */
   readonly usable: boolean;
   readonly reason: string;
+  /**
+   * Why it is or is not offered. 'self-test-failed' means the CPU has the instructions but
+   * the back end disagreed with the scalar reference (or wrote past the caller's buffer): a
+   * bug, never a property of the machine. The test suite fails on it; check warns.
+   */
+  readonly state: BackendState;
 }
+
+export type BackendState = 'usable' | 'not-built' | 'cpu-lacks' | 'self-test-failed';
 
 export interface NativeFound {
   readonly nonce: number;
