@@ -5,7 +5,9 @@
 #
 #   debian:bookworm-slim           `debootstrap --variant=minbase bookworm` from the Debian mirror
 #                                  of this machine's apt sources (read at run time, as every
-#                                  provision script does), imported as an image
+#                                  provision script does; its apt told to accept a snapshot
+#                                  mirror's old Release files when the host's apt is), imported
+#                                  as an image
 #   node:<line>-bookworm-slim      that, plus the Node binary of the npm registry's
 #                                  node-linux-<arch> package, npm from the `npm` package, the user
 #                                  `node` (uid 1000) as in the official image, and npm told to trust
@@ -64,6 +66,11 @@ if ! have "$DEBIAN"; then
   debootstrap --variant=minbase --keyring="$KEYRING" bookworm "$WORK/rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 20 "$WORK/debootstrap.log" >&2; die "debootstrap failed"; }
   rm -rf "$WORK/rootfs/var/lib/apt/lists/"* "$WORK/rootfs/var/cache/apt/"*.bin "$WORK/rootfs/var/cache/apt/archives/"*.deb
+  # A mirror that serves a frozen snapshot (this machine's apt says so) has Release files past
+  # their Valid-Until: apt inside the image must accept them as the host's apt does.
+  if apt-config dump 2>/dev/null | grep -qi '^Acquire::Check-Valid-Until "false";'; then
+    echo 'Acquire::Check-Valid-Until "false";' >"$WORK/rootfs/etc/apt/apt.conf.d/99standin-snapshot-mirror"
+  fi
   tar -C "$WORK/rootfs" -c . | "$DOCKER" import -c 'CMD ["bash"]' - "$DEBIAN" >/dev/null
   rm -rf "$WORK/rootfs"
   log "imported $DEBIAN (stand-in) after $((SECONDS - T0)) s"
