@@ -68,7 +68,8 @@ if ! have "$DEBIAN"; then
   rm -rf "$WORK/rootfs/var/lib/apt/lists/"* "$WORK/rootfs/var/cache/apt/"*.bin "$WORK/rootfs/var/cache/apt/archives/"*.deb
   # A mirror that serves a frozen snapshot (this machine's apt says so) has Release files past
   # their Valid-Until: apt inside the image must accept them as the host's apt does.
-  if apt-config dump 2>/dev/null | grep -qi '^Acquire::Check-Valid-Until "false";'; then
+  # (grep without -q reads all of apt-config's output: an early exit would fail the pipeline)
+  if apt-config dump 2>/dev/null | grep -i '^Acquire::Check-Valid-Until "false";' >/dev/null; then
     echo 'Acquire::Check-Valid-Until "false";' >"$WORK/rootfs/etc/apt/apt.conf.d/99standin-snapshot-mirror"
   fi
   tar -C "$WORK/rootfs" -c . | "$DOCKER" import -c 'CMD ["bash"]' - "$DEBIAN" >/dev/null
