@@ -11,6 +11,7 @@ import { chancePerDay, describeChance, describeDuration, formatBtc, formatDiffic
 import type { MinerStatus } from '../telemetry/status-document.js';
 import { newCommand, type RunState } from './command-kit.js';
 import { intFlag, numberFlag } from './flags.js';
+import { healthOf } from './health.js';
 import { UsageError } from './usage-error.js';
 
 const TOKEN_ENV = FIELD_BY_KEY.statusToken.env;
@@ -104,6 +105,7 @@ interface StatusFlags {
   statusToken?: string | undefined;
   json: boolean;
   watch?: string | boolean | undefined;
+  health: boolean;
 }
 
 export function statusCommand(state: RunState): CommandUnknownOpts {
@@ -112,7 +114,8 @@ export function statusCommand(state: RunState): CommandUnknownOpts {
     .option('--url <url>', 'the status URL instead, e.g. http://127.0.0.1:9464/status')
     .option('--status-token <token>', `the token of a status port served beyond loopback (mine --status-token); prefer the variable [${TOKEN_ENV}]`)
     .option('--json', 'the /status document as JSON on stdout', false)
-    .option('--watch [seconds]', `redraw every <seconds> (default ${WATCH_DEFAULT_SECONDS}) until Ctrl-C`);
+    .option('--watch [seconds]', `redraw every <seconds> (default ${WATCH_DEFAULT_SECONDS}) until Ctrl-C`)
+    .option('--health', 'one line, exit 0 when the miner is healthy (node reachable, a job, reports writable), else 1: for a container HEALTHCHECK', false);
   cmd.action(async (flags) => {
     state.code = await status(flags as StatusFlags);
   });
@@ -138,6 +141,20 @@ async function fetchStatus(url: string, token: string | undefined, timeoutMs: nu
 async function status(flags: StatusFlags): Promise<number> {
   const url = statusUrl({ url: flags.url, 'metrics-port': flags.metricsPort });
   const token = flags.statusToken ?? (process.env[TOKEN_ENV] || undefined);
+  if (flags.health) {
+    if (flags.watch !== undefined || flags.json) throw new UsageError('--health: give it alone, without --watch or --json');
+    let s: MinerStatus;
+    try {
+      s = await fetchStatus(url, token, 5000);
+    } catch (err) {
+      // Exit 1 even for a refused token: Docker reserves a HEALTHCHECK's exit 2.
+      process.stdout.write(`unhealthy: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const verdict = healthOf(s);
+    process.stdout.write(`${verdict.line}\n`);
+    return verdict.healthy ? 0 : 1;
+  }
   if (flags.watch !== undefined) {
     const seconds = flags.watch === true ? WATCH_DEFAULT_SECONDS : numberFlag('watch', String(flags.watch), 0.1, 86_400, WATCH_DEFAULT_SECONDS);
     return watch(url, token, seconds, flags.json, process.stdout);

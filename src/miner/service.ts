@@ -11,7 +11,7 @@ import type { Engine } from '../engines/engine.js';
 import { parseTuningLabel, tuningLabel, type GpuTuning } from '../engines/gpu/tuning.js';
 import type { ThermalGovernor } from '../engines/thermal.js';
 import { openSensors, startThermal, type ThermalOptions } from './thermal-wiring.js';
-import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
+import { NodeAuthError, NodeCookieError, NodeStateError, NodeTlsError } from '../node/errors.js';
 import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
 import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
@@ -96,6 +96,13 @@ async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promi
   } catch (err) {
     if (err instanceof NodeAuthError) throw new ServiceError(`${err.message}: check --rpc-user/--rpc-password or --rpc-cookie`, 2);
     if (err instanceof NodeTlsError) throw new ServiceError(`--${err.field}: ${err.message}`, 2);
+    if (err instanceof NodeCookieError) {
+      const uid = process.getuid?.();
+      throw new ServiceError(
+        `--rpc-cookie: cannot read ${err.path} (${err.code})${uid === undefined ? '' : ` as uid ${uid}`}: let this user read it (bitcoind -rpccookieperms=group and the node's group) or give --rpc-user and --rpc-password`,
+        2,
+      );
+    }
     if (err instanceof NodeConnectTimeoutError) throw new ServiceError(err.message, 1);
     if (err instanceof NodeStateError) {
       const config_problem = /^(network|zmq):/.test(err.message);

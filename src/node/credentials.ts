@@ -4,7 +4,7 @@
 // held here and nowhere else; messages name the user or the cookie's path, never the secret.
 import { readFile } from 'node:fs/promises';
 
-import { NodeAuthError, NodeUnreachableError } from './errors.js';
+import { NodeAuthError, NodeCookieError, NodeUnreachableError } from './errors.js';
 
 export type Credentials =
   | { readonly kind: 'password'; readonly user: string; readonly password: string }
@@ -56,6 +56,7 @@ export class CredentialStore {
       text = await readFile(this.credentials.path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR') throw new NodeCookieError(this.url, this.credentials.path, code);
       // Missing while the node starts up is a transport-like condition: callers retry it.
       throw new NodeUnreachableError(this.url, `cannot read the RPC cookie ${this.credentials.path}: ${code}`);
     }

@@ -24,6 +24,21 @@ export class NodeUnreachableError extends Error {
   }
 }
 
+/**
+ * The cookie file exists but this process may not read it (EACCES, EPERM) or it is a folder: a
+ * problem of configuration (its permissions, the user the miner runs as), which waiting does not
+ * fix, unlike a cookie not written yet. A NodeUnreachableError still for callers after start-up.
+ */
+export class NodeCookieError extends NodeUnreachableError {
+  constructor(
+    url: string,
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(url, `cannot read the RPC cookie ${path}: ${code}`);
+  }
+}
+
 /** The node refused the credentials (HTTP 401), also after re-reading the cookie. */
 export class NodeAuthError extends Error {
   override readonly name = 'NodeAuthError';

@@ -2,7 +2,7 @@
 // out work, and publishing the ZMQ notifications the miner was told to listen to.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { NodeStateError, NodeUnreachableError, RpcError } from './errors.js';
+import { NodeCookieError, NodeStateError, NodeUnreachableError, RpcError } from './errors.js';
 import { networkOfChain, type Network } from './networks.js';
 import type { RpcClient } from './rpc-client.js';
 
@@ -39,7 +39,7 @@ export async function waitForNode(rpc: RpcClient, timeoutMs: number, onWait?: (e
     try {
       return await rpc.call<ChainInfo>('getblockchaininfo');
     } catch (err) {
-      const waitable = err instanceof NodeUnreachableError || (err instanceof RpcError && err.code === -28);
+      const waitable = (err instanceof NodeUnreachableError && !(err instanceof NodeCookieError)) || (err instanceof RpcError && err.code === -28);
       if (!waitable) throw err;
       const left = deadline - performance.now();
       if (left <= 0) {
