@@ -27,6 +27,9 @@ export interface Sv2ServerOptions {
   readonly identity: ServerIdentity;
 }
 
+/** ESP-Miner refuses a job with more merkle branches (SV2_MAX_MERKLE_BRANCHES; 2^20 transactions). */
+const ESP_MINER_MAX_BRANCHES = 20;
+
 interface Peer {
   readonly socket: Socket;
   readonly remote: string;
@@ -165,9 +168,9 @@ export class Sv2Server implements Wire {
         coinbaseTxPrefix: j.coinbase.coinb1,
         coinbaseTxSuffix: j.coinbase.coinb2,
       });
-      if (payload.length > ESP_MINER_MAX_PAYLOAD && !this.warnedSize) {
+      if ((payload.length > ESP_MINER_MAX_PAYLOAD || j.merkleBranch.length > ESP_MINER_MAX_BRANCHES) && !this.warnedSize) {
         this.warnedSize = true;
-        this.core.emit('warning', `stratum v2: a job of ${payload.length} bytes is over ESP-Miner's ${ESP_MINER_MAX_PAYLOAD}-byte frame limit (a long coinbase tag?); BitAxe-class miners will drop it`);
+        this.core.emit('warning', `stratum v2: a job of ${payload.length} bytes and ${j.merkleBranch.length} merkle branches is over ESP-Miner's limits (${ESP_MINER_MAX_PAYLOAD} bytes, ${ESP_MINER_MAX_BRANCHES} branches); BitAxe-class miners will drop it`);
       }
       cached[key] = payload;
     }
