@@ -299,14 +299,11 @@ export class Sv2Connection {
     if (extended && m.minExtranonceSize > EXTRANONCE_ROLLABLE_SIZE) {
       return refuse(ErrorCode.extranonceTooLarge, `min_extranonce_size ${m.minExtranonceSize} (this pool gives ${EXTRANONCE_ROLLABLE_SIZE})`);
     }
-    // No password field in Stratum V2: with --stratum-password the identity carries it after the last ':'.
-    let user = m.userIdentity;
-    let password: string | undefined;
-    if (core.options.password !== undefined) {
-      const colon = user.lastIndexOf(':');
-      password = colon < 0 ? undefined : user.slice(colon + 1);
-      if (colon >= 0) user = user.slice(0, colon);
-    }
+    // No password field in Stratum V2: the identity carries one after its last ':' (checked with
+    // --stratum-password, else ignored — and never part of the worker's name, so never shown).
+    const colon = m.userIdentity.lastIndexOf(':');
+    const user = colon < 0 ? m.userIdentity : m.userIdentity.slice(0, colon);
+    const password = colon < 0 ? undefined : m.userIdentity.slice(colon + 1);
     if (user === '') return refuse(ErrorCode.unknownUser, 'user_identity: expected <address>[.<worker>]', 'unauthorized');
     const verdict = core.authorize(user, password);
     if (!verdict.ok) return refuse(ErrorCode.unknownUser, verdict.message, 'unauthorized');
