@@ -27,6 +27,8 @@ import {
   type MineConfig,
 } from './mine-config.js';
 import { parseJsonText } from './json-syntax.js';
+import { decodeAuthorityKey } from '../stratum/v2/certificate.js';
+import { AuthorityKeyError } from '../stratum/v2/errors.js';
 import { redactNotifyUrl } from '../telemetry/notify/targets.js';
 import { isLoopbackHost } from '../telemetry/status-auth.js';
 import type { Network } from '../node/networks.js';
@@ -291,19 +293,32 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
   };
 
   const enginesGiven = winners.get('engines');
-  if (enginesGiven !== undefined && Array.isArray(values.engines) && values.engines.length === 0 && values.stratumPort === undefined) {
-    throw new ConfigError(enginesGiven.label, `none needs a Stratum pool to serve (${spellings('stratumPort')}): nothing would mine`);
+  if (enginesGiven !== undefined && Array.isArray(values.engines) && values.engines.length === 0 && values.stratumPort === undefined && values.sv2Port === undefined) {
+    throw new ConfigError(enginesGiven.label, `none needs a Stratum pool to serve (${spellings('stratumPort')}, or ${spellings('sv2Port')}): nothing would mine`);
   }
   const pool = winners.get('pool');
   if (pool !== undefined) {
     // Through a pool the node side is the pool's: flags for a node would be ignored silently.
-    for (const key of ['rpcUrl', 'zmq', 'stratumPort', 'maxBlocks', 'smokeTest', 'smokeNetwork'] as const) {
+    for (const key of ['rpcUrl', 'zmq', 'stratumPort', 'sv2Port', 'maxBlocks', 'smokeTest', 'smokeNetwork'] as const) {
       const given = winners.get(key);
       if (given !== undefined && given.from !== 'file') {
         throw new ConfigError(given.label, `conflicts with ${pool.label}: --pool mines through a pool, without a node (leave out ${given.label}, or --pool to mine from the node)`);
       }
     }
     if (values.user === undefined) throw new ConfigError(pool.label, `needs a pool user name: ${spellings('user')} (solo pools: your address, then .worker)`);
+    const urls = values.pool as readonly string[];
+    const sv2 = urls.filter((u) => u.startsWith('stratum2+tcp://'));
+    if (sv2.length > 0 && sv2.length < urls.length) {
+      throw new ConfigError(pool.label, 'expected URLs of one protocol: fail-over goes from one pool to the next of the same kind (all stratum+tcp://, or all stratum2+tcp://)');
+    }
+    for (const u of sv2) {
+      try {
+        decodeAuthorityKey(u.slice(u.lastIndexOf('/') + 1));
+      } catch (err) {
+        if (err instanceof AuthorityKeyError) throw new ConfigError(pool.label, `${u}: the ${err.message} (copy it again from the pool's start-up line, /status or dashboard)`);
+        throw err;
+      }
+    }
   } else {
     for (const key of ['user', 'suggestDifficulty'] as const) {
       const given = winners.get(key);
@@ -371,6 +386,8 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     logLevel: values.logLevel ?? DEFAULTS.logLevel,
     stratumPort: values.stratumPort,
     stratumHost: values.stratumHost ?? DEFAULTS.stratumHost,
+    sv2Port: values.sv2Port,
+    sv2Host: values.sv2Host ?? DEFAULTS.sv2Host,
     stratumAddresses: values.stratumAddresses,
     stratumPassword: values.stratumPassword,
     stratumDifficulty: values.stratumDifficulty ?? DEFAULTS.stratumDifficulty,

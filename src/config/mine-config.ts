@@ -108,12 +108,16 @@ const notify = z.preprocess(
 
 const host = z.union([z.ipv4(), z.ipv6(), z.hostname()]);
 
-// stratum+tcp://host:port (IPv4, name or [IPv6]); the pools to mine through, in fail-over order.
+// stratum+tcp://host:port (IPv4, name or [IPv6]), or stratum2+tcp://host:port/<authority key>
+// (Stratum V2: the pool's base58check authority key, checked when the client starts); the pools
+// to mine through, in fail-over order.
 const POOL_URL = /^stratum\+tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const SV2_POOL_URL = /^stratum2\+tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/[1-9A-HJ-NP-Za-km-z]{40,60}$/;
+const poolUrlPort = (u: string) => (POOL_URL.exec(u) ?? SV2_POOL_URL.exec(u))?.[2];
 const poolUrls = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v),
   z
-    .array(z.string().refine((u) => POOL_URL.test(u) && inPortRange(Number(POOL_URL.exec(u)![2]), 1)))
+    .array(z.string().refine((u) => poolUrlPort(u) !== undefined && inPortRange(Number(poolUrlPort(u)), 1)))
     .min(1)
     .transform((list) => [...new Set(list)]),
 );
@@ -195,6 +199,8 @@ export const fieldSchemas = {
   stratumShareSeconds: seconds(1, 600),
   stratumMaxConnections: z.int().min(1).max(1_000_000),
   stratumMaxPerAddress: z.int().min(1).max(1_000_000),
+  sv2Port: z.int().min(0).max(65535),
+  sv2Host: host,
   pool: poolUrls,
   user: z.string().regex(/^[^\s"\\]{1,128}$/),
   pass: z.string().max(256),
@@ -288,7 +294,9 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('stratumShareSeconds', 'stratum-share-seconds', { arg: 'seconds', text: 'number', expected: 'seconds, a number 1..600', help: 'seconds per share the per-connection vardiff aims at', defaultText: '10' }),
   spec('stratumMaxConnections', 'stratum-max-connections', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections in all', defaultText: '10000' }),
   spec('stratumMaxPerAddress', 'stratum-max-per-address', { arg: 'n', text: 'number', expected: 'an integer 1..1000000', help: 'Stratum connections from one IP address', defaultText: '1000' }),
-  spec('pool', 'pool', { arg: 'url', text: 'string', repeatable: true, expected: 'a stratum+tcp://host:port URL', help: 'mine through this Stratum pool instead of a node; repeat for fail-over, tried in order (the variable takes a comma-separated list)', defaultText: 'none: mine from the node' }),
+  spec('sv2Port', 'sv2-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Stratum V2 (encrypted, binary) on this port, beside or without --stratum-port (0 picks a free one)', defaultText: 'none' }),
+  spec('sv2Host', 'sv2-host', { arg: 'addr', text: 'string', expected: 'a host name or IP address such as 0.0.0.0', help: 'address the Stratum V2 pool listens on; 0.0.0.0 serves the LAN', defaultText: '127.0.0.1' }),
+  spec('pool', 'pool', { arg: 'url', text: 'string', repeatable: true, expected: 'a stratum+tcp://host:port or stratum2+tcp://host:port/<authority key> URL', help: 'mine through this Stratum pool instead of a node; repeat for fail-over, tried in order (the variable takes a comma-separated list)', defaultText: 'none: mine from the node' }),
   spec('user', 'user', { arg: '<address>[.<worker>]', text: 'string', expected: 'a pool user name without spaces or quotes, at most 128 characters', help: 'pool user name (with --pool): solo pools pay the address before the first dot' }),
   spec('pass', 'pass', { arg: 'password', text: 'string', expected: 'a password of at most 256 characters', secret: true, help: 'pool password (with --pool)', defaultText: 'x' }),
   spec('suggestDifficulty', 'suggest-difficulty', { arg: 'n', text: 'number', expected: 'a number greater than 0 (fractions allowed)', help: 'ask the pool for this share difficulty (mining.suggest_difficulty; with --pool)', defaultText: "the pool's" }),
@@ -362,6 +370,8 @@ export const mineConfigSchema = z
     stratumShareSeconds: fieldSchemas.stratumShareSeconds,
     stratumMaxConnections: fieldSchemas.stratumMaxConnections,
     stratumMaxPerAddress: fieldSchemas.stratumMaxPerAddress,
+    sv2Port: fieldSchemas.sv2Port.optional(),
+    sv2Host: fieldSchemas.sv2Host,
     pool: fieldSchemas.pool.optional(),
     user: fieldSchemas.user.optional(),
     pass: fieldSchemas.pass,
@@ -428,6 +438,7 @@ export const DEFAULTS = {
   stratumShareSeconds: 10,
   stratumMaxConnections: 10_000,
   stratumMaxPerAddress: 1000,
+  sv2Host: '127.0.0.1',
   pass: 'x',
 } as const;
 

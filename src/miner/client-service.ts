@@ -1,10 +1,13 @@
 // `solominer mine --pool …` as a function (docs/stratum.md, "Mining through a pool"): the
-// engines hash a Stratum pool's jobs instead of the node's. The pool client (src/stratum/client.ts)
-// hands every mining.notify to the orchestrator, which gives each engine and thread its own
+// engines hash a Stratum pool's jobs instead of the node's. The pool client (src/stratum/v1/client.ts
+// for stratum+tcp://, src/stratum/v2/client.ts for stratum2+tcp://, the same fail-over and events)
+// hands every job to the orchestrator, which gives each engine and thread its own
 // extranonce2 and re-checks every share before it goes back to the pool with the job's ntime.
 // Reports, metrics, /status and the status line are the same as in node mode, with the pool's
 // figures (shares by verdict, difficulty, connection, reconnects).
-import { StratumClient } from '../stratum/client.js';
+import type { UpstreamClient } from '../stratum/upstream.js';
+import { StratumClient } from '../stratum/v1/client.js';
+import { Sv2Client } from '../stratum/v2/client.js';
 import type { Engine } from '../engines/engine.js';
 import type { MineConfig } from '../config/mine-config.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -25,7 +28,7 @@ export interface PoolClientOptions {
   readonly log: Logger;
   readonly signal?: AbortSignal;
   readonly engines?: Engine[];
-  readonly onStarted?: (live: { miner: Miner; client: StratumClient; recorder: Recorder; stats: RunTally }) => void;
+  readonly onStarted?: (live: { miner: Miner; client: UpstreamClient; recorder: Recorder; stats: RunTally }) => void;
   readonly reportFlushIntervalMs?: number;
   readonly telemetry?: TelemetryTiming;
   readonly thermal?: ThermalOptions;
@@ -46,7 +49,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
   let recorder: Recorder | undefined;
   const log: Logger = (level, msg, fields) => (recorder ? recorder.log(level, msg, fields) : options.log(level, msg, fields));
   let engines: Engine[] = [];
-  let client: StratumClient | undefined;
+  let client: UpstreamClient | undefined;
   let thermal: ThermalGovernor | undefined;
   const kinds = options.engines ? [...new Set(options.engines.map((e) => e.kind as EngineKind))] : config.engines;
   const sensors = await openSensors(config, kinds, options.thermal?.sources);
@@ -59,14 +62,16 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
     });
     const rec = recorder;
     engines = options.engines ?? (await buildEngines(config));
-    const stratum = new StratumClient({
+    const clientOptions = {
       urls: config.pool!,
       user: config.user!,
       password: config.pass,
       suggestDifficulty: config.suggestDifficulty,
       userAgent: 'solominer/0.1.0',
       ...options.reconnect,
-    });
+    };
+    // One wire per run: fail-over goes from one pool to the next of the same protocol.
+    const stratum: UpstreamClient = config.pool!.every((u) => u.startsWith('stratum2+tcp://')) ? new Sv2Client(clientOptions) : new StratumClient(clientOptions);
     client = stratum;
     const miner = new Miner({
       engines,
@@ -119,7 +124,7 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
     stratum.on('difficulty', (d) => rec.upstreamDifficulty(d));
     stratum.on('share', (s) => {
       if (!s.accepted) log('debug', `the pool rejected a share: ${s.reason}`);
-      rec.upstreamShare(s.accepted, s.reason, s.code);
+      rec.upstreamShare(s.accepted, s.reason, s.kind);
     });
     stratum.on('dropped', (d) => {
       log('debug', `a share was not sent: ${d.reason}`);

@@ -28,7 +28,7 @@ import { recordMinerEvents } from './record-events.js';
 import { ServiceError } from './service-error.js';
 
 export { ServiceError };
-import type { StratumServer } from '../stratum/server.js';
+import type { PoolCore } from '../stratum/pool-core.js';
 
 export interface ServiceOptions {
   readonly config: MineConfig;
@@ -45,7 +45,7 @@ export interface ServiceOptions {
     rpc: RpcClient;
     recorder: Recorder;
     tracker: BlockTracker;
-    pool: StratumServer | undefined;
+    pool: PoolCore | undefined;
     /** The temperature poll, when this machine has a sensor for the engines in use. */
     thermal: ThermalGovernor | undefined;
   }) => void;
@@ -182,7 +182,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   }
   const rpc = rpcClientFor(config);
   let engines: Engine[] = [];
-  let pool: StratumServer | undefined;
+  let pool: PoolCore | undefined;
   // Notifications leave from their own queues: the mining path only hands them over.
   const notifier = new Notifier({ urls: config.notify, onBlock: config.onBlock, log });
   let tracker: BlockTracker | undefined;
@@ -363,7 +363,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
-    pool = config.stratumPort !== undefined ? await startPool(config, miner, rec, log) : undefined;
+    pool = config.stratumPort !== undefined || config.sv2Port !== undefined ? await startPool(config, miner, rec, log) : undefined;
     options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool, thermal });
     await source.start();
     const stopReason = await finished;

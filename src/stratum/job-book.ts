@@ -1,27 +1,28 @@
 /**
- * The Stratum jobs of the current tip. Every orchestrator job (a template) gets one variant per
- * payout address among the connected workers — built on demand, a new coinbase only — each with
- * its own Stratum job id. All jobs of the current tip are kept until a new tip arrives (a miner
- * may still be finishing one sent before the last refresh); the previous tip's ids are kept
- * one more tip so their shares are answered "stale" rather than "not found".
+ * The pool's jobs of the current tip, whatever wire carries them. Every orchestrator job (a
+ * template) gets one variant per payout address among the connected workers — built on demand, a
+ * new coinbase only — each with its own job number (Stratum V1 spells it in hex, Stratum V2 sends
+ * the U32; one number for every connection and channel, so no two live jobs share one). All jobs
+ * of the current tip are kept until a new tip arrives (a miner may still be finishing one sent
+ * before the last refresh); the previous tip's ids are kept one more tip so their shares are
+ * answered "stale" rather than "not found".
  * @module
  */
 import type { Job } from '../work/job.js';
 import { jobForPayout, jobTime } from '../work/job.js';
-import { notificationLine, notifyParams } from './protocol.js';
 import { prepareJob, type PreparedJob } from './share.js';
 
 export interface StratumJob {
-  /** The Stratum job id (short hex). */
+  /** The job number (U32): Stratum V2's job_id. */
+  readonly seq: number;
+  /** The job number in hex: Stratum V1's job_id, and the key of every per-job map. */
   readonly id: string;
   /** The orchestrator job this is a variant of (its payout may differ). */
   readonly base: Job;
   readonly prepared: PreparedJob;
   readonly ntime: number;
   readonly cleanJobs: boolean;
-  /** The `mining.notify` line, serialized once for every connection that gets this job. */
-  readonly notifyLine: string;
-  /** Shares seen (duplicates), keyed by extranonce1:extranonce2:ntime:nonce:version. */
+  /** Shares seen (duplicates), keyed by extranonce:ntime:nonce:version. */
   readonly seen: Set<string>;
 }
 
@@ -38,7 +39,6 @@ export class JobBook {
   private retired = false;
 
   constructor(
-    private readonly extranonce1Size: number,
     /** The operator's payout key (the base job already pays it). */
     private readonly operatorPayoutKey: string,
   ) {}
@@ -79,16 +79,16 @@ export class JobBook {
     if (!base) return undefined;
     let sj = this.variants.get(payoutKey);
     if (sj) return sj;
-    const id = (++this.seq >>> 0).toString(16);
+    this.seq = (this.seq + 1) >>> 0;
+    const id = this.seq.toString(16);
     const job = payoutKey === this.operatorPayoutKey ? base : jobForPayout(base, `${base.id}.${id}`, payoutScript);
-    const ntime = jobTime(job);
     sj = {
+      seq: this.seq,
       id,
       base,
-      prepared: prepareJob(job, this.extranonce1Size),
-      ntime,
+      prepared: prepareJob(job),
+      ntime: jobTime(job),
       cleanJobs: this.cleanJobs,
-      notifyLine: notificationLine('mining.notify', notifyParams(id, job, ntime, this.cleanJobs)),
       seen: new Set(),
     };
     this.variants.set(payoutKey, sj);

@@ -20,6 +20,8 @@ interface WorkerState {
   readonly address: string;
   userAgent: string | null;
   connections: number;
+  /** Open connections per wire (Stratum V1, V2). */
+  readonly byProtocol: Map<string, number>;
   connectedSince: number | null;
   difficulty: number | null;
   accepted: number;
@@ -44,23 +46,27 @@ export class WorkerBook {
   private state(name: string, worker: string, address: string): WorkerState {
     let s = this.workers.get(name);
     if (!s) {
-      s = { name, worker, address, userAgent: null, connections: 0, connectedSince: null, difficulty: null, accepted: 0, rejected: {}, bestRun: null, lastShareAt: null, blocks: 0, window: [], windowSum: 0 };
+      s = { name, worker, address, userAgent: null, connections: 0, byProtocol: new Map(), connectedSince: null, difficulty: null, accepted: 0, rejected: {}, bestRun: null, lastShareAt: null, blocks: 0, window: [], windowSum: 0 };
       this.workers.set(name, s);
     }
     return s;
   }
 
-  connected(name: string, worker: string, address: string, userAgent: string | undefined): void {
+  connected(name: string, worker: string, address: string, userAgent: string | undefined, protocol = 'v1'): void {
     const s = this.state(name, worker, address);
     s.connections++;
+    s.byProtocol.set(protocol, (s.byProtocol.get(protocol) ?? 0) + 1);
     s.connectedSince ??= this.now();
     if (userAgent !== undefined) s.userAgent = userAgent;
   }
 
-  disconnected(name: string): void {
+  disconnected(name: string, protocol = 'v1'): void {
     const s = this.workers.get(name);
     if (!s) return;
     s.connections = Math.max(0, s.connections - 1);
+    const n = (s.byProtocol.get(protocol) ?? 1) - 1;
+    if (n <= 0) s.byProtocol.delete(protocol);
+    else s.byProtocol.set(protocol, n);
     if (s.connections === 0) s.connectedSince = null;
   }
 
@@ -109,6 +115,7 @@ export class WorkerBook {
         address: s.address,
         userAgent: s.userAgent,
         connections: s.connections,
+        protocols: [...s.byProtocol.keys()].sort(),
         connectedSince: s.connectedSince === null ? null : new Date(s.connectedSince).toISOString(),
         hashesPerSecond: Math.round((s.windowSum * TWO_32) / span),
         difficulty: s.difficulty,

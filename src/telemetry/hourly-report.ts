@@ -96,7 +96,9 @@ export class HourAccumulator {
   restarts = 0;
   readonly runStarts: string[] = [];
   /** The Stratum pool's hour; undefined while it saw nothing. */
-  stratum: { sharesAccepted: number; sharesRejected: Record<string, number>; connectionsMax: number; workers: Map<string, StratumWorkerRow> } | undefined;
+  stratum:
+    | { sharesAccepted: number; sharesRejected: Record<string, number>; connectionsMax: number; workers: Map<string, StratumWorkerRow>; byProtocol: Record<string, { sharesAccepted: number; sharesRejected: number }> }
+    | undefined;
   /** Temperatures and heat pauses; undefined while no sensor was read this hour. */
   thermal: { sensors: Map<string, { sensor: string; kind: string; maxCelsius: number }>; pauses: number; pausedMs: number } | undefined;
   /** The file this hour is written to, once chosen (report.json or a sibling report-<n>.json). */
@@ -130,7 +132,7 @@ export class HourAccumulator {
   }
 
   private pool(): NonNullable<HourAccumulator['stratum']> {
-    this.stratum ??= { sharesAccepted: 0, sharesRejected: {}, connectionsMax: 0, workers: new Map() };
+    this.stratum ??= { sharesAccepted: 0, sharesRejected: {}, connectionsMax: 0, workers: new Map(), byProtocol: {} };
     return this.stratum;
   }
 
@@ -142,10 +144,13 @@ export class HourAccumulator {
   }
 
   /** A Stratum share: accepted (worth `owed`, its own difficulty `difficulty`) or rejected for `reason`. */
-  stratumShare(name: string | undefined, address: string | undefined, accepted: boolean, owed: number, difficulty: number, reason?: string): void {
+  stratumShare(name: string | undefined, address: string | undefined, accepted: boolean, owed: number, difficulty: number, reason?: string, protocol = 'v1'): void {
     const pool = this.pool();
     if (accepted) pool.sharesAccepted++;
     else pool.sharesRejected[reason ?? 'other'] = (pool.sharesRejected[reason ?? 'other'] ?? 0) + 1;
+    const wire = (pool.byProtocol[protocol] ??= { sharesAccepted: 0, sharesRejected: 0 });
+    if (accepted) wire.sharesAccepted++;
+    else wire.sharesRejected++;
     if (name === undefined) return;
     const w = this.poolWorker(name, address ?? '');
     if (accepted) {
@@ -277,6 +282,11 @@ export class HourAccumulator {
       pool.sharesAccepted += r.stratum.sharesAccepted;
       for (const [k, v] of Object.entries(r.stratum.sharesRejected)) pool.sharesRejected[k] = (pool.sharesRejected[k] ?? 0) + v;
       pool.connectionsMax = Math.max(pool.connectionsMax, r.stratum.connectionsMax);
+      for (const [k, v] of Object.entries(r.stratum.byProtocol ?? {})) {
+        const wire = (pool.byProtocol[k] ??= { sharesAccepted: 0, sharesRejected: 0 });
+        wire.sharesAccepted += v.sharesAccepted;
+        wire.sharesRejected += v.sharesRejected;
+      }
       for (const row of r.stratum.workers) {
         const w = this.poolWorker(row.name, row.address);
         w.sharesAccepted += row.sharesAccepted;
@@ -351,6 +361,7 @@ export class HourAccumulator {
           sharesRejected: { ...this.stratum.sharesRejected },
           connectionsMax: this.stratum.connectionsMax,
           workers: [...this.stratum.workers.values()].map((w) => ({ ...w, sharesRejected: { ...w.sharesRejected } })),
+          ...(Object.keys(this.stratum.byProtocol).length > 0 && { byProtocol: Object.fromEntries(Object.entries(this.stratum.byProtocol).map(([k, v]) => [k, { ...v }])) }),
         },
       }),
     };

@@ -16,7 +16,12 @@ export interface MetricsView {
   readonly uptimeSeconds: number;
   readonly lastTemplateAgeSeconds: number | null;
   /** The Stratum pool, when served. */
-  readonly pool: { readonly connections: number; readonly workers: ReadonlyArray<{ name: string; hashesPerSecond: number; bestShare: { allTime: number | null } }> } | null;
+  readonly pool: {
+    readonly connections: number;
+    /** Per wire ("v1", "v2"); absent: all are Stratum V1's. */
+    readonly connectionsByProtocol?: Readonly<Record<string, number>>;
+    readonly workers: ReadonlyArray<{ name: string; hashesPerSecond: number; bestShare: { allTime: number | null } }>;
+  } | null;
   /** The pool mined through (mine --pool). */
   readonly upstream: { readonly connected: boolean; readonly difficulty: number | null } | null;
   /** Satoshis of accepted blocks not yet mature; null when no block tracker reports. */
@@ -76,10 +81,10 @@ export class MinerMetrics {
   readonly candidates: Counter<'engine'>;
   readonly blocks: Counter<'outcome'>;
   readonly errors: Counter<'kind'>;
-  readonly poolShares: Counter<'result' | 'reason'>;
+  readonly poolShares: Counter<'result' | 'reason' | 'protocol'>;
   readonly upstreamShares: Counter<'result' | 'reason'>;
   readonly upstreamReconnects: Counter;
-  readonly poolFanout: Histogram<'new_tip'>;
+  readonly poolFanout: Histogram<'new_tip' | 'protocol'>;
 
   constructor(view: () => MetricsView) {
     const registers = [this.registry];
@@ -98,13 +103,13 @@ export class MinerMetrics {
     for (const outcome of BLOCK_OUTCOMES) this.blocks.inc({ outcome }, 0);
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
-    this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other)', labelNames: ['result', 'reason'], registers });
+    this.poolShares = new Counter({ name: 'solominer_stratum_shares_total', help: 'Stratum shares: accepted, or rejected by reason (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other), by wire (protocol v1 or v2)', labelNames: ['result', 'reason', 'protocol'], registers });
     this.upstreamShares = new Counter({ name: 'solominer_upstream_shares_total', help: 'Shares sent to the pool this miner mines through (mine --pool): accepted, or rejected by the reason code the pool gave', labelNames: ['result', 'reason'], registers });
     this.upstreamReconnects = new Counter({ name: 'solominer_upstream_reconnects_total', help: 'Sessions with the pool after the first (mine --pool)', registers });
     this.poolFanout = new Histogram({
       name: 'solominer_stratum_fanout_seconds',
-      help: 'A new job (trigger) to the last mining.notify written to every ready Stratum connection',
-      labelNames: ['new_tip'],
+      help: 'A new job (trigger) to the last job message written to every ready Stratum connection (mining.notify on v1, the job and SetNewPrevHash on v2), by wire',
+      labelNames: ['new_tip', 'protocol'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
@@ -142,9 +147,11 @@ export class MinerMetrics {
       if (v.upstream) g.set(v.upstream.connected ? 1 : 0);
     });
     gauge('solominer_upstream_difficulty', "The pool's share difficulty now (mine --pool)", (v, g) => set(g, v.upstream?.difficulty ?? null));
-    gauge('solominer_stratum_connections', 'Open Stratum connections', (v, g) => {
-      if (v.pool) g.set(v.pool.connections);
-    });
+    gauge('solominer_stratum_connections', 'Open Stratum connections, by wire (protocol v1 or v2)', (v, g) => {
+      g.reset();
+      if (!v.pool) return;
+      for (const [protocol, n] of Object.entries(v.pool.connectionsByProtocol ?? { v1: v.pool.connections })) g.set({ protocol }, n);
+    }, ['protocol']);
     const perWorker = (pick: (w: NonNullable<MetricsView['pool']>['workers'][number]) => number | null, sumOthers: boolean) => (v: MetricsView, g: Gauge) => {
       g.reset();
       if (!v.pool) return;

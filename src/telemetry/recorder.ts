@@ -25,7 +25,7 @@ import {
 import { StatusLine } from './status-line.js';
 import { RunTally, type EngineTally } from './run-tally.js';
 import { sseFrame, SseHub } from './sse.js';
-import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type MinerStatus, type RateSample, type StatusBlock, type WorkerStatus } from './status-document.js';
+import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type MinerStatus, type RateSample, type StatusBlock, type Sv2Status, type WorkerStatus } from './status-document.js';
 import { StatusServer } from './status-server.js';
 
 export { STATUS_SCHEMA_VERSION, type MinerStatus, type StatusBlock, type WorkerStatus };
@@ -76,13 +76,16 @@ export interface RecorderOptions {
 
 /** What the recorder reads of a Stratum pool at status or scrape time. */
 export interface PoolView {
+  /** Stratum V1's URL ('' when only Stratum V2 is served). */
   readonly url: string;
   readonly connections: number;
+  /** Where Stratum V2 miners connect, when it is served. */
+  readonly sv2?: Sv2Status | undefined;
+  /** Open connections per wire. */
+  connectionsBy?(): Readonly<Record<string, number>>;
   workers(): readonly WorkerStatus[];
 }
 
-/** Stratum error codes as metric reasons (src/stratum/protocol.ts REJECT_REASON, without the import). */
-const REJECT_REASONS: Readonly<Record<number, string>> = { 20: 'other', 21: 'stale', 22: 'duplicate', 23: 'low-difficulty', 24: 'unauthorized', 25: 'not-subscribed' };
 
 interface UpstreamLive {
   url: string | null;
@@ -243,7 +246,7 @@ export class Recorder {
         reportsWritable: s.reports.ok,
         uptimeSeconds: s.uptimeSeconds,
         lastTemplateAgeSeconds: s.lastTemplate?.ageSeconds ?? null,
-        pool: s.pool ? { connections: s.pool.connections, workers: s.workers ?? [] } : null,
+        pool: s.pool ? { connections: s.pool.connections, ...(s.pool.connectionsByProtocol && { connectionsByProtocol: s.pool.connectionsByProtocol }), workers: s.workers ?? [] } : null,
         upstream: s.upstream ? { connected: s.upstream.connected, difficulty: s.upstream.difficulty } : null,
         immatureSats: this.rewards ? s.immature.sats : null,
         temperatures: s.temperatures ?? [],
@@ -470,8 +473,8 @@ export class Recorder {
     this.reports.current().stratumConnections(open);
   }
 
-  /** A Stratum share, accepted (worth `owed`) or rejected for `reason`. */
-  poolShare(worker: { name: string; address: string } | undefined, accepted: boolean, owed: number, difficulty: number, hash?: string, reason?: string): void {
+  /** A Stratum share, accepted (worth `owed`) or rejected for `reason`, on wire `protocol` (v1, v2). */
+  poolShare(worker: { name: string; address: string } | undefined, accepted: boolean, owed: number, difficulty: number, hash?: string, reason?: string, protocol = 'v1'): void {
     if (accepted) {
       this.run.poolSharesAccepted++;
       this.share(difficulty, 'stratum', hash);
@@ -479,8 +482,8 @@ export class Recorder {
       const why = reason ?? 'other';
       this.run.poolSharesRejected[why] = (this.run.poolSharesRejected[why] ?? 0) + 1;
     }
-    this.reports.current().stratumShare(worker?.name, worker?.address, accepted, owed, difficulty, reason);
-    this.metrics.poolShares.inc({ result: accepted ? 'accepted' : 'rejected', reason: accepted ? '' : (reason ?? 'other') });
+    this.reports.current().stratumShare(worker?.name, worker?.address, accepted, owed, difficulty, reason, protocol);
+    this.metrics.poolShares.inc({ result: accepted ? 'accepted' : 'rejected', reason: accepted ? '' : (reason ?? 'other'), protocol });
   }
 
   /** A Stratum worker's share was a block (its outcome follows through blockOutcome). */
@@ -488,9 +491,9 @@ export class Recorder {
     this.reports.current().stratumBlock(worker.name, worker.address);
   }
 
-  /** A new job written to every ready connection: trigger → last mining.notify written. */
-  poolFanout(ms: number, connections: number, newTip: boolean): void {
-    if (connections > 0) this.metrics.poolFanout.observe({ new_tip: String(newTip) }, ms / 1000);
+  /** A new job written to every ready connection of a wire: trigger → last job message written. */
+  poolFanout(ms: number, connections: number, newTip: boolean, protocol = 'v1'): void {
+    if (connections > 0) this.metrics.poolFanout.observe({ new_tip: String(newTip), protocol }, ms / 1000);
   }
 
   // --- mining through a pool (mine --pool) ----------------------------------------------
@@ -515,8 +518,11 @@ export class Recorder {
     this.upstreamLive().difficulty = difficulty;
   }
 
-  /** The pool's verdict on a share: `code` is its error code when it gave one (the metrics' reason). */
-  upstreamShare(accepted: boolean, reason?: string, code?: number): void {
+  /**
+   * The pool's verdict on a share: `reason` in the pool's words, `kind` what the metrics count it as
+   * (stale, duplicate, low-difficulty, unauthorized, not-subscribed, other: the client maps its wire's codes).
+   */
+  upstreamShare(accepted: boolean, reason?: string, kind?: string): void {
     const u = this.upstreamLive();
     if (accepted) u.accepted++;
     else {
@@ -524,7 +530,7 @@ export class Recorder {
       // Free text from a foreign pool: bounded, the most frequent kept.
       if (u.rejected.has(why) || u.rejected.size < 20) u.rejected.set(why, (u.rejected.get(why) ?? 0) + 1);
     }
-    const label = accepted ? '' : (REJECT_REASONS[code ?? 20] ?? 'other');
+    const label = accepted ? '' : (kind ?? 'other');
     this.metrics.upstreamShares.inc({ result: accepted ? 'accepted' : 'rejected', reason: label });
     // The share itself was recorded when the engine found it (share()): only the verdict here.
     this.reports.current().upstreamShare(accepted, label);
@@ -641,7 +647,14 @@ export class Recorder {
         },
       }),
       ...(this.poolView && {
-        pool: { url: this.poolView.url, connections: this.poolView.connections, sharesAccepted: this.run.poolSharesAccepted, sharesRejected: { ...this.run.poolSharesRejected } },
+        pool: {
+          url: this.poolView.url !== '' ? this.poolView.url : (this.poolView.sv2?.url ?? ''),
+          connections: this.poolView.connections,
+          ...(this.poolView.connectionsBy && { connectionsByProtocol: { ...this.poolView.connectionsBy() } }),
+          sv2: this.poolView.sv2 ? { ...this.poolView.sv2 } : null,
+          sharesAccepted: this.run.poolSharesAccepted,
+          sharesRejected: { ...this.run.poolSharesRejected },
+        },
         workers: this.poolView.workers(),
       }),
       ...this.rewardsStatus(),

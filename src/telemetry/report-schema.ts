@@ -199,6 +199,8 @@ export const hourReportSchema = z.object({
       /** Most connections open at once. */
       connectionsMax: count,
       workers: z.array(stratumWorkerRowSchema),
+      /** Shares by wire: "v1" (Stratum V1), "v2" (Stratum V2). Optional: files before it still read. */
+      byProtocol: z.record(z.string(), z.object({ sharesAccepted: count, sharesRejected: count })).optional(),
     })
     .optional(),
   /** Temperatures and heat pauses (present when a sensor was read or a pause ran this hour). */

@@ -22,6 +22,8 @@ export interface WorkerStatus {
   readonly address: string;
   readonly userAgent: string | null;
   readonly connections: number;
+  /** The wires it is connected over now: "v1" (Stratum V1), "v2" (Stratum V2). */
+  readonly protocols?: readonly string[];
   readonly connectedSince: string | null;
   /** What the difficulty of its accepted shares proves over 10 minutes. */
   readonly hashesPerSecond: number;
@@ -34,10 +36,25 @@ export interface WorkerStatus {
   readonly blocksFound: number;
 }
 
-/** The Stratum pool, when one is served (--stratum-port). */
+/** Where Stratum V2 miners connect (--sv2-port): what ESP-Miner's three settings and SRI's URL take. */
+export interface Sv2Status {
+  /** stratum2+tcp://host:port/<authority key> */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The pool's authority public key, base58check (sv2-spec §4.7). */
+  readonly authorityKey: string;
+}
+
+/** The Stratum pool, when one is served (--stratum-port, --sv2-port). */
 export interface PoolStatus {
+  /** Stratum V1's URL when served, else Stratum V2's. */
   readonly url: string;
   readonly connections: number;
+  /** Open connections per wire: "v1" (Stratum V1), "v2" (Stratum V2). */
+  readonly connectionsByProtocol?: Readonly<Record<string, number>>;
+  /** Stratum V2's endpoint (null when only Stratum V1 is served). */
+  readonly sv2?: Sv2Status | null;
   readonly sharesAccepted: number;
   readonly sharesRejected: Readonly<Record<string, number>>;
 }

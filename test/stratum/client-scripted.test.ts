@@ -9,7 +9,8 @@ import { after, describe, it } from 'node:test';
 
 import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { runPoolClientService, type PoolClientSummary } from '../../src/miner/client-service.js';
-import { StratumClient } from '../../src/stratum/client.js';
+import type { UpstreamClient } from '../../src/stratum/upstream.js';
+import { StratumClient } from '../../src/stratum/v1/client.js';
 import type { Recorder } from '../../src/telemetry/recorder.js';
 import { loadMineConfig } from '../../src/config/load-config.js';
 import { freePorts } from '../../src/devnode/local-node.js';
@@ -96,7 +97,7 @@ class ScriptedPool {
   }
 }
 
-async function clientRun(urls: string[], onStarted: (live: { recorder: Recorder; client: StratumClient }) => void, stop: AbortSignal): Promise<PoolClientSummary> {
+async function clientRun(urls: string[], onStarted: (live: { recorder: Recorder; client: UpstreamClient }) => void, stop: AbortSignal): Promise<PoolClientSummary> {
   const dir = await scratchDir();
   const config = await loadMineConfig({ argv: ['--report-dir', dir, ...urls.flatMap((u) => ['--pool', u]), '--user', 'tb1qworker.rig', '--threads', '1'], env: {}, cwd: dir });
   return runPoolClientService({

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { authorize } from '../../src/stratum/authorize.js';
-import { StratumServer } from '../../src/stratum/server.js';
+import { PoolCore } from '../../src/stratum/pool-core.js';
+import { V1Server } from '../../src/stratum/v1/server.js';
 import { nextEvent, within } from '../support/events.js';
 import { scratchDir } from '../support/mining.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
@@ -64,10 +65,8 @@ describe('Stratum pool under load', { timeout: 300_000 }, () => {
   it('connection caps and the idle timeout: refused or closed, said once, the server answering', async () => {
     const warnings: string[] = [];
     const dir = await scratchDir();
-    const pool = await StratumServer.listen(
+    const pool = await PoolCore.open(
       {
-        host: '127.0.0.1',
-        port: 0,
         network: 'regtest',
         operatorAddress: operator,
         startDifficulty: 1,
@@ -81,6 +80,7 @@ describe('Stratum pool under load', { timeout: 300_000 }, () => {
       () => false,
       (m) => warnings.push(m),
     );
+    await V1Server.listen(pool, { host: '127.0.0.1', port: 0 });
     const port = Number(new URL(pool.url.replace('stratum+tcp', 'http')).port);
     try {
       assert.ok(authorize(operator, 'x', { network: 'regtest', operatorAddress: operator }).ok);

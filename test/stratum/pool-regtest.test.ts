@@ -257,8 +257,8 @@ describe('what operators see of the pool', { timeout: 240_000 }, () => {
       assert.match(text.stdout, /^stratum pool stratum\+tcp:\/\/127\.0\.0\.1:\d+: 1 connection\(s\), shares accepted 1$/m);
       assert.match(text.stdout, new RegExp(`^  ${user}: .*shares 1, best .*, blocks 1, bitaxe/BM1370/v2\\.9\\.0$`, 'm'));
       const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
-      assert.match(metrics, /^solominer_stratum_shares_total\{result="accepted",reason=""\} 1$/m);
-      assert.match(metrics, /^solominer_stratum_connections 1$/m);
+      assert.match(metrics, /^solominer_stratum_shares_total\{result="accepted",reason="",protocol="v1"\} 1$/m);
+      assert.match(metrics, /^solominer_stratum_connections\{protocol="v1"\} 1$/m);
       assert.match(metrics, new RegExp(`^solominer_stratum_worker_best_share_difficulty\\{worker="${user.replaceAll('.', '\\.')}"\\} `, 'm'));
     } finally {
       await client.close();

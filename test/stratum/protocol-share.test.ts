@@ -8,8 +8,10 @@ import { describe, it } from 'node:test';
 import { addressToScript } from '../../src/bitcoin/address.js';
 import { hashDifficulty } from '../../src/bitcoin/target.js';
 import type { BlockTemplate } from '../../src/node/block-template.js';
-import { LineSplitter, notifyParams, parseDifficulty, parseRequest, stratumPrevHash } from '../../src/stratum/protocol.js';
+import { JobBook } from '../../src/stratum/job-book.js';
 import { checkShare, difficultyOf, prepareJob } from '../../src/stratum/share.js';
+import { Connection, type ConnectionHost } from '../../src/stratum/v1/connection.js';
+import { LineSplitter, notifyParams, parseDifficulty, parseRequest, stratumPrevHash } from '../../src/stratum/v1/protocol.js';
 import { buildJob, makeWorkUnit, unitHash } from '../../src/work/job.js';
 import { headerOf, hashOf, type Notify } from '../support/stratum-client.js';
 
@@ -101,41 +103,82 @@ describe('share checks', { timeout: 30_000 }, () => {
     assert.equal(difficultyOf(Buffer.alloc(32)), Infinity);
   });
 
-  it('checkShare: the header and hash the orchestrator would build; version bits applied inside the mask', () => {
+  it('checkShare: the header and hash the orchestrator would build; a version rolled inside the mask', () => {
     const j = job(3);
-    const prepared = prepareJob(j, 4);
-    const en1 = Buffer.from('01020304', 'hex');
+    const prepared = prepareJob(j);
+    const extranonce = Buffer.from('010203040000abcd', 'hex');
     const now = Math.floor(Date.now() / 1000);
-    const r = checkShare(prepared, en1, { extranonce2: '0000abcd', ntime: j.curtime.toString(16), nonce: '00000010', versionBits: '00ffe000' }, 0x1fffe000, now);
+    const version = (0x20000000 | 0x00ffe000) >>> 0;
+    const r = checkShare(prepared, { extranonce, ntime: j.curtime, nonce: 0x10, version }, 0x1fffe000, now);
     assert.ok(r.ok, JSON.stringify(r));
-    assert.equal(r.version, (0x20000000 | 0x00ffe000) >>> 0);
-    const unit = makeWorkUnit(j, Buffer.from('010203040000abcd', 'hex'), j.curtime, r.version);
+    assert.equal(r.version, version);
+    const unit = makeWorkUnit(j, extranonce, j.curtime, r.version);
     assert.equal(Buffer.from(r.hash).reverse().toString('hex'), unitHash(unit, 16));
     assert.equal(r.isBlock, BigInt(`0x${unitHash(unit, 16)}`) <= j.target);
   });
 
-  it('checkShare refuses malformed fields with the field named', () => {
+  it('checkShare refuses fields that cannot be right, the field named', () => {
     const j = job(1);
-    const prepared = prepareJob(j, 4);
-    const en1 = Buffer.alloc(4);
+    const prepared = prepareJob(j);
     const now = Math.floor(Date.now() / 1000);
-    const t = j.curtime.toString(16);
-    const cases: Array<[Record<string, unknown>, number, RegExp]> = [
-      [{ extranonce2: '00', ntime: t, nonce: '00000000' }, 0, /^extranonce2: expected 8 hex digits$/],
-      [{ extranonce2: '0000000g', ntime: t, nonce: '00000000' }, 0, /^extranonce2/],
-      [{ extranonce2: '00000000', ntime: 'xyz', nonce: '00000000' }, 0, /^ntime: expected 8 hex digits$/],
-      [{ extranonce2: '00000000', ntime: '00000001', nonce: '00000000' }, 0, /^ntime: 1 is before the template's mintime/],
-      [{ extranonce2: '00000000', ntime: t, nonce: 7 }, 0, /^nonce: expected 8 hex digits$/],
-      [{ extranonce2: '00000000', ntime: t, nonce: '00000000', versionBits: '00002000' }, 0, /^version bits: version rolling was not negotiated/],
-      [{ extranonce2: '00000000', ntime: t, nonce: '00000000', versionBits: '20000000' }, 0x1fffe000, /^version bits: 20000000 outside the negotiated mask 1fffe000$/],
+    const ok = { extranonce: Buffer.alloc(8), ntime: j.curtime, nonce: 0, version: j.version };
+    const cases: Array<[Partial<typeof ok>, number, RegExp]> = [
+      [{ extranonce: Buffer.alloc(4) }, 0, /^extranonce: expected 8 bytes, got 4$/],
+      [{ ntime: 1 }, 0, /^ntime: 1 is before the template's mintime/],
+      [{ ntime: now + 3 * 3600 }, 0, /more than 2 h ahead/],
+      [{ version: (j.version | 0x2000) >>> 0 }, 0, /version rolling is off/],
+      [{ version: (j.version ^ 0x40000000) >>> 0 }, 0x1fffe000, /^version: bits 40000000 changed outside the mask 1fffe000$/],
     ];
-    for (const [fields, mask, message] of cases) {
-      const r = checkShare(prepared, en1, fields as never, mask, now);
-      assert.equal(r.ok, false, JSON.stringify(fields));
+    for (const [change, mask, message] of cases) {
+      const r = checkShare(prepared, { ...ok, ...change }, mask, now);
+      assert.equal(r.ok, false, JSON.stringify(change));
       if (!r.ok) {
-        assert.equal(r.code, 20);
+        assert.equal(r.kind, 'invalid');
         assert.match(r.message, message);
       }
     }
+  });
+
+  it('Stratum V1 spelling: malformed submit fields get error 20 with the field named, before any hashing', () => {
+    const j = job(1);
+    const book = new JobBook('00');
+    book.setJob(j, true);
+    const sj = book.jobFor('11', PAYOUT)!;
+    const sent: string[] = [];
+    const rejected: string[] = [];
+    const worker = { name: 'w', worker: 'w', address: 'a', payoutKey: '11', payoutScript: PAYOUT, ownAddress: false };
+    const host: ConnectionHost = {
+      now: Date.now,
+      vardiff: { targetSeconds: 10, minDifficulty: 1e-5, startDifficulty: 1 },
+      networkDifficulty: () => 1e-9,
+      findJob: (id) => book.find(id),
+      extranonce1: Buffer.alloc(4),
+      extranonce2Size: 4,
+      authorize: () => ({ ok: true, worker }),
+      shareAccepted: () => assert.fail('nothing is accepted here'),
+      shareRejected: (_c, _w, kind, message) => rejected.push(`${kind}: ${message}`),
+      ready: () => undefined,
+    };
+    const conn = new Connection(host, (text) => sent.push(text));
+    conn.handleLine('{"id":1,"method":"mining.subscribe","params":[]}');
+    conn.handleLine('{"id":2,"method":"mining.authorize","params":["w","x"]}');
+    conn.sendJob(sj, 'notify\n');
+    const t = j.curtime.toString(16);
+    const cases: Array<[unknown[], RegExp]> = [
+      [['00', t, '00000000'], /^extranonce2: expected 8 hex digits$/],
+      [['0000000g', t, '00000000'], /^extranonce2/],
+      [['00000000', 'xyz', '00000000'], /^ntime: expected 8 hex digits$/],
+      [['00000000', '00000001', '00000000'], /^ntime: 1 is before the template's mintime/],
+      [['00000000', t, 7], /^nonce: expected 8 hex digits$/],
+      [['00000000', t, '00000000', '00002000'], /^version bits: version rolling was not negotiated/],
+    ];
+    for (const [fields, message] of cases) {
+      sent.length = 0;
+      conn.handleLine(JSON.stringify({ id: 9, method: 'mining.submit', params: ['w', sj.id, ...fields] }));
+      const reply = JSON.parse(sent[0]!) as { error: [number, string, null] };
+      assert.equal(reply.error[0], 20, JSON.stringify(fields));
+      assert.match(reply.error[1], message);
+    }
+    assert.equal(rejected.length, cases.length);
   });
 });

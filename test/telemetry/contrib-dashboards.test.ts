@@ -74,7 +74,7 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
       rec.poolFanout(2, 1, true);
       rec.upstreamState(true, 'stratum+tcp://pool:3333');
       rec.upstreamDifficulty(0.5);
-      rec.upstreamShare(false, 'stale', 21);
+      rec.upstreamShare(false, 'stale', 'stale');
       rec.upstreamState(false, 'stratum+tcp://pool:3333', 'reset');
       rec.upstreamState(true, 'stratum+tcp://pool:3333');
       rec.watchRewards(() => ({ lastBlock: null, immature: { blocks: 1, sats: 312_500_000 } }));

@@ -2,64 +2,52 @@
  * One Stratum V1 connection's protocol state: `mining.configure` (BIP310, accepted before
  * subscribe: ESP-Miner pipelines configure, subscribe and authorize), `mining.subscribe`,
  * `mining.authorize`, `mining.submit` and the small calls firmware makes. It owns no socket:
- * the server hands it lines and gives it a `send`. Every bad message gets an error reply; a
- * connection that sends nothing but bad messages is told to close.
+ * the server hands it lines and gives it a `send`. Shares are judged by the protocol-free
+ * session (../session.ts); this file spells them in JSON. Every bad message gets an error
+ * reply; a connection that sends nothing but bad messages is told to close.
  * @module
  */
-import type { WorkerIdentity } from './authorize.js';
-import type { StratumJob } from './job-book.js';
+import type { Verdict, WorkerIdentity } from '../authorize.js';
+import type { StratumJob } from '../job-book.js';
+import { ShareSession, type SessionHost } from '../session.js';
+import type { CheckedShare, RejectKind } from '../share.js';
 import {
+  ERROR_CODE,
   errorLine,
   hex32,
   notificationLine,
   parseDifficulty,
+  parseHex32,
   parseRequest,
   resultLine,
   SERVER_VERSION_MASK,
   StratumErrorCode,
   type StratumId,
 } from './protocol.js';
-import { checkShare, type CheckedShare } from './share.js';
-import { Vardiff } from './vardiff.js';
 
 /** Consecutive bad messages after which a connection is dropped. */
 export const MAX_BAD_MESSAGES = 8;
 
 /** What a connection needs from the server. */
-export interface ConnectionHost {
-  now(): number;
+export interface ConnectionHost extends SessionHost {
   /** The connection's unique extranonce1. */
   readonly extranonce1: Buffer;
   readonly extranonce2Size: number;
-  readonly vardiff: { readonly targetSeconds: number; readonly minDifficulty: number; readonly startDifficulty: number };
-  networkDifficulty(): number;
-  authorize(username: string, password: unknown): { ok: true; worker: WorkerIdentity } | { ok: false; message: string };
-  /** The current job for a worker's payout (undefined before the first template). */
-  currentJob(worker: WorkerIdentity): StratumJob | undefined;
-  /** A job by Stratum id: undefined when unknown, `stale` when it belongs to a previous tip. */
-  findJob(id: string): { job: StratumJob; stale: boolean } | undefined;
+  authorize(username: string, password: unknown): Verdict;
   shareAccepted(conn: Connection, worker: WorkerIdentity, owed: number, share: CheckedShare, job: StratumJob): void;
-  shareRejected(conn: Connection, worker: WorkerIdentity | undefined, code: StratumErrorCode, message: string): void;
-  /** The connection became ready (subscribed and authorized) or changed what it hashes for. */
+  shareRejected(conn: Connection, worker: WorkerIdentity | undefined, kind: RejectKind, message: string): void;
+  /** The connection became ready (subscribed and authorized). */
   ready(conn: Connection): void;
 }
 
 export class Connection {
-  readonly connectedAt: number;
-  /** BIP310 mask agreed in mining.configure (0: no version rolling). */
-  versionMask = 0;
   subscribed = false;
   userAgent: string | undefined;
   /** Workers authorized on this connection (a proxy may authorize several). */
   readonly workers = new Map<string, WorkerIdentity>();
   /** The first authorized worker: whose payout the connection's jobs carry. */
   worker: WorkerIdentity | undefined;
-  /** Difficulty owed per job id sent (the difficulty in force when it was sent). */
-  private readonly owed = new Map<string, number>();
-  private readonly vardiff: Vardiff;
-  /** Difficulty last sent with mining.set_difficulty. */
-  private sentDifficulty: number | undefined;
-  private pendingDifficulty: number | undefined;
+  readonly session: ShareSession;
   private badMessages = 0;
   /** Set when the connection must be closed (the server closes the socket). */
   closeReason: string | undefined;
@@ -68,8 +56,16 @@ export class Connection {
     private readonly host: ConnectionHost,
     private readonly send: (text: string) => void,
   ) {
-    this.connectedAt = host.now();
-    this.vardiff = new Vardiff(host.vardiff.startDifficulty, { ...host.vardiff, maxDifficulty: () => host.networkDifficulty() }, this.connectedAt);
+    this.session = new ShareSession(host, host.extranonce1, 0);
+  }
+
+  get connectedAt(): number {
+    return this.session.connectedAt;
+  }
+
+  /** BIP310 mask agreed in mining.configure (0: no version rolling). */
+  get versionMask(): number {
+    return this.session.versionMask;
   }
 
   get ready(): boolean {
@@ -77,7 +73,7 @@ export class Connection {
   }
 
   get difficulty(): number {
-    return this.vardiff.difficulty;
+    return this.session.difficulty;
   }
 
   get extranonce1Hex(): string {
@@ -119,34 +115,24 @@ export class Connection {
 
   /** Called periodically: vardiff for a silent connection, or a lower network difficulty. */
   tick(): void {
-    const next = this.vardiff.onTick(this.host.now());
-    if (next !== undefined) this.pendingDifficulty = next;
+    this.session.tick();
   }
 
   /** Sends `job` (with a new difficulty first, if one is due). */
   sendJob(job: StratumJob, notifyLine: string): void {
-    const difficulty = this.pendingDifficulty ?? this.vardiff.difficultyNow(this.host.now());
-    this.pendingDifficulty = undefined;
-    if (difficulty !== this.sentDifficulty) {
-      this.sentDifficulty = difficulty;
-      this.send(notificationLine('mining.set_difficulty', [difficulty]));
-    }
-    // A job sent again after a change owes the lower of both difficulties: shares already
-    // being hashed for it were meant for the old one (ESP-Miner applies a new difficulty only
-    // to jobs that arrive after it).
-    const before = this.owed.get(job.id);
-    this.owed.set(job.id, before === undefined ? difficulty : Math.min(before, difficulty));
+    const { difficulty, changed } = this.session.jobSent(job);
+    if (changed) this.send(notificationLine('mining.set_difficulty', [difficulty]));
     this.send(notifyLine);
   }
 
   /** A difficulty change waits for the next job; true when one is due. */
   get difficultyChangeDue(): boolean {
-    return this.pendingDifficulty !== undefined && this.pendingDifficulty !== this.sentDifficulty;
+    return this.session.difficultyChangeDue;
   }
 
   /** Forget jobs of previous tips (their shares are stale anyway). */
   forgetJobs(keep: (id: string) => boolean): void {
-    for (const id of this.owed.keys()) if (!keep(id)) this.owed.delete(id);
+    this.session.forgetJobs(keep);
   }
 
   private configure(id: StratumId, params: readonly unknown[]): void {
@@ -158,9 +144,9 @@ export class Connection {
       if (ext === 'version-rolling') {
         // BIP310: the mask is the server's AND the miner's; min-bit-count is informational.
         const asked = typeof opts['version-rolling.mask'] === 'string' ? Number.parseInt(opts['version-rolling.mask'] as string, 16) : SERVER_VERSION_MASK;
-        this.versionMask = (SERVER_VERSION_MASK & (Number.isFinite(asked) ? asked : 0)) >>> 0;
-        result['version-rolling'] = this.versionMask !== 0;
-        result['version-rolling.mask'] = hex32(this.versionMask);
+        this.session.versionMask = (SERVER_VERSION_MASK & (Number.isFinite(asked) ? asked : 0)) >>> 0;
+        result['version-rolling'] = this.session.versionMask !== 0;
+        result['version-rolling.mask'] = hex32(this.session.versionMask);
       } else if (typeof ext === 'string') {
         result[ext] = false; // minimum-difficulty, subscribe-extranonce, info: not offered
       }
@@ -182,7 +168,7 @@ export class Connection {
     if (typeof username !== 'string' || username === '') return this.bad(id, 'mining.authorize: expected a user name');
     const verdict = this.host.authorize(username, password);
     if (!verdict.ok) {
-      this.host.shareRejected(this, undefined, StratumErrorCode.UNAUTHORIZED, verdict.message);
+      this.host.shareRejected(this, undefined, 'unauthorized', verdict.message);
       this.send(errorLine(id, StratumErrorCode.UNAUTHORIZED, verdict.message));
       if (++this.badMessages >= MAX_BAD_MESSAGES) this.closeReason = 'too many refused logins';
       return;
@@ -198,42 +184,50 @@ export class Connection {
   private suggestDifficulty(id: StratumId, params: readonly unknown[]): void {
     const d = parseDifficulty(params[0]);
     if (d === undefined) return this.bad(id, 'mining.suggest_difficulty: expected a number > 0');
-    const set = this.vardiff.set(d, this.host.now());
     // Before the first job it is the starting difficulty; later it comes with the next job.
-    if (this.sentDifficulty !== undefined && set !== this.sentDifficulty) this.pendingDifficulty = set;
+    this.session.suggest(d);
     this.reply(id, true);
   }
 
   private submit(id: StratumId, params: readonly unknown[]): void {
-    const [workerName, jobId, extranonce2, ntime, nonce, versionBits] = params;
-    if (!this.subscribed) return this.refuse(id, undefined, StratumErrorCode.NOT_SUBSCRIBED, 'not subscribed (mining.subscribe first)');
+    const [workerName, jobId, extranonce2, ntimeHex, nonceHex, versionBits] = params;
+    if (!this.subscribed) return this.refuse(id, undefined, 'not-subscribed', 'not subscribed (mining.subscribe first)');
     const worker = typeof workerName === 'string' ? (this.workers.get(workerName) ?? this.worker) : this.worker;
-    if (worker === undefined) return this.refuse(id, undefined, StratumErrorCode.UNAUTHORIZED, 'unauthorized worker (mining.authorize first)');
-    if (typeof jobId !== 'string') return this.refuse(id, worker, StratumErrorCode.OTHER, 'job id: expected a string');
-    const found = this.host.findJob(jobId);
-    const owed = this.owed.get(jobId);
-    if (found === undefined || owed === undefined) return this.refuse(id, worker, StratumErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId.slice(0, 32))} not found`);
-    const job = found.job;
-    // The same share again is a duplicate even once its job has gone stale (say what it is).
-    const key = `${this.host.extranonce1.toString('hex')}:${String(extranonce2).toLowerCase()}:${String(ntime).toLowerCase()}:${String(nonce).toLowerCase()}:${String(versionBits ?? '').toLowerCase()}`;
-    if (job.seen.has(key)) return this.refuse(id, worker, StratumErrorCode.DUPLICATE_SHARE, 'duplicate share');
-    if (found.stale) return this.refuse(id, worker, StratumErrorCode.JOB_NOT_FOUND, 'stale: the job is for a previous block');
-    const share = checkShare(job.prepared, this.host.extranonce1, { extranonce2, ntime, nonce, versionBits }, this.versionMask, Math.floor(this.host.now() / 1000));
-    if (!share.ok) return this.refuse(id, worker, share.code, share.message);
-    if (share.difficulty < owed) {
-      return this.refuse(id, worker, StratumErrorCode.LOW_DIFFICULTY, `low difficulty share: ${formatDiff(share.difficulty)} < ${formatDiff(owed)}`);
+    if (worker === undefined) return this.refuse(id, undefined, 'unauthorized', 'unauthorized worker (mining.authorize first)');
+    if (typeof jobId !== 'string') return this.refuse(id, worker, 'invalid', 'job id: expected a string');
+    if (this.session.owes(jobId) === undefined || this.host.findJob(jobId) === undefined) {
+      return this.refuse(id, worker, 'unknown-job', `job ${JSON.stringify(jobId.slice(0, 32))} not found`);
     }
-    job.seen.add(key);
+    // The JSON spelling of each field: hex of its exact size, big-endian numbers (protocol.ts).
+    const en2Digits = this.host.extranonce2Size * 2;
+    if (typeof extranonce2 !== 'string' || extranonce2.length !== en2Digits || !/^[0-9a-fA-F]*$/.test(extranonce2)) {
+      return this.refuse(id, worker, 'invalid', `extranonce2: expected ${en2Digits} hex digits`);
+    }
+    const ntime = parseHex32(ntimeHex);
+    if (ntime === undefined) return this.refuse(id, worker, 'invalid', 'ntime: expected 8 hex digits');
+    const nonce = parseHex32(nonceHex);
+    if (nonce === undefined) return this.refuse(id, worker, 'invalid', 'nonce: expected 8 hex digits');
+    const mask = this.session.versionMask;
+    const jobVersion = this.host.findJob(jobId)!.job.prepared.job.version >>> 0;
+    let version = jobVersion;
+    if (versionBits !== undefined && versionBits !== null) {
+      const bits = parseHex32(versionBits);
+      if (bits === undefined) return this.refuse(id, worker, 'invalid', 'version bits: expected 8 hex digits');
+      if ((bits & ~mask) >>> 0 !== 0) {
+        return this.refuse(id, worker, 'invalid', mask === 0 ? 'version bits: version rolling was not negotiated (mining.configure)' : `version bits: ${bits.toString(16)} outside the negotiated mask ${mask.toString(16)}`);
+      }
+      version = ((jobVersion & ~mask) | (bits & mask)) >>> 0;
+    }
+    const verdict = this.session.judge(jobId, { extranonce: Buffer.from(extranonce2, 'hex'), ntime, nonce, version });
+    if (!verdict.ok) return this.refuse(id, worker, verdict.kind, verdict.message);
     this.badMessages = 0;
-    const next = this.vardiff.onShare(owed, this.host.now());
-    if (next !== undefined) this.pendingDifficulty = next;
     this.reply(id, true);
-    this.host.shareAccepted(this, worker, owed, share, job);
+    this.host.shareAccepted(this, worker, verdict.owed, verdict.share, verdict.job);
   }
 
-  private refuse(id: StratumId, worker: WorkerIdentity | undefined, code: StratumErrorCode, message: string): void {
-    this.host.shareRejected(this, worker, code, message);
-    this.send(errorLine(id, code, message));
+  private refuse(id: StratumId, worker: WorkerIdentity | undefined, kind: RejectKind, message: string): void {
+    this.host.shareRejected(this, worker, kind, message);
+    this.send(errorLine(id, ERROR_CODE[kind], message));
   }
 
   private reply(id: StratumId, result: unknown): void {
@@ -244,8 +238,4 @@ export class Connection {
     this.send(errorLine(id, StratumErrorCode.OTHER, message));
     if (++this.badMessages >= MAX_BAD_MESSAGES) this.closeReason = `${MAX_BAD_MESSAGES} bad messages in a row`;
   }
-}
-
-function formatDiff(d: number): string {
-  return d >= 1 ? String(Number(d.toPrecision(6))) : d.toPrecision(3);
 }

@@ -5,8 +5,9 @@
  * never become a wrong share.
  * @module
  */
-import { difficultyToTarget, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
-import type { Job } from '../work/job.js';
+import { bitsToTarget, difficultyToTarget } from '../../bitcoin/target.js';
+import type { Job } from '../../work/job.js';
+import { upstreamJob } from '../upstream.js';
 import { parseHex32, swapWords } from './protocol.js';
 
 /** More levels than any block can have (2^32 transactions). */
@@ -39,16 +40,6 @@ function u32(value: unknown, field: string): number {
   return n;
 }
 
-/** The BIP34 height at the start of the coinbase's scriptSig, when it is there (for the log). */
-function heightOf(coinb1: Buffer): number {
-  // version 4, input count 1, prevout 36, script length (1 byte for any coinbase), push opcode.
-  const push = coinb1[42];
-  if (push === undefined || push < 1 || push > 8 || coinb1.length < 43 + push) return 0;
-  let h = 0;
-  for (let i = push - 1; i >= 0; i--) h = h * 256 + coinb1[43 + i]!;
-  return h;
-}
-
 /** `mining.notify` params → a Job of this session, or PoolJobError naming the bad field. */
 export function poolJob(params: readonly unknown[], session: PoolSession, id: string): { job: Job; clean: boolean } {
   const [jobId, prevhash, coinb1Hex, coinb2Hex, branch, version, nbits, ntime, clean] = params;
@@ -73,35 +64,22 @@ export function poolJob(params: readonly unknown[], session: PoolSession, id: st
   }
   // Undo the word swap: the header's 32 bytes in internal order.
   const prevHash = swapWords(prevSwapped);
-  const extranonceSize = session.extranonce1.length + session.extranonce2Size;
-  const job: Job = {
+  const job = upstreamJob({
     id,
-    height: heightOf(coinb1),
-    previousBlockHash: Buffer.from(prevHash).reverse().toString('hex'),
-    prevHash: Uint8Array.from(prevHash),
+    poolJobId: jobId,
+    prevHash,
     version: v,
     bits,
     target,
-    targetBytes: targetToBytes(target),
-    curtime: time,
-    mintime: time,
-    coinbase: { coinb1: Uint8Array.from(coinb1), coinb2: Uint8Array.from(coinb2), extranonceSize, scriptSigSize: 0, hasWitnessCommitment: false },
-    payoutScript: new Uint8Array(0),
-    coinbaseTag: undefined,
-    witnessCommitment: undefined,
-    coinbaseValue: 0,
+    ntime: time,
+    coinb1,
+    coinb2,
+    extranoncePrefix: session.extranonce1,
+    extranonceSize: session.extranonce2Size,
     merkleBranch,
-    txCount: 0,
-    transactionsHex: '',
-    cleanJobs: clean,
-    longpollId: undefined,
-    createdAt: Date.now(),
-    pool: {
-      jobId,
-      extranonce1: session.extranonce1,
-      difficulty: session.difficulty,
-      shareTarget: difficultyToTarget(session.difficulty),
-    },
-  };
+    clean,
+    difficulty: session.difficulty,
+    shareTarget: difficultyToTarget(session.difficulty),
+  });
   return { job, clean };
 }

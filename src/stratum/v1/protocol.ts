@@ -12,8 +12,9 @@
  * - submit's ntime and nonce: 8 hex digits big-endian; version bits (BIP310) likewise.
  * @module
  */
-import { bytesToHex } from '../bitcoin/bytes.js';
-import type { Job } from '../work/job.js';
+import { bytesToHex } from '../../bitcoin/bytes.js';
+import type { Job } from '../../work/job.js';
+import { SERVER_VERSION_MASK, type RejectKind } from '../share.js';
 
 /** Error codes of `[code, message, null]` errors (the de facto set of every pool). */
 export const StratumErrorCode = {
@@ -36,8 +37,20 @@ export const REJECT_REASON: Readonly<Record<StratumErrorCode, string>> = {
   25: 'not-subscribed',
 };
 
+/** The error code of each way a share or request is refused (the pool's protocol-free kinds). */
+export const ERROR_CODE: Readonly<Record<RejectKind, StratumErrorCode>> = {
+  invalid: 20,
+  'invalid-channel': 20,
+  'unknown-job': 21,
+  stale: 21,
+  duplicate: 22,
+  'low-difficulty': 23,
+  unauthorized: 24,
+  'not-subscribed': 25,
+};
+
 /** BIP310: the version bits a miner may roll, as every pool offers them (BIP320's range). */
-export const SERVER_VERSION_MASK = 0x1fffe000;
+export { SERVER_VERSION_MASK };
 
 /** A line longer than this is not Stratum: the connection is closed. */
 export const MAX_LINE_BYTES = 16 * 1024;

@@ -10,69 +10,42 @@
  * connection is retried with exponential backoff and jitter; client.reconnect is honoured.
  * @module
  */
-import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
-import type { Job } from '../work/job.js';
+import { UpstreamClient, type ShareToSubmit, type UpstreamOptions, type UpstreamSession } from '../upstream.js';
 import { poolJob, PoolJobError } from './pool-job.js';
-import { hex32, LineSplitter, parseDifficulty, parseHex32, SERVER_VERSION_MASK } from './protocol.js';
+import { hex32, LineSplitter, parseDifficulty, parseHex32, REJECT_REASON, SERVER_VERSION_MASK, type StratumErrorCode } from './protocol.js';
 
-export interface StratumClientOptions {
-  /** stratum+tcp://host:port, in fail-over order. */
-  readonly urls: readonly string[];
-  readonly user: string;
-  readonly password: string;
-  readonly suggestDifficulty?: number | undefined;
-  readonly userAgent: string;
-  /** Backoff after a failed round of every URL: doubles from this (default 1 s) ... */
-  readonly initialDelayMs?: number;
-  /** ... up to this (default 60 s); each delay is jittered to [half, full]. */
-  readonly maxDelayMs?: number;
-  /** A request unanswered for this long counts as a failure (default 10 s). */
-  readonly requestTimeoutMs?: number;
-  readonly random?: () => number;
-}
+export type { ShareToSubmit };
+export type StratumClientOptions = UpstreamOptions;
 
-/** A share as mining.submit sends it (from the orchestrator's PoolShare). */
-export interface ShareToSubmit {
-  readonly job: Job;
-  /** extranonce1 ‖ extranonce2 the header was built with. */
-  readonly extranonce: Uint8Array;
-  readonly ntime: number;
-  readonly nonce: number;
-  readonly version: number;
-  readonly difficulty: number;
-}
-
-export interface StratumClientEvents {
-  job: [{ job: Job; clean: boolean; receivedAt: number }];
-  connected: [{ url: string; extranonce1: string; extranonce2Size: number; versionRolling: boolean }];
-  disconnected: [{ url: string; reason: string }];
-  difficulty: [number];
-  /** The pool's verdict on a share, the reason in any of the forms pools use. */
-  share: [{ accepted: boolean; reason?: string; code?: number; difficulty: number }];
-  /** A share that was not sent: its job belongs to an earlier session (another extranonce1). */
-  dropped: [{ reason: string }];
-  warning: [string];
-}
-
-/** Shares kept while disconnected, sent when the session comes back unchanged. */
-const QUEUE_LIMIT = 100;
 let requestIds = 0;
 
-interface Session {
-  readonly url: string;
-  readonly socket: Socket;
-  readonly splitter: LineSplitter;
-  extranonce1: Buffer;
-  extranonce2Size: number;
-  difficulty: number;
-  versionMask: number;
-  subscribed: boolean;
-  authorized: boolean;
-  readonly pending: Map<number, { resolve: (m: Reply) => void; timer: NodeJS.Timeout }>;
-  readonly submits: Map<number, number>;
-  closed: boolean;
+class Session implements UpstreamSession {
+  readonly splitter = new LineSplitter(256 * 1024);
+  extranonce1 = Buffer.alloc(0);
+  extranonce2Size = 0;
+  difficulty = 1;
+  versionMask = 0;
+  subscribed = false;
+  authorized = false;
+  readonly pending = new Map<number, { resolve: (m: Reply) => void; timer: NodeJS.Timeout }>();
+  closed = false;
+  why = 'the connection closed';
+
+  constructor(
+    readonly url: string,
+    readonly socket: Socket,
+  ) {}
+
+  get ready(): boolean {
+    return this.authorized;
+  }
+
+  end(reason: string): void {
+    this.why = reason;
+    this.socket.destroy();
+  }
 }
 
 interface Reply {
@@ -102,139 +75,49 @@ export function rejectReason(reply: Reply): string {
   return 'rejected without a reason';
 }
 
-export class StratumClient extends EventEmitter<StratumClientEvents> {
-  private session: Session | undefined;
-  private stopped = false;
-  private jobSeq = 0;
-  private failures = 0;
-  private readonly queue: ShareToSubmit[] = [];
-  /** Where client.reconnect sends us next (tried before the configured URLs). */
-  private redirect: string | undefined;
-  /** How long client.reconnect asked to wait before reconnecting. */
-  private redirectDelay: number | undefined;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+/** The metric reason of a V1 error code (20 and anything unknown: other). */
+function kindOf(code: number | undefined): string {
+  return REJECT_REASON[(code ?? 20) as StratumErrorCode] ?? 'other';
+}
 
-  constructor(private readonly options: StratumClientOptions) {
-    super();
+export class StratumClient extends UpstreamClient<Session> {
+  private jobSeq = 0;
+
+  constructor(options: StratumClientOptions) {
+    super(options);
     for (const u of options.urls) parsePoolUrl(u);
   }
 
-  get connectedUrl(): string | undefined {
-    return this.session && !this.session.closed && this.session.authorized ? this.session.url : undefined;
-  }
-
-  get difficulty(): number | undefined {
-    return this.session?.difficulty;
-  }
-
-  start(): void {
-    this.loop ??= this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.session?.socket.destroy();
-    this.wake?.();
-    await this.loop;
-  }
-
-  /** Sends a share now, or keeps it for the next session when disconnected. */
-  submit(share: ShareToSubmit): void {
-    const s = this.session;
-    if (!s || s.closed || !s.authorized) {
-      if (this.queue.length < QUEUE_LIMIT) this.queue.push(share);
-      else this.emit('dropped', { reason: 'disconnected, and the queue of waiting shares is full' });
-      return;
-    }
-    const pool = share.job.pool;
-    if (!pool || !Buffer.from(pool.extranonce1).equals(s.extranonce1)) {
-      this.emit('dropped', { reason: 'its job belongs to an earlier session (another extranonce1)' });
-      return;
-    }
+  protected send(s: Session, share: ShareToSubmit): void {
+    const pool = share.job.pool!;
     const extranonce2 = Buffer.from(share.extranonce.subarray(pool.extranonce1.length)).toString('hex');
     const params: unknown[] = [this.options.user, pool.jobId, extranonce2, hex32(share.ntime), hex32(share.nonce)];
     const rolled = (share.version ^ share.job.version) >>> 0;
     if (rolled !== 0) params.push(hex32(rolled & s.versionMask));
-    const id = this.send(s, 'mining.submit', params, (reply) => {
+    this.call(s, 'mining.submit', params, (reply) => {
       const accepted = reply.result === true && (reply.error === null || reply.error === undefined);
       const code = Array.isArray(reply.error) && typeof reply.error[0] === 'number' ? reply.error[0] : undefined;
-      this.emit('share', accepted ? { accepted, difficulty: share.difficulty } : { accepted, reason: rejectReason(reply), ...(code !== undefined && { code }), difficulty: share.difficulty });
+      this.emit('share', accepted ? { accepted, difficulty: share.difficulty } : { accepted, reason: rejectReason(reply), kind: kindOf(code), difficulty: share.difficulty });
     });
-    s.submits.set(id, share.difficulty);
   }
 
-  // --- connection loop -------------------------------------------------------------------
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      const urls = this.redirect ? [this.redirect, ...this.options.urls] : [...this.options.urls];
-      this.redirect = undefined;
-      let connected = false;
-      for (const url of urls) {
-        if (this.stopped) return;
-        const reason = await this.runSession(url);
-        if (reason === 'connected') {
-          connected = true;
-          break;
-        }
-      }
-      if (this.stopped) return;
-      if (!connected) this.failures++;
-      else this.failures = 0;
-      const delay = this.redirectDelay ?? this.backoff();
-      this.redirectDelay = undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  private backoff(): number {
-    if (this.failures === 0) return 0;
-    const initial = this.options.initialDelayMs ?? 1000;
-    const max = this.options.maxDelayMs ?? 60_000;
-    const step = Math.min(max, initial * 2 ** (this.failures - 1));
-    return Math.round(step / 2 + (step / 2) * (this.options.random ?? Math.random)());
-  }
+  // --- one session -----------------------------------------------------------------------
 
   /**
    * One session with `url`: resolves when it ends — 'connected' if it got as far as an
    * authorized login (the loop then starts again from the first URL), else 'failed'.
    */
-  private runSession(url: string): Promise<'connected' | 'failed'> {
+  protected runSession(url: string): Promise<'connected' | 'failed'> {
     const { host, port } = parsePoolUrl(url);
     return new Promise((resolve) => {
       let reachedLogin = false;
-      let why = 'the connection closed';
       const socket = connect({ host, port });
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 60_000);
       socket.setEncoding('utf8');
-      const s: Session = {
-        url,
-        socket,
-        splitter: new LineSplitter(256 * 1024),
-        extranonce1: Buffer.alloc(0),
-        extranonce2Size: 0,
-        difficulty: 1,
-        versionMask: 0,
-        subscribed: false,
-        authorized: false,
-        pending: new Map(),
-        submits: new Map(),
-        closed: false,
-      };
+      const s = new Session(url, socket);
       this.session = s;
-      const fail = (reason: string) => {
-        why = reason;
-        socket.destroy();
-      };
+      const fail = (reason: string) => s.end(reason);
       socket.setTimeout(this.options.requestTimeoutMs ?? 10_000, () => {
         if (!s.authorized) fail('no answer to the login in time');
       });
@@ -261,13 +144,13 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         }
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
-        why = err.code ?? err.message;
+        s.why = err.code ?? err.message;
       });
       socket.on('close', () => {
         s.closed = true;
         for (const p of s.pending.values()) clearTimeout(p.timer);
         s.pending.clear();
-        if (reachedLogin) this.emit('disconnected', { url, reason: why });
+        if (reachedLogin) this.emit('disconnected', { url, reason: s.why });
         resolve(reachedLogin ? 'connected' : 'failed');
       });
     });
@@ -295,17 +178,9 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     if (this.options.suggestDifficulty !== undefined) void this.request(s, 'mining.suggest_difficulty', [this.options.suggestDifficulty]).catch(() => undefined);
   }
 
-  private flushQueue(s: Session): void {
-    const waiting = this.queue.splice(0);
-    for (const share of waiting) {
-      if (share.job.pool && Buffer.from(share.job.pool.extranonce1).equals(s.extranonce1)) this.submit(share);
-      else this.emit('dropped', { reason: 'found while disconnected, for a session the pool did not resume' });
-    }
-  }
-
   private request(s: Session, method: string, params: unknown[], timeoutMs = this.options.requestTimeoutMs ?? 10_000): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const id = this.send(s, method, params, resolve);
+      const id = this.call(s, method, params, resolve);
       const entry = s.pending.get(id)!;
       clearTimeout(entry.timer); // send()'s minute-long default gives way to this request's limit
       entry.timer = setTimeout(() => {
@@ -315,7 +190,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     });
   }
 
-  private send(s: Session, method: string, params: unknown[], onReply: (r: Reply) => void): number {
+  private call(s: Session, method: string, params: unknown[], onReply: (r: Reply) => void): number {
     const id = ++requestIds;
     // An answer that never comes is forgotten after a minute (a request() sets a shorter limit).
     const timer = setTimeout(() => s.pending.delete(id), 60_000);
@@ -389,7 +264,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         this.redirect = `stratum+tcp://${h.includes(':') ? `[${h}]` : h}:${p}`;
         this.redirectDelay = typeof wait === 'number' && wait >= 0 && wait <= 3600 ? wait * 1000 : 0;
         this.emit('warning', `pool ${s.url} asked to reconnect to ${this.redirect}`);
-        s.socket.destroy();
+        s.end('the pool asked to reconnect');
         return undefined;
       }
       default:

@@ -1,0 +1,110 @@
+/**
+ * Encrypted frames (sv2-spec §3.2, §4.6): a 6-byte header (extension_type U16 whose top bit is
+ * channel_msg, msg_type U8, msg_length U24 = the plaintext payload length) encrypted as one
+ * 22-byte block, then the payload in chunks of at most 65,519 bytes, each encrypted with its own
+ * 16-byte MAC. A frame with an empty payload is the header block alone.
+ * @module
+ */
+import { DecodeError } from './errors.js';
+import { MAC_SIZE, type CipherState } from './noise.js';
+import { encodeMessage, isChannelMessage, type Sv2Message } from './messages.js';
+
+export const HEADER_SIZE = 6;
+export const ENCRYPTED_HEADER_SIZE = HEADER_SIZE + MAC_SIZE;
+export const MAX_CT_LEN = 65535;
+export const MAX_PT_LEN = MAX_CT_LEN - MAC_SIZE;
+export const CHANNEL_MSG_BIT = 0x8000;
+/** The payload limit of ESP-Miner's receive buffer: larger frames drop its connection. */
+export const ESP_MINER_MAX_PAYLOAD = 8192;
+
+const EMPTY = new Uint8Array(0);
+
+export interface Frame {
+  readonly extensionType: number;
+  readonly msgType: number;
+  readonly payload: Buffer;
+}
+
+export function encodeHeader(extensionType: number, msgType: number, length: number): Buffer {
+  if (length > 0xffffff) throw new RangeError(`msg_length: expected at most 2^24-1 bytes, got ${length}`);
+  const h = Buffer.alloc(HEADER_SIZE);
+  h.writeUInt16LE(extensionType, 0);
+  h[2] = msgType;
+  h.writeUIntLE(length, 3, 3);
+  return h;
+}
+
+/** Ciphertext bytes that carry `ptLen` bytes of payload (§4.6). */
+export function ciphertextLength(ptLen: number): number {
+  const full = Math.floor(ptLen / MAX_PT_LEN);
+  const rest = ptLen % MAX_PT_LEN;
+  return full * MAX_CT_LEN + (rest > 0 ? rest + MAC_SIZE : 0);
+}
+
+/** Encrypts frames with the sending cipher state. */
+export class FrameWriter {
+  constructor(private readonly cipher: CipherState) {}
+
+  /** A whole frame: header block, then the payload's chunks. */
+  frame(extensionType: number, msgType: number, payload: Uint8Array): Buffer {
+    const parts: Buffer[] = [this.cipher.encryptWithAd(EMPTY, encodeHeader(extensionType, msgType, payload.length))];
+    for (let at = 0; at < payload.length; at += MAX_PT_LEN) {
+      parts.push(this.cipher.encryptWithAd(EMPTY, payload.subarray(at, Math.min(payload.length, at + MAX_PT_LEN))));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  message(m: Sv2Message): Buffer {
+    return this.frame(isChannelMessage(m.type) ? CHANNEL_MSG_BIT : 0, m.type, encodeMessage(m));
+  }
+}
+
+/**
+ * Decrypts frames from a byte stream with the receiving cipher state. `push` returns the frames
+ * completed by a chunk; it throws NoiseError on a MAC that does not verify (a wrong key, a
+ * replayed or altered frame: the connection must end) and DecodeError on a length over
+ * `maxPayload` (checked from the header, before any of the payload is buffered).
+ */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private header: { extensionType: number; msgType: number; length: number } | undefined;
+
+  constructor(
+    private readonly cipher: CipherState,
+    private readonly maxPayload: number,
+  ) {}
+
+  /** Bytes received but not yet part of a complete frame. */
+  get pending(): number {
+    return this.buf.length;
+  }
+
+  push(chunk: Uint8Array): Frame[] {
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.header === undefined) {
+        if (this.buf.length < ENCRYPTED_HEADER_SIZE) break;
+        const plain = this.cipher.decryptWithAd(EMPTY, this.buf.subarray(0, ENCRYPTED_HEADER_SIZE), 'frame header');
+        this.buf = this.buf.subarray(ENCRYPTED_HEADER_SIZE);
+        const length = plain.readUIntLE(3, 3);
+        if (length > this.maxPayload) throw new DecodeError('frame', `expected a payload of at most ${this.maxPayload} bytes, got a length of ${length}`);
+        this.header = { extensionType: plain.readUInt16LE(0), msgType: plain[2]!, length };
+      }
+      const need = ciphertextLength(this.header.length);
+      if (this.buf.length < need) break;
+      const parts: Buffer[] = [];
+      let at = 0;
+      while (at < need) {
+        const size = Math.min(MAX_CT_LEN, need - at);
+        parts.push(this.cipher.decryptWithAd(EMPTY, this.buf.subarray(at, at + size), 'frame payload'));
+        at += size;
+      }
+      this.buf = this.buf.subarray(need);
+      frames.push({ extensionType: this.header.extensionType, msgType: this.header.msgType, payload: parts.length === 1 ? parts[0]! : Buffer.concat(parts) });
+      this.header = undefined;
+    }
+    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
+    return frames;
+  }
+}

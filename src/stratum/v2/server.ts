@@ -1,0 +1,188 @@
+/**
+ * The Stratum V2 wire of the pool (docs/stratum.md, "Stratum V2"): a TCP server on its own port
+ * (`--sv2-port`, `--sv2-host`) whose connections (connection.ts) speak the encrypted Mining
+ * Protocol to the same pool core as the Stratum V1 wire — the same jobs, share checks, vardiff,
+ * workers, best shares and block path.
+ *
+ * Holding up, as on V1: connections count against the pool's one budget (in all and per
+ * address); one that has no channel open after the idle timeout, or leaves a frame unfinished
+ * that long, is closed; one that does not read its socket is dropped; a wrong key, a bad MAC, a
+ * replayed or oversized frame closes only that connection.
+ * @module
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+
+import type { StratumJob } from '../job-book.js';
+import { StratumListenError, type PoolCore, type Wire } from '../pool-core.js';
+import { MAX_BUFFERED_BYTES } from '../v1/server.js';
+import type { ServerIdentity } from './authority.js';
+import { Sv2Connection } from './connection.js';
+import { ESP_MINER_MAX_PAYLOAD } from './frames.js';
+import { encodeMessage, MessageType } from './messages.js';
+
+export interface Sv2ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly identity: ServerIdentity;
+}
+
+interface Peer {
+  readonly socket: Socket;
+  readonly remote: string;
+  readonly address: string;
+  readonly conn: Sv2Connection;
+  dropReason?: string;
+}
+
+/** The URL SRI-style miners take: stratum2+tcp://host:port/<authority key>. */
+export function sv2Url(host: string, port: number, authorityKey: string): string {
+  return `stratum2+tcp://${host.includes(':') ? `[${host}]` : host}:${port}/${authorityKey}`;
+}
+
+export class Sv2Server implements Wire {
+  readonly protocol = 'v2' as const;
+  private readonly server: Server;
+  private readonly peers = new Set<Peer>();
+  /** Each job's NewExtendedMiningJob payload (channel id 0), future and active, built once. */
+  private readonly extendedJobs = new WeakMap<StratumJob, { future?: Buffer; active?: Buffer }>();
+  private warnedSize = false;
+
+  private constructor(
+    private readonly core: PoolCore,
+    readonly identity: ServerIdentity,
+  ) {
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  static async listen(core: PoolCore, options: Sv2ServerOptions): Promise<Sv2Server> {
+    const s = new Sv2Server(core, options.identity);
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', (err: NodeJS.ErrnoException) => reject(new StratumListenError(`--sv2-port: cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`)));
+      s.server.listen(options.port, options.host, () => resolve());
+    });
+    s.server.on('error', (err) => core.emit('warning', `stratum v2: ${err.message}`));
+    const addr = s.server.address();
+    const host = addr && typeof addr === 'object' ? addr.address : options.host;
+    const port = addr && typeof addr === 'object' ? addr.port : options.port;
+    core.attach(s, { v2: { url: sv2Url(host, port, options.identity.authorityKey), host, port, authorityKey: options.identity.authorityKey } });
+    return s;
+  }
+
+  get connections(): number {
+    return this.peers.size;
+  }
+
+  broadcast(newTip: boolean): number {
+    let sent = 0;
+    for (const peer of this.peers) {
+      const c = peer.conn;
+      if (!c.mining) continue;
+      if (newTip) c.forgetJobs((id) => this.core.book.find(id) !== undefined);
+      // One write per connection however many channels it has.
+      peer.socket.cork();
+      const n = c.sendJobs();
+      peer.socket.uncork();
+      if (n > 0) sent++;
+    }
+    return sent;
+  }
+
+  tick(now: number): void {
+    const idle = this.core.options.idleTimeoutMs;
+    for (const peer of this.peers) {
+      const c = peer.conn;
+      if (!c.mining) {
+        if (now - c.connectedAt > idle) this.drop(peer, 'no channel open in time');
+        continue;
+      }
+      if (c.partialSince !== undefined && now - c.partialSince > idle) {
+        this.drop(peer, 'a frame left unfinished (truncated)');
+        continue;
+      }
+      c.tick();
+      c.sendJobs(true);
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const p of this.peers) p.socket.destroy();
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const remote = `${address}:${socket.remotePort ?? 0}`;
+    if (this.core.admit(address, remote, 'v2') !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const conn: Sv2Connection = new Sv2Connection({
+      core: this.core,
+      remote,
+      responder: () => this.identity.responder(),
+      write: (bytes) => this.write(peer, bytes),
+      extendedJob: (job, future) => this.extendedJob(job, future),
+    });
+    const peer: Peer = { socket, remote, address, conn };
+    this.peers.add(peer);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.closeReason !== undefined) return; // closing: nothing more is read
+      conn.receive(chunk);
+      if (conn.closeReason !== undefined) this.drop(peer, conn.closeReason);
+    });
+    socket.on('error', () => undefined); // a reset is a disconnect, reported on close
+    socket.on('close', () => this.onClose(peer));
+  }
+
+  private write(peer: Peer, bytes: Buffer): void {
+    if (peer.socket.destroyed) return;
+    if (peer.socket.writableLength > MAX_BUFFERED_BYTES) return this.drop(peer, 'not reading its socket');
+    peer.socket.write(bytes);
+  }
+
+  private drop(peer: Peer, reason: string): void {
+    peer.dropReason ??= reason;
+    // What was written (an error reply) still goes out before the socket closes.
+    peer.socket.end();
+    peer.socket.destroySoon();
+    setTimeout(() => peer.socket.destroy(), 1000).unref();
+  }
+
+  private onClose(peer: Peer): void {
+    if (!this.peers.delete(peer)) return;
+    const worker = [...peer.conn.channels.values()][0]?.worker.name;
+    peer.conn.closed();
+    this.core.release(peer.address, peer.remote, 'v2', worker, peer.dropReason ?? 'closed by the miner');
+  }
+
+  private extendedJob(job: StratumJob, future: boolean): Buffer {
+    let cached = this.extendedJobs.get(job);
+    if (!cached) this.extendedJobs.set(job, (cached = {}));
+    const key = future ? 'future' : 'active';
+    let payload = cached[key];
+    if (!payload) {
+      const j = job.prepared.job;
+      payload = encodeMessage({
+        type: MessageType.NewExtendedMiningJob,
+        channelId: 0,
+        jobId: job.seq,
+        minNtime: future ? undefined : job.ntime,
+        version: j.version >>> 0,
+        versionRollingAllowed: true,
+        merklePath: j.merkleBranch,
+        // Stratum V1's coinb1/coinb2: the coinbase without BIP141 fields (§3.7.1).
+        coinbaseTxPrefix: j.coinbase.coinb1,
+        coinbaseTxSuffix: j.coinbase.coinb2,
+      });
+      if (payload.length > ESP_MINER_MAX_PAYLOAD && !this.warnedSize) {
+        this.warnedSize = true;
+        this.core.emit('warning', `stratum v2: a job of ${payload.length} bytes is over ESP-Miner's ${ESP_MINER_MAX_PAYLOAD}-byte frame limit (a long coinbase tag?); BitAxe-class miners will drop it`);
+      }
+      cached[key] = payload;
+    }
+    return payload;
+  }
+}
