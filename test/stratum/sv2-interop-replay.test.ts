@@ -1,17 +1,19 @@
-// ESP-Miner's own SV2 client, recorded: its handshake, frames and messages replayed against
-// solominer's SV2 code (sv2-spec §4 Noise, §3.2 frames, §5.3 Mining Protocol). The fixtures in
-// test/fixtures/sv2/ were recorded from ESP-Miner's unchanged components/stratum_v2 and SV2 task,
-// built on Linux, mining on regtest against a pool whose keys were fixed for the recording (the
-// README there names versions, commits and keys). What a replay proves:
-// - the firmware's act 1 with the pool's act 2 gives solominer's initiator the session and a
-//   certificate that verifies under the authority key the firmware was given;
-// - solominer's responder, holding the pool's recorded keys, answers the firmware's act 1 with
-//   the recorded 234 bytes exactly, so the recorded frames decrypt with its session;
-// - every frame decrypts to the plaintext the firmware logged, solominer's decoder reads every
+// Recorded Stratum V2 sessions of third-party code (test/fixtures/sv2/, whose README names the
+// programs, versions, commits and the keys fixed for each recording) replayed against solominer's
+// SV2 code (sv2-spec §4 Noise, §3.2 frames, §5.3 Mining Protocol):
+// - ESP-Miner's own SV2 client (its components/stratum_v2 and SV2 task, built on Linux) against
+//   solominer's pool and against blitzpool, on both channel types;
+// - solominer's own client against blitzpool (plaintext decrypted with blitzpool's Noise code).
+// What a replay proves:
+// - the initiator's act 1 with the responder's act 2 give solominer's initiator the session and a
+//   certificate that verifies under the authority key the miner was given;
+// - solominer's responder, holding the recorded responder keys, answers act 1 with the recorded
+//   234 bytes exactly, so the recorded frames decrypt with its session;
+// - every frame decrypts to the plaintext logged at recording time, solominer's decoder reads every
 //   message and re-encodes it to the same bytes, and solominer's frame writer re-encrypts both
 //   streams to the recorded bytes;
-// - every share the firmware submitted rebuilds, by solominer's header rules, to a hash within
-//   the channel's target, and the ones within nBits are the blocks the node accepted.
+// - every share submitted rebuilds, by solominer's header rules, to a hash within the channel's
+//   target, and the ones within nBits are the blocks the node accepted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -24,7 +26,7 @@ import { NoiseInitiator, NoiseResponder, xOnlyPublicKey, type NoiseSession } fro
 import { targetFromLE } from '../../src/stratum/v2/target.js';
 import { hex, loadSv2Fixture, parsePlainFrame, plainFrame, replayShares, type Direction, type Sv2Fixture } from '../support/sv2-transcript.js';
 
-const FIXTURES = ['esp-miner-solominer-extended', 'esp-miner-solominer-standard', 'esp-miner-blitzpool-extended', 'esp-miner-blitzpool-standard'];
+const FIXTURES = ['esp-miner-solominer-extended', 'esp-miner-solominer-standard', 'esp-miner-blitzpool-extended', 'esp-miner-blitzpool-standard', 'solominer-client-blitzpool'];
 const ACT1 = 64;
 const ACT2 = 234;
 
@@ -68,14 +70,14 @@ function decryptAll(f: Sv2Fixture): { dir: Direction; bytes: Buffer; message: Sv
 
 for (const name of FIXTURES) {
   const f = loadSv2Fixture(name);
-  describe(`ESP-Miner SV2 client against ${f.server.split(' ')[0]}, ${f.settings.channel} channel (recorded ${f.recordedAt.slice(0, 10)})`, { timeout: 30_000 }, () => {
-    it("handshake: the firmware's act 1 and the pool's act 2 give solominer's initiator a certificate that verifies under the configured authority key", () => {
+  describe(`${f.client.split(' ')[0]} SV2 client against ${f.server.split(' ')[0]}, ${f.settings.channel} channel (recorded ${f.recordedAt.slice(0, 10)})`, { timeout: 30_000 }, () => {
+    it("handshake: the recorded act 1 and act 2 give solominer's initiator a certificate that verifies under the configured authority key", () => {
       const init = new NoiseInitiator({ secret: hex(f.initiator.ephemeralSecret), ellswift: hex(f.initiator.ephemeralEllswift) });
-      assert.deepEqual(init.start(), hex(f.wire.c2s).subarray(0, ACT1), 'act 1 is the firmware ephemeral key');
+      assert.deepEqual(init.start(), hex(f.wire.c2s).subarray(0, ACT1), "act 1 is the initiator's ephemeral key");
       const { server } = init.finish(hex(f.wire.s2c).subarray(0, ACT2));
       if (f.responder.staticSecret) assert.deepEqual(Buffer.from(server.staticKey), Buffer.from(xOnlyPublicKey(hex(f.responder.staticSecret))));
       const cert = parseCertificate(server.signatureMessage);
-      assert.deepEqual({ version: cert.version, validFrom: cert.validFrom, notValidAfter: cert.notValidAfter }, f.certificate, 'the fields ESP-Miner logged');
+      assert.deepEqual({ version: cert.version, validFrom: cert.validFrom, notValidAfter: cert.notValidAfter }, f.certificate, 'the fields logged at recording');
       const authority = decodeAuthorityKey(f.settings.authorityKey);
       verifyCertificate(cert, server.staticKey, authority, f.clock);
       const stranger = xOnlyPublicKey(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
@@ -83,12 +85,12 @@ for (const name of FIXTURES) {
       assert.throws(() => verifyCertificate(cert, server.staticKey, authority, f.certificate.notValidAfter + 3600), NoiseError, 'an expired window');
     });
 
-    it("responder: with the pool's recorded keys, solominer answers the firmware's act 1 with the recorded 234 bytes", () => {
+    it("responder: with the pool's recorded keys, solominer answers the recorded act 1 with the recorded 234 bytes", () => {
       const { reply } = handshake(f);
       assert.equal(bytesToHex(reply), f.wire.s2c.slice(0, 2 * ACT2));
     });
 
-    it('frames: both streams decrypt to the plaintext the firmware logged, and solominer re-encrypts them to the recorded bytes', () => {
+    it('frames: both streams decrypt to the plaintext logged at recording, and solominer re-encrypts them to the recorded bytes', () => {
       const frames = decryptAll(f);
       assert.deepEqual(frames.map((x) => x.bytes.toString('hex')), f.frames.map((x) => x.hex));
       const { initiator, responder } = handshake(f);
@@ -110,15 +112,16 @@ for (const name of FIXTURES) {
       }
     });
 
-    it("the firmware's own messages: SetupConnection, the channel it opens, and shares rolled within BIP320's mask", () => {
+    it("the initiator's own messages: SetupConnection, the channel it opens (ESP-Miner's fixed values), shares counted from 0", () => {
+      const esp = f.client.startsWith('ESP-Miner');
       const sent = decryptAll(f).filter((x) => x.dir === 'c2s').map((x) => x.message);
       const setup = sent[0];
       assert.equal(setup?.type, MessageType.SetupConnection);
       assert.equal(setup.protocol, 0);
       assert.equal(setup.minVersion, 2);
       assert.equal(setup.maxVersion, 2);
-      assert.equal(setup.flags, f.settings.channel === 'standard' ? 1 : 0, 'REQUIRES_STANDARD_JOBS for a standard channel');
-      assert.equal(setup.vendor, 'bitaxe');
+      assert.equal(setup.flags, f.settings.channel === 'standard' ? 1 : 0, 'REQUIRES_STANDARD_JOBS for a standard channel only');
+      assert.equal(setup.vendor, esp ? 'bitaxe' : 'solominer');
       assert.equal(setup.endpointHost, f.settings.host);
       assert.equal(setup.endpointPort, f.settings.port);
       const open = sent[1];
@@ -126,9 +129,11 @@ for (const name of FIXTURES) {
       assert.equal(open.type, f.settings.channel === 'standard' ? MessageType.OpenStandardMiningChannel : MessageType.OpenExtendedMiningChannel);
       assert.equal(open.requestId, 1);
       assert.equal(open.userIdentity, f.settings.user);
-      assert.equal(open.nominalHashRate, Math.fround(1e12));
-      assert.equal(Buffer.from(open.maxTarget).toString('hex'), 'ff'.repeat(32));
-      if (open.type === MessageType.OpenExtendedMiningChannel) assert.equal(open.minExtranonceSize, 2);
+      if (esp) {
+        assert.equal(open.nominalHashRate, Math.fround(1e12), 'ESP-Miner always declares 1 TH/s');
+        assert.equal(Buffer.from(open.maxTarget).toString('hex'), 'ff'.repeat(32));
+        if (open.type === MessageType.OpenExtendedMiningChannel) assert.equal(open.minExtranonceSize, 2);
+      }
       const shares = sent.filter((m) => m.type === MessageType.SubmitSharesStandard || m.type === MessageType.SubmitSharesExtended);
       assert.ok(shares.length >= 3, `at least three shares recorded, got ${shares.length}`);
       assert.deepEqual(shares.map((s) => s.sequenceNumber), shares.map((_, i) => i), 'sequence numbers count from 0');
@@ -165,7 +170,7 @@ for (const name of FIXTURES) {
       }
     });
 
-    it('a flipped bit in the firmware first frame fails its MAC: NoiseError, and the stream cannot go on', () => {
+    it("a flipped bit in the initiator's first frame fails its MAC: NoiseError", () => {
       const { responder } = handshake(f);
       const wire = hex(f.wire.c2s).subarray(ACT1);
       wire[3] = wire[3]! ^ 0x01;
