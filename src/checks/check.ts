@@ -15,6 +15,7 @@ import {
   probeNode,
   probePidFile,
   probeReportDir,
+  probeStratum,
   probeSync,
   probeTemperature,
   probeZmq,
@@ -53,6 +54,7 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   const reportDirOk = await probeReportDir(list, config);
   await probeJournal(list, config, reportDirOk);
   await probeMetricsPort(list, config);
+  await probeStratum(list, config);
   await probePidFile(list, config);
   out(list.summary('check'));
   return list;

@@ -6,6 +6,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative, isAbsolute } from 'node:path';
 
+import { schnorr } from '@noble/curves/secp256k1.js';
+
 import { addressToScript, type PayoutScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
@@ -14,11 +16,16 @@ import type { Engine } from '../engines/engine.js';
 import { checkKnownAnswers } from '../engines/known-answers.js';
 import { formatCelsius, ThermalSensors, type ThermalSources } from '../engines/thermal.js';
 import { readPidFile } from '../miner/pid-file.js';
+import { authorityKeyPath } from '../miner/pool.js';
 import { nativeAddon } from '../native/addon.js';
 import { NodeAuthError, NodeStateError, RpcError } from '../node/errors.js';
 import { checkZmq, NodeConnectTimeoutError, waitForNode, type ChainInfo } from '../node/node-checks.js';
 import { NETWORK_INFO, networkOfChain } from '../node/networks.js';
 import type { RpcClient } from '../node/rpc-client.js';
+import { loadOrCreateAuthority } from '../stratum/v2/authority.js';
+import { encodeAuthorityKey } from '../stratum/v2/certificate.js';
+import { AuthorityKeyError } from '../stratum/v2/errors.js';
+import { sv2Url } from '../stratum/v2/server.js';
 import { FoundBlockJournal, JournalError } from '../submit/found-block-journal.js';
 import type { Checklist } from './checklist.js';
 
@@ -302,21 +309,26 @@ export async function probeJournal(list: Checklist, config: MineConfig, reportDi
 
 /** Whether the metrics endpoint could listen where it is told to. */
 export async function probeMetricsPort(list: Checklist, config: MineConfig): Promise<void> {
-  const label = 'metrics port';
   if (config.metricsPort === undefined) {
-    list.ok(label, 'no endpoint (no --metrics-port)');
+    list.ok('metrics port', 'no endpoint (no --metrics-port)');
     return;
   }
-  const where = `${config.metricsHost}:${config.metricsPort}`;
+  await probePort(list, 'metrics port', config.metricsHost, config.metricsPort, '--metrics-port/--metrics-host');
+}
+
+/** Whether `host:port` can be listened on: ok with what it is, or fail with why not. */
+async function probePort(list: Checklist, label: string, host: string, wanted: number, flags: string, what = ''): Promise<boolean> {
+  const where = `${host}:${wanted}`;
   const server = createServer();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: config.metricsPort, host: config.metricsHost, exclusive: true }, () => resolve());
+      server.listen({ port: wanted, host, exclusive: true }, () => resolve());
     });
     const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.metricsPort;
-    list.ok(label, config.metricsPort === 0 ? `${config.metricsHost}: a free port can be had (${port} now)` : `${where} is free`);
+    const port = typeof address === 'object' && address !== null ? address.port : wanted;
+    list.ok(label, `${wanted === 0 ? `${host}: a free port can be had (${port} now)` : `${where} is free`}${what}`);
+    return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -327,10 +339,38 @@ export async function probeMetricsPort(list: Checklist, config: MineConfig): Pro
           : code === 'EACCES'
             ? 'needs privileges to listen on'
             : `cannot be listened on (${code ?? errorText(err)})`;
-    list.fail(label, `${where} ${why} (--metrics-port/--metrics-host)`);
+    list.fail(label, `${where} ${why} (${flags})`);
+    return false;
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * The Stratum pool's ports, and for Stratum V2 what a miner needs: host, port, the authority
+ * public key and the stratum2+tcp:// URL. The authority key is made now if this is the first
+ * time (the same key `mine` then serves); its secret is never shown.
+ */
+export async function probeStratum(list: Checklist, config: MineConfig): Promise<void> {
+  if (config.stratumPort !== undefined) await probePort(list, 'stratum v1', config.stratumHost, config.stratumPort, '--stratum-port/--stratum-host', `: miners use stratum+tcp://${config.stratumHost}:${config.stratumPort}`);
+  if (config.sv2Port === undefined) return;
+  const label = 'stratum v2';
+  let authorityKey: string;
+  let created: boolean;
+  try {
+    const authority = await loadOrCreateAuthority(authorityKeyPath(config));
+    authorityKey = encodeAuthorityKey(schnorr.getPublicKey(authority.secret));
+    created = authority.created;
+  } catch (err) {
+    if (err instanceof AuthorityKeyError) {
+      list.fail(label, `--sv2-port: ${err.message}`);
+      return;
+    }
+    throw err;
+  }
+  const url = sv2Url(config.sv2Host, config.sv2Port, authorityKey);
+  const made = created ? ` (generated now and kept in ${authorityKeyPath(config)})` : '';
+  await probePort(list, label, config.sv2Host, config.sv2Port, '--sv2-port/--sv2-host', `: miners use host ${config.sv2Host}, port ${config.sv2Port}, authority key ${authorityKey}${made}, or ${url}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,7 +57,12 @@ function textLines(s: MinerStatus): string[] {
   ];
   if (s.pool) {
     const rejected = Object.entries(s.pool.sharesRejected).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`stratum pool ${s.pool.url}: ${s.pool.connections} connection(s), shares accepted ${s.pool.sharesAccepted}${rejected ? `, rejected ${rejected}` : ''}`);
+    const by = s.pool.connectionsByProtocol;
+    const wires = by && Object.keys(by).length > 1 ? ` (${Object.entries(by).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+    lines.push(`stratum pool ${s.pool.url}: ${s.pool.connections} connection(s)${wires}, shares accepted ${s.pool.sharesAccepted}${rejected ? `, rejected ${rejected}` : ''}`);
+    const sv2 = s.pool.sv2;
+    // What a Stratum V2 miner needs: ESP-Miner takes host, port and key; SRI-style miners the URL.
+    if (sv2) lines.push(`stratum v2: host ${sv2.host}, port ${sv2.port}, authority key ${sv2.authorityKey} (${sv2.url})`);
     for (const w of s.workers ?? []) {
       const best = w.bestShare.allTime === null ? 'none' : formatDifficulty(w.bestShare.allTime);
       lines.push(

@@ -90,11 +90,27 @@ function rejected(w: WorkerStatus): string {
   return reasons === '' ? '0' : `${total} (${reasons})`;
 }
 
+/** The wires a worker is connected over, for its tooltip. */
+function wires(protocols: readonly string[] | undefined): string | undefined {
+  if (protocols === undefined || protocols.length === 0) return undefined;
+  return protocols.map((p) => (p === 'v2' ? 'Stratum V2' : 'Stratum V1')).join(' + ');
+}
+
+/** Where miners connect: Stratum V1's URL; Stratum V2's host, port and authority key (ESP-Miner's three settings) and URL. */
+function endpoints(s: MinerStatus): string {
+  const pool = s.pool;
+  if (!pool) return '';
+  const parts: string[] = [];
+  if (pool.url.startsWith('stratum+tcp://')) parts.push(`Stratum V1: ${pool.url}`);
+  if (pool.sv2) parts.push(`Stratum V2: host ${pool.sv2.host}, port ${pool.sv2.port}, authority key ${pool.sv2.authorityKey} — ${pool.sv2.url}`);
+  return parts.join(' · ');
+}
+
 function workerRow(w: WorkerStatus): HTMLTableRowElement {
   const tr = document.createElement('tr');
   const best = w.bestShare.allTime !== null && w.bestShare.allTime !== w.bestShare.run ? `${difficulty(w.bestShare.run)} (ever ${difficulty(w.bestShare.allTime)})` : difficulty(w.bestShare.run);
   tr.append(
-    cell(w.name, undefined, [w.address, w.userAgent].filter((x) => x).join(' · ') || undefined),
+    cell(w.name, undefined, [w.address, w.userAgent, wires(w.protocols)].filter((x) => x).join(' · ') || undefined),
     cell(formatRate(w.hashesPerSecond)),
     cell(count(w.sharesAccepted)),
     cell(rejected(w)),
@@ -165,6 +181,7 @@ export function renderStatus(s: MinerStatus): void {
   const workersCard = el('workers-card');
   workersCard.hidden = s.workers === undefined;
   if (s.workers !== undefined) fillTable('workers', s.workers.map(workerRow), 'no worker connected', 8);
+  set('pool-endpoints', endpoints(s));
 
   const counts = Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`);
   set('block-counts', counts.length > 0 ? counts.join(' · ') : 'none yet');

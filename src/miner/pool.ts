@@ -10,7 +10,7 @@ import { BitcoinError } from '../bitcoin/errors.js';
 import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { PoolCore, StratumListenError } from '../stratum/pool-core.js';
 import { V1Server } from '../stratum/v1/server.js';
-import { AUTHORITY_KEY_FILE, loadOrCreateAuthority, ServerIdentity } from '../stratum/v2/authority.js';
+import { AUTHORITY_KEY_FILE, loadOrCreateAuthority, ServerIdentity, type IdentityOptions } from '../stratum/v2/authority.js';
 import { AuthorityKeyError } from '../stratum/v2/errors.js';
 import { Sv2Server } from '../stratum/v2/server.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -30,7 +30,7 @@ export function authorityKeyPath(config: MineConfig): string {
   return join(dirname(config.journal), AUTHORITY_KEY_FILE);
 }
 
-export async function startPool(config: MineConfig, miner: Miner, rec: Recorder, log: Logger): Promise<PoolCore> {
+export async function startPool(config: MineConfig, miner: Miner, rec: Recorder, log: Logger, sv2Keys?: IdentityOptions): Promise<PoolCore> {
   for (const a of config.stratumAddresses ?? []) {
     try {
       addressToScript(a, config.network);
@@ -41,7 +41,9 @@ export async function startPool(config: MineConfig, miner: Miner, rec: Recorder,
   }
   // The authority key first: a file that is not a key stops the start before anything listens.
   let identity: ServerIdentity | undefined;
-  if (config.sv2Port !== undefined) {
+  if (config.sv2Port !== undefined && sv2Keys !== undefined) {
+    identity = new ServerIdentity(sv2Keys);
+  } else if (config.sv2Port !== undefined) {
     try {
       const { secret, created } = await loadOrCreateAuthority(authorityKeyPath(config));
       identity = new ServerIdentity({ authoritySecret: secret });

@@ -29,6 +29,7 @@ import { ServiceError } from './service-error.js';
 
 export { ServiceError };
 import type { PoolCore } from '../stratum/pool-core.js';
+import type { IdentityOptions } from '../stratum/v2/authority.js';
 
 export interface ServiceOptions {
   readonly config: MineConfig;
@@ -55,6 +56,11 @@ export interface ServiceOptions {
   readonly reportFlushIntervalMs?: number;
   /** Periods of the dashboard's history and live status (tests shorten them). */
   readonly telemetry?: TelemetryTiming;
+  /**
+   * Stratum V2 keys instead of the authority key file and fresh keys (recorded transcripts with
+   * fixed keys: scripts/sv2-pool-regtest.mjs --seed).
+   */
+  readonly sv2Keys?: IdentityOptions;
 }
 
 export interface ServiceSummary {
@@ -363,7 +369,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (options.signal?.aborted) finish('signal');
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
-    pool = config.stratumPort !== undefined || config.sv2Port !== undefined ? await startPool(config, miner, rec, log) : undefined;
+    pool = config.stratumPort !== undefined || config.sv2Port !== undefined ? await startPool(config, miner, rec, log, options.sv2Keys) : undefined;
     options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool, thermal });
     await source.start();
     const stopReason = await finished;

@@ -79,6 +79,21 @@ describe('check', { timeout: 300_000 }, () => {
     assert.doesNotMatch(r.stdout + r.stderr, /hunter2-secret/);
   });
 
+  it('a Stratum pool: its ports, and for Stratum V2 the host, port, authority key and URL (the key made once)', async () => {
+    const [v1, v2] = await freePorts(2);
+    const own = await scratchDir('solominer-check-sv2-');
+    const args = ['check', ...withoutFlag(withoutFlag(mineArgs(node, address, own), '--journal'), '--report-dir'), '--report-dir', own, '--stratum-port', String(v1), '--sv2-port', String(v2)];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+    assert.ok(lines(first).some((l) => l === `ok   stratum v1: 127.0.0.1:${v1} is free: miners use stratum+tcp://127.0.0.1:${v1}`), first.stdout);
+    const line = lines(first).find((l) => l.startsWith('ok   stratum v2: '))!;
+    const m = new RegExp(`^ok {3}stratum v2: 127\\.0\\.0\\.1:${v2} is free: miners use host 127\\.0\\.0\\.1, port ${v2}, authority key ([1-9A-HJ-NP-Za-km-z]{51}) \\(generated now and kept in .*stratum-v2-authority-key\\.json\\), or stratum2\\+tcp://127\\.0\\.0\\.1:${v2}/\\1$`).exec(line);
+    assert.ok(m, line);
+    const again = await runCli(args);
+    assert.ok(lines(again).some((l) => l === `ok   stratum v2: 127.0.0.1:${v2} is free: miners use host 127.0.0.1, port ${v2}, authority key ${m[1]}, or stratum2+tcp://127.0.0.1:${v2}/${m[1]}`), again.stdout);
+    assert.doesNotMatch(first.stdout + again.stdout, /secret/);
+  });
+
   it('bad usage exits 2 with one line', async () => {
     const r = await runCli(['check', '--threads', 'many']);
     assert.equal(r.code, 2);

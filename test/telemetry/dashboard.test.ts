@@ -259,8 +259,16 @@ describe('dashboard with Stratum workers in /status', { timeout: 120_000 }, () =
     const doc: MinerStatus = {
       ...rec.status(),
       hashesPerSecond: 1.5e12,
+      pool: {
+        url: 'stratum+tcp://0.0.0.0:3333',
+        connections: 2,
+        connectionsByProtocol: { v1: 1, v2: 1 },
+        sv2: { url: 'stratum2+tcp://0.0.0.0:3336/9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh', host: '0.0.0.0', port: 3336, authorityKey: '9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh' },
+        sharesAccepted: 1234,
+        sharesRejected: { stale: 2, 'low-difficulty': 1 },
+      },
       workers: [
-        { name: hostile, worker: hostile, hashesPerSecond: 1.2e12, address: 'bc1qexample', userAgent: 'bitaxe/BM1370', connections: 1, connectedSince: new Date(now - 3_600_000).toISOString(), difficulty: 4096, sharesAccepted: 1234, sharesRejected: { stale: 2, 'low-difficulty': 1 }, bestShare: { run: 2.5e9, allTime: 7.1e10 }, lastShareAt: new Date(now - 4000).toISOString(), blocksFound: 0 },
+        { name: hostile, worker: hostile, hashesPerSecond: 1.2e12, address: 'bc1qexample', userAgent: 'bitaxe/BM1370', connections: 1, protocols: ['v2'], connectedSince: new Date(now - 3_600_000).toISOString(), difficulty: 4096, sharesAccepted: 1234, sharesRejected: { stale: 2, 'low-difficulty': 1 }, bestShare: { run: 2.5e9, allTime: 7.1e10 }, lastShareAt: new Date(now - 4000).toISOString(), blocksFound: 0 },
         { name: 'nerdqaxe', worker: 'nerdqaxe', hashesPerSecond: 3e11, address: 'bc1qoperator', userAgent: null, connections: 1, connectedSince: null, difficulty: null, sharesAccepted: 0, sharesRejected: {}, bestShare: { run: null, allTime: null }, lastShareAt: null, blocksFound: 0 },
       ],
       foundBlocks: [{ time: new Date(now - 60_000).toISOString(), height: 900_000, hash: '00'.repeat(32), engine: 'stratum', backend: 'pool', worker: 'nerdqaxe', outcome: 'orphaned', confirmations: -1 }],
@@ -297,6 +305,11 @@ describe('dashboard with Stratum workers in /status', { timeout: 120_000 }, () =
       ]);
       assert.deepEqual(await rows.nth(1).locator('td').allTextContents(), ['nerdqaxe', '300.00 GH/s', '0', '0', '–', '–', '0', await rows.nth(1).locator('td').nth(7).textContent()]);
       assert.equal(await page.locator('#injected').count(), 0, 'a worker name never becomes markup');
+      // Where miners connect: ESP-Miner's three Stratum V2 settings and the URL.
+      assert.equal(
+        await page.locator('#pool-endpoints').textContent(),
+        'Stratum V1: stratum+tcp://0.0.0.0:3333 · Stratum V2: host 0.0.0.0, port 3336, authority key 9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh — stratum2+tcp://0.0.0.0:3336/9bXiEd8boQVhq7WddEcERUL5tyyJVFYdU8th3HfbNXK3Yw6GRXh',
+      );
       const block = page.locator('#blocks tbody tr').first();
       assert.deepEqual((await block.locator('td').allTextContents()).slice(1, 5), ['900000', 'orphaned', '-1', 'nerdqaxe']);
       assert.equal(await block.locator('td').nth(2).getAttribute('class'), 'bad');

@@ -111,6 +111,26 @@ export function ellswiftKeyOf(secret: Uint8Array): EllswiftKey {
   return { secret: Uint8Array.from(secret), ellswift: encodeX(new Secret(secret).xOnly) };
 }
 
+/**
+ * A key pair fixed by `seed` and `label`, its encoding too: the secret is SHA-256(seed ‖ label),
+ * the encoding's u the hash of the secret and a counter, tried until BIP324's inverse map takes
+ * it (xswiftec_inv of the p2p module). For recorded transcripts and their replays only.
+ */
+export function deterministicEllswiftKey(seed: string, label: string): EllswiftKey {
+  const secret = sha256(Buffer.from(`${seed}/${label}`, 'utf8'));
+  const x = BigInt(`0x${new Secret(secret).xOnly.toString('hex')}`);
+  const p = (1n << 256n) - (1n << 32n) - 977n;
+  for (let i = 0; ; i++) {
+    const h = sha256(secret, Buffer.from(`encoding ${i}`));
+    const u = BigInt(`0x${h.toString('hex')}`) % p;
+    if (u === 0n) continue;
+    const t = elligatorSwift._inv(x, u, h[31]! & 7);
+    if (t === undefined) continue;
+    const ellswift = Buffer.concat([Buffer.from(u.toString(16).padStart(64, '0'), 'hex'), Buffer.from(t.toString(16).padStart(64, '0'), 'hex')]);
+    return { secret: Uint8Array.from(secret), ellswift: Uint8Array.from(ellswift) };
+  }
+}
+
 /** The BIP340 x-only public key of a secret. */
 export function xOnlyPublicKey(secret: Uint8Array): Uint8Array {
   return Uint8Array.from(new Secret(secret).xOnly);
