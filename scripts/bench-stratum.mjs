@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Stratum pool benchmarks (docs/stratum.md), each figure measured in this one run:
-//  1. fan-out: a new block mined by RPC (generatetoaddress) on a real regtest node → the last of
-//     N connections (1,000 and 5,000, in another process) has received its clean mining.notify:
+//  1. fan-out, Stratum V1 and V2 side by side: a new block mined by RPC (generatetoaddress) on a
+//     real regtest node → the last of N connections (1,000 and 5,000, in another process) has
+//     received its clean mining.notify (V1) or its SetNewPrevHash (V2, after the future job):
 //     p50/p99 over several tips. The same kind of measurement as the ckpool anchor (from the
 //     moment the block RPC returned); it includes ZMQ and getblocktemplate. Beside it, the
-//     server's own figure (trigger → last notify written) and the local engines' switch time.
+//     server's own figure (trigger → last job written) and the local engines' switch time.
 //  2. memory per idle connection: the pool process's RSS growth over N connections.
-//  3. shares validated per second on one core: a full mining.submit line through a connection
-//     (JSON, field checks, coinbase, 12-level merkle branch, header hash, duplicate set), and
-//     the share check alone.
+//  3. shares validated per second on one core, V1 against V2: a whole mining.submit line through
+//     a V1 connection (JSON, field checks, coinbase, 12-level merkle branch, header hash,
+//     duplicate set, the reply) and a whole encrypted SubmitSharesExtended frame through a V2
+//     connection (decryption, decoding, the same checks, the encrypted Success); the check alone.
+//  3b. the Stratum V2 handshake's CPU per connection (the pool's side and the miner's), and
+//     bytes per job on the wire: a mining.notify line against the encrypted V2 frames of a new
+//     tip (future job + SetNewPrevHash) and of new transactions (an active job), and a share.
 //  4. mining through a pool (mine --pool): the same engines' steady hash rate mining from the
 //     node directly and through a solominer pool (a separate process) on a private signet, in
 //     alternating rounds; and a pool job → every engine hashing it (p50/p99, the worker's side).
 //
-//   node scripts/bench-stratum.mjs [--connections 1000,5000] [--tips 20] [--json]
+//   node scripts/bench-stratum.mjs [--connections 1000,5000] [--tips 20] [--sections 1,3,4] [--json]
 import { fork } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,7 +28,8 @@ import { parseArgs } from 'node:util';
 
 import { p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,5000' }, tips: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,5000' }, tips: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, seconds: { type: 'string', default: '12' }, json: { type: 'boolean', default: false }, sections: { type: 'string', default: '1,3,4' } } });
+const sections = new Set(values.sections.split(','));
 const counts = values.connections.split(',').map(Number);
 const tips = Number(values.tips);
 
@@ -34,13 +40,21 @@ const { percentile } = await import('../dist/src/telemetry/run-tally.js');
 const { buildJob } = await import('../dist/src/work/job.js');
 const { addressToScript } = await import('../dist/src/bitcoin/address.js');
 const { prepareJob, checkShare } = await import('../dist/src/stratum/share.js');
-const { JobBook } = await import('../dist/src/stratum/job-book.js');
-const { Connection } = await import('../dist/src/stratum/connection.js');
+const { PoolCore } = await import('../dist/src/stratum/pool-core.js');
+const { Connection } = await import('../dist/src/stratum/v1/connection.js');
+const { notifyLineOf } = await import('../dist/src/stratum/v1/server.js');
+const { Sv2Connection } = await import('../dist/src/stratum/v2/connection.js');
+const { ServerIdentity } = await import('../dist/src/stratum/v2/authority.js');
+const { NoiseInitiator } = await import('../dist/src/stratum/v2/noise.js');
+const { FrameReader, FrameWriter } = await import('../dist/src/stratum/v2/frames.js');
+const { MessageType, encodeMessage } = await import('../dist/src/stratum/v2/messages.js');
+const { parseCertificate, verifyCertificate } = await import('../dist/src/stratum/v2/certificate.js');
+const { schnorr } = await import('@noble/curves/secp256k1.js');
 
 const say = values.json ? () => {} : (line) => console.log(line);
 const stat = (xs) => ({ n: xs.length, p50: percentile(xs, 0.5), p99: percentile(xs, 0.99), max: xs.length ? Math.max(...xs) : NaN });
 const fmt = (s) => `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms (n=${s.n})`;
-const results = { cpu: cpus()[0]?.model ?? 'unknown', fanout: {}, sharesPerSecond: {} };
+const results = { cpu: cpus()[0]?.model ?? 'unknown', fanout: {}, sharesPerSecond: {}, sv2: {} };
 say(`CPU: ${results.cpu}`);
 
 /** A throwaway P2WPKH address: regtest's (bcrt1…) or a signet's (tb1…). */
@@ -55,22 +69,24 @@ const work = await mkdtemp(join(tmpdir(), 'solominer-bench-stratum-'));
 const node = await LocalNode.start({ network: 'regtest' });
 try {
   const operator = throwawayAddress();
-  for (const count of counts) {
+  for (const count of sections.has('1') ? counts : []) for (const protocol of ['v1', 'v2']) {
     const abort = new AbortController();
     let live;
     const started = new Promise((resolve) => (live = resolve));
     const config = await loadMineConfig({
       argv: ['--network', 'regtest', '--rpc-url', node.rpcUrl, '--rpc-cookie', node.cookiePath, '--zmq', node.zmqEndpoint, '--address', operator,
-        '--engines', 'none', '--stratum-port', '0', '--stratum-max-per-address', String(count + 10), '--journal', join(work, `j${count}.jsonl`), '--report-dir', join(work, 'reports')],
+        '--engines', 'none', ...(protocol === 'v1' ? ['--stratum-port', '0'] : ['--sv2-port', '0']), '--stratum-max-per-address', String(count + 10), '--journal', join(work, `j${count}.jsonl`), '--report-dir', join(work, 'reports')],
       env: {},
       cwd: work,
     });
     const run = runMineService({ config, log: () => {}, signal: abort.signal, onStarted: (l) => live(l) });
     const { pool, miner } = await started;
-    const port = Number(new URL(pool.url.replace('stratum+tcp', 'http')).port);
+    const port = protocol === 'v1' ? Number(new URL(pool.url.replace('stratum+tcp', 'http')).port) : pool.sv2.port;
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
-    const clients = fork(new URL('./bench-stratum-clients.mjs', import.meta.url), [String(port), String(count)]);
+    const connectStart = performance.now();
+    const serverCpuBefore = process.cpuUsage();
+    const clients = fork(new URL(protocol === 'v1' ? './bench-stratum-clients.mjs' : './bench-stratum-sv2-clients.mjs', import.meta.url), [String(port), String(count)]);
     const messages = [];
     let wake;
     clients.on('exit', (code) => {
@@ -88,6 +104,8 @@ try {
       }
     };
     await next('ready');
+    const connectSeconds = (performance.now() - connectStart) / 1000;
+    const cpu = process.cpuUsage(serverCpuBefore);
     global.gc?.();
     const rssAfter = process.memoryUsage().rss;
     const serverMs = [];
@@ -105,24 +123,29 @@ try {
     abort.abort();
     await run;
     const r = {
+      protocol,
       connections: count,
       rpcReturnedToLastNotifyReceivedMs: stat(endToEnd),
       triggerToLastNotifyWrittenMs: stat(serverMs),
       localEngineSwitchMs: stat(switchMs),
       bytesPerConnection: Math.round((rssAfter - rssBefore) / count),
+      // The pool process's CPU while the N miners connected and logged in (V2: the handshakes).
+      poolCpuMsPerConnection: (cpu.user + cpu.system) / 1000 / count,
+      connectSeconds,
     };
-    results.fanout[count] = r;
-    say(`${count} connections: block RPC returned → last notify received ${fmt(r.rpcReturnedToLastNotifyReceivedMs)}`);
-    say(`  trigger (ZMQ) → last notify written ${fmt(r.triggerToLastNotifyWrittenMs)}; local engines' switch ${fmt(r.localEngineSwitchMs)}`);
-    say(`  memory: ${(r.bytesPerConnection / 1024).toFixed(1)} KiB of pool RSS per idle connection`);
+    results.fanout[`${protocol}-${count}`] = r;
+    const wire = protocol === 'v1' ? 'Stratum V1' : 'Stratum V2';
+    say(`${wire}, ${count} connections: block RPC returned → last ${protocol === 'v1' ? 'clean mining.notify' : 'SetNewPrevHash'} received ${fmt(r.rpcReturnedToLastNotifyReceivedMs)}`);
+    say(`  trigger (ZMQ) → last job written ${fmt(r.triggerToLastNotifyWrittenMs)}; local engines' switch ${fmt(r.localEngineSwitchMs)}`);
+    say(`  memory: ${(r.bytesPerConnection / 1024).toFixed(1)} KiB of pool RSS per idle connection; pool CPU to log them in ${r.poolCpuMsPerConnection.toFixed(2)} ms per connection (${connectSeconds.toFixed(1)} s for all)`);
   }
 } finally {
   await node.stop();
   await rm(work, { recursive: true, force: true });
 }
 
-// --- 3: shares per second on one core --------------------------------------------------------
-{
+// --- 3: shares per second on one core, V1 against V2; handshake CPU; bytes per job -------------
+if (sections.has('3')) {
   const now = Math.floor(Date.now() / 1000);
   const txs = Array.from({ length: 3000 }, () => {
     const id = randomBytes(32).toString('hex');
@@ -131,36 +154,109 @@ try {
   const template = { version: 0x20000000, rules: ['csv', '!segwit', 'taproot'], previousblockhash: randomBytes(32).toString('hex'), transactions: txs, coinbasevalue: 312_500_000,
     // A mainnet-like target: no share here is a block, as in real life.
     target: '00000000000000000002f1280000000000000000000000000000000000000000', mintime: now - 600, curtime: now, bits: '1702f128', height: 900_000 };
-  const job = buildJob(template, { id: 'b', payoutScript: addressToScript('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', 'main').script, coinbaseTag: '/solominer/', extranonceSize: 8, cleanJobs: true });
-  const prepared = prepareJob(job, 4);
-  const en1 = Buffer.from('01020304', 'hex');
-  const ntime = now.toString(16);
-  const n = 200_000;
+  const payout = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+  const job = buildJob(template, { id: 'b', payoutScript: addressToScript(payout, 'main').script, coinbaseTag: '/solominer/', extranonceSize: 8, cleanJobs: true });
+  const prepared = prepareJob(job);
+  const n = 100_000;
+  const extranonce = Buffer.alloc(8, 1);
   let t = performance.now();
-  for (let i = 0; i < n; i++) checkShare(prepared, en1, { extranonce2: (i >>> 0).toString(16).padStart(8, '0'), ntime, nonce: '00000000' }, 0x1fffe000, now);
+  for (let i = 0; i < n; i++) {
+    extranonce.writeUInt32BE(i >>> 0, 4);
+    checkShare(prepared, { extranonce, ntime: now, nonce: 0, version: 0x20000000 }, 0x1fffe000, now);
+  }
   const checkOnly = n / ((performance.now() - t) / 1000);
 
-  const book = new JobBook(4, 'op');
-  book.setJob(job, true);
-  const sj = book.jobFor('op', job.payoutScript);
-  const host = {
-    now: Date.now, extranonce1: en1, extranonce2Size: 4, vardiff: { targetSeconds: 10, minDifficulty: 0.00001, startDifficulty: 1e-12 },
-    networkDifficulty: () => 1e14, authorize: () => ({ ok: true, worker: { name: 'w', worker: 'w', address: 'a', payoutKey: 'op', payoutScript: job.payoutScript, ownAddress: false } }),
-    currentJob: () => sj, findJob: (id) => book.find(id), shareAccepted: () => {}, shareRejected: () => {}, ready: () => {},
-  };
-  const conn = new Connection(host, () => {});
+  // One pool core (best shares in a scratch file) behind both wires, as in mine.
+  const scratch = await mkdtemp(join(tmpdir(), 'solominer-bench-shares-'));
+  const core = await PoolCore.open({ network: 'main', operatorAddress: payout, startDifficulty: 1e-12, minDifficulty: 1e-12, shareSeconds: 1e9, maxConnections: 10, maxConnectionsPerAddress: 10,
+    idleTimeoutMs: 1e9, bestSharesPath: join(scratch, 'best.jsonl') }, () => false, () => {});
+  core.setJob(job, true);
+
+  // Stratum V1: whole mining.submit lines through a connection.
+  const en1 = core.allocateExtranonce();
+  const v1Host = { ...core.sessionHost, extranonce1: en1, extranonce2Size: 4, authorize: (u, p) => core.authorize(u, p),
+    shareAccepted: (_c, w, owed, share, j) => core.accepted(w, owed, share, j, 'v1'), shareRejected: () => {}, ready: () => {} };
+  const conn = new Connection(v1Host, () => {});
   conn.handleLine('{"id":1,"method":"mining.subscribe","params":[]}');
-  conn.handleLine('{"id":2,"method":"mining.authorize","params":["w","x"]}');
-  conn.sendJob(sj, sj.notifyLine);
-  const lines = Array.from({ length: n }, (_, i) => `{"id":${i + 3},"method":"mining.submit","params":["w","${sj.id}","${(i >>> 0).toString(16).padStart(8, '0')}","${ntime}","0000abcd"]}`);
+  conn.handleLine('{"id":2,"method":"mining.authorize","params":["w1","x"]}');
+  const sj = core.jobFor(conn.worker);
+  conn.sendJob(sj, notifyLineOf(sj));
+  const ntime = now.toString(16);
+  const lines = Array.from({ length: n }, (_, i) => `{"id":${i + 3},"method":"mining.submit","params":["w1","${sj.id}","${(i >>> 0).toString(16).padStart(8, '0')}","${ntime}","0000abcd"]}`);
+  let accepted = 0;
+  core.on('share', () => accepted++);
   t = performance.now();
   for (const line of lines) conn.handleLine(line);
-  const fullPath = n / ((performance.now() - t) / 1000);
-  results.sharesPerSecond = { merkleBranch: job.merkleBranch.length, checkOnly: Math.round(checkOnly), submitLine: Math.round(fullPath) };
-  say(`shares validated on one core (a ${job.merkleBranch.length}-level branch): ${Math.round(fullPath)}/s for a whole mining.submit line, ${Math.round(checkOnly)}/s for the check alone`);
+  const v1Path = n / ((performance.now() - t) / 1000);
+  const v1Accepted = accepted;
+
+  // Stratum V2: whole encrypted SubmitSharesExtended frames through a connection.
+  const identity = new ServerIdentity({ authoritySecret: schnorr.utils.randomSecretKey() });
+  const out = [];
+  const v2 = new Sv2Connection({ core, remote: 'bench', responder: () => identity.responder(), write: (b) => out.push(b), extendedJob: (j, future) => encodeMessage({
+    type: MessageType.NewExtendedMiningJob, channelId: 0, jobId: j.seq, minNtime: future ? undefined : j.ntime, version: j.prepared.job.version, versionRollingAllowed: true,
+    merklePath: j.prepared.job.merkleBranch, coinbaseTxPrefix: j.prepared.job.coinbase.coinb1, coinbaseTxSuffix: j.prepared.job.coinbase.coinb2 }) });
+  const miner = new NoiseInitiator();
+  v2.receive(miner.start());
+  const { session } = miner.finish(out.shift());
+  const writer = new FrameWriter(session.send);
+  const reader = new FrameReader(session.recv, 1 << 20);
+  v2.receive(writer.message({ type: MessageType.SetupConnection, protocol: 0, minVersion: 2, maxVersion: 2, flags: 0, endpointHost: '', endpointPort: 0, vendor: 'bench', hardwareVersion: '', firmware: '', deviceId: '' }));
+  v2.receive(writer.message({ type: MessageType.OpenExtendedMiningChannel, requestId: 1, userIdentity: 'w2', nominalHashRate: 0, maxTarget: Buffer.alloc(32, 0xff), minExtranonceSize: 4 }));
+  const opened = out.splice(0).flatMap((b) => reader.push(b));
+  const channelId = 1;
+  const jobFrames = opened.filter((f) => f.msgType === MessageType.NewExtendedMiningJob || f.msgType === MessageType.SetNewPrevHash);
+  const v2Job = jobFrames.find((f) => f.msgType === MessageType.NewExtendedMiningJob).payload.readUInt32LE(4);
+  const frames = Array.from({ length: n }, (_, i) => {
+    const en = Buffer.alloc(4);
+    en.writeUInt32BE(i >>> 0);
+    return writer.message({ type: MessageType.SubmitSharesExtended, channelId, sequenceNumber: i, jobId: v2Job, nonce: 0x0000abcd, ntime: now, version: 0x20000000, extranonce: en });
+  });
+  out.length = 0;
+  accepted = 0;
+  t = performance.now();
+  for (const f of frames) v2.receive(f);
+  const v2Path = n / ((performance.now() - t) / 1000);
+  const v2Accepted = accepted;
+  const successBytes = out[0]?.length ?? 0;
+  results.sharesPerSecond = { merkleBranch: job.merkleBranch.length, checkOnly: Math.round(checkOnly), submitLineV1: Math.round(v1Path), submitFrameV2: Math.round(v2Path), acceptedV1: v1Accepted, acceptedV2: v2Accepted };
+  say(`shares validated on one core (a ${job.merkleBranch.length}-level branch): Stratum V1 ${Math.round(v1Path)}/s for a whole mining.submit line, Stratum V2 ${Math.round(v2Path)}/s for a whole encrypted SubmitSharesExtended frame (${(v2Path / v1Path).toFixed(2)}× V1), ${Math.round(checkOnly)}/s for the check alone`);
+
+  // The handshake's CPU: the pool's side (act 1 → act 2) and the miner's (act 2 checked).
+  const rounds = 300;
+  const acts = Array.from({ length: rounds }, () => new NoiseInitiator());
+  const act1s = acts.map((a) => a.start());
+  let cpu0 = process.cpuUsage();
+  const replies = act1s.map((a) => identity.responder().respond(a).reply);
+  const serverCpu = process.cpuUsage(cpu0);
+  cpu0 = process.cpuUsage();
+  const authorityKey = identity.authorityPublicKey;
+  acts.forEach((a, i) => {
+    const { server } = a.finish(replies[i]);
+    verifyCertificate(parseCertificate(server.signatureMessage), server.staticKey, authorityKey, Math.floor(Date.now() / 1000));
+  });
+  const clientCpu = process.cpuUsage(cpu0);
+  const ms = (u) => (u.user + u.system) / 1000 / rounds;
+  results.sv2.handshakeCpuMs = { pool: ms(serverCpu), miner: ms(clientCpu) };
+  say(`Stratum V2 handshake CPU per connection: the pool ${ms(serverCpu).toFixed(2)} ms (ElligatorSwift key, two x-only ECDH), the miner ${ms(clientCpu).toFixed(2)} ms (the same, and the certificate's Schnorr check)`);
+
+  // Bytes per job on the wire (a 12-level branch, this coinbase): what one miner receives.
+  const notifyBytes = Buffer.byteLength(notifyLineOf(sj));
+  const enc = new FrameWriter(new (await import('../dist/src/stratum/v2/noise.js')).CipherState(Buffer.alloc(32)));
+  const futureJob = enc.frame(0x8000, MessageType.NewExtendedMiningJob, encodeMessage({ type: MessageType.NewExtendedMiningJob, channelId: 1, jobId: sj.seq, minNtime: undefined, version: job.version, versionRollingAllowed: true, merklePath: job.merkleBranch, coinbaseTxPrefix: job.coinbase.coinb1, coinbaseTxSuffix: job.coinbase.coinb2 })).length;
+  const activeJob = enc.frame(0x8000, MessageType.NewExtendedMiningJob, encodeMessage({ type: MessageType.NewExtendedMiningJob, channelId: 1, jobId: sj.seq, minNtime: now, version: job.version, versionRollingAllowed: true, merklePath: job.merkleBranch, coinbaseTxPrefix: job.coinbase.coinb1, coinbaseTxSuffix: job.coinbase.coinb2 })).length;
+  const prevHash = enc.message({ type: MessageType.SetNewPrevHash, channelId: 1, jobId: sj.seq, prevHash: job.prevHash, minNtime: now, nbits: job.bits }).length;
+  const standardJob = enc.message({ type: MessageType.NewMiningJob, channelId: 1, jobId: sj.seq, minNtime: undefined, version: job.version, merkleRoot: Buffer.alloc(32) }).length;
+  const submitV1 = Buffer.byteLength(`${lines[0]}\n`);
+  const submitV2 = frames[0].length;
+  results.sv2.bytes = { v1Notify: notifyBytes, v2ExtendedNewTip: futureJob + prevHash, v2ExtendedSameTip: activeJob, v2StandardNewTip: standardJob + prevHash, v1Submit: submitV1, v2Submit: submitV2, v2Success: successBytes };
+  say(`bytes per job on the wire (${job.merkleBranch.length}-level branch): Stratum V1 mining.notify ${notifyBytes}; Stratum V2 extended channel ${futureJob + prevHash} for a new tip (future job ${futureJob} + SetNewPrevHash ${prevHash}), ${activeJob} for new transactions; standard channel ${standardJob + prevHash} for a new tip`);
+  say(`  a share: Stratum V1 mining.submit ${submitV1} bytes, Stratum V2 SubmitSharesExtended ${submitV2} bytes (answered with ${successBytes})`);
+  await core.close();
+  await rm(scratch, { recursive: true, force: true });
 }
 // --- 4: through a pool against directly -----------------------------------------------------
-{
+if (sections.has('4')) {
   const { runPoolClientService } = await import('../dist/src/miner/client-service.js');
   const { freePorts } = await import('../dist/src/devnode/local-node.js');
   const rounds = Number(values.rounds);

@@ -207,6 +207,8 @@ export interface UpstreamJobFields {
   readonly clean: boolean;
   readonly difficulty: number;
   readonly shareTarget: bigint;
+  /** The version bits the pool lets this job roll (0: none). */
+  readonly versionMask: number;
 }
 
 /** The BIP34 height at the start of the coinbase's scriptSig, when it is there (for the log). */
@@ -243,6 +245,6 @@ export function upstreamJob(f: UpstreamJobFields): Job {
     cleanJobs: f.clean,
     longpollId: undefined,
     createdAt: Date.now(),
-    pool: { jobId: f.poolJobId, extranonce1: Uint8Array.from(f.extranoncePrefix), difficulty: f.difficulty, shareTarget: f.shareTarget },
+    pool: { jobId: f.poolJobId, extranonce1: Uint8Array.from(f.extranoncePrefix), difficulty: f.difficulty, shareTarget: f.shareTarget, versionMask: f.versionMask },
   };
 }

@@ -369,9 +369,9 @@ export class HourAccumulator {
 }
 
 /** Writes `data` to `path` so that a reader sees the old file or the new one, never a torn one. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, mode?: number): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

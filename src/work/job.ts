@@ -74,6 +74,12 @@ export interface PoolWork {
   readonly difficulty: number;
   /** The share target of `difficulty`, big-endian bytes as engines take it. */
   readonly shareTarget: bigint;
+  /**
+   * The version bits the pool lets this job roll (BIP310's negotiated mask on Stratum V1; on
+   * Stratum V2 1fffe000 unless the pool requires a fixed version or the job forbids rolling);
+   * 0: the job's version as it is.
+   */
+  readonly versionMask?: number;
 }
 
 /** One engine's share of a job: a distinct coinbase (extranonce) and time. */

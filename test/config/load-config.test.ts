@@ -101,6 +101,8 @@ describe('mine configuration: defaults', { timeout: 60_000 }, () => {
         stratumShareSeconds: 10,
         stratumMaxConnections: 10_000,
         stratumMaxPerAddress: 1000,
+        sv2Port: undefined,
+        sv2Host: '127.0.0.1',
         pool: undefined,
         user: undefined,
         pass: 'x',

@@ -5,8 +5,11 @@
 // error code is provoked with the spec's messages; V1 and V2 beside each other share one pool
 // (one worker book, one connection budget, the same per-worker figures in /status and metrics).
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { readReport } from '../../src/telemetry/hourly-report.js';
+import { hourKey, type HourReport } from '../../src/telemetry/report-schema.js';
 import { MessageType, type OpenExtendedMiningChannelSuccess, type OpenMiningChannelError, type OpenStandardMiningChannelSuccess, type SetupConnectionError, type SubmitSharesError } from '../../src/stratum/v2/messages.js';
 import { startSv2PoolService } from '../support/pool.js';
 import { blockAt, createWallet, newAddress, paidTo, startRegtest, type LocalNode } from '../support/regtest.js';
@@ -76,6 +79,10 @@ describe('Stratum V2 pool on regtest', { timeout: 240_000 }, () => {
       await c.close();
       const summary = await p.stop();
       assert.deepEqual(summary.stats.outcomes, { accepted: 1 }, summary.lines.join('\n'));
+      // The hour's report (written at the stop) counts the share on its wire.
+      const hour = (await readReport(join(p.dir, 'reports', ...hourKey(Date.now()).split('/'), 'report.json'))) as HourReport;
+      assert.deepEqual(hour.stratum?.byProtocol, { v2: { sharesAccepted: 1, sharesRejected: 0 } });
+      assert.equal(hour.stratum?.workers.find((x) => x.name === `${own}.bitaxe`)?.blocksFound, 1);
       assert.ok(summary.lines.some((l) => /Stratum V2 pool on stratum2\+tcp:\/\/127\.0\.0\.1:\d+\/[1-9A-HJ-NP-Za-km-z]{51} .*"authorityKey":"[1-9A-HJ-NP-Za-km-z]{51}"/.test(l)), summary.lines.join('\n'));
       assert.ok(!summary.lines.some((l) => l.includes('"secret"')), 'the secret key is never logged');
     } finally {

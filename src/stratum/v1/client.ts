@@ -226,7 +226,7 @@ export class StratumClient extends UpstreamClient<Session> {
       case 'mining.notify': {
         if (!s.subscribed) return 'mining.notify before the subscription was answered';
         try {
-          const { job, clean } = poolJob(params, { extranonce1: s.extranonce1, extranonce2Size: s.extranonce2Size, difficulty: s.difficulty }, `p${++this.jobSeq}`);
+          const { job, clean } = poolJob(params, { extranonce1: s.extranonce1, extranonce2Size: s.extranonce2Size, difficulty: s.difficulty, versionMask: s.versionMask }, `p${++this.jobSeq}`);
           this.emit('job', { job, clean, receivedAt: performance.now() });
         } catch (err) {
           if (err instanceof PoolJobError) return err.message;

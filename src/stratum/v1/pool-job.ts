@@ -25,6 +25,8 @@ export interface PoolSession {
   readonly extranonce2Size: number;
   /** The difficulty set before this notify (it applies to jobs after it). */
   readonly difficulty: number;
+  /** The BIP310 mask the pool granted (0: no version rolling). */
+  readonly versionMask?: number;
 }
 
 function hex(value: unknown, field: string, digits?: number): Buffer {
@@ -80,6 +82,7 @@ export function poolJob(params: readonly unknown[], session: PoolSession, id: st
     clean,
     difficulty: session.difficulty,
     shareTarget: difficultyToTarget(session.difficulty),
+    versionMask: session.versionMask ?? 0,
   });
   return { job, clean };
 }

@@ -13,7 +13,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 import type { StratumJob } from '../job-book.js';
-import { EXTRANONCE_ROLLABLE_SIZE, StratumListenError, type PoolCore, type Wire } from '../pool-core.js';
+import { admit, closeAll, listenOn } from '../listener.js';
+import { EXTRANONCE_ROLLABLE_SIZE, type PoolCore, type Wire } from '../pool-core.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { LineSplitter, notificationLine, notifyParams } from './protocol.js';
 
@@ -61,13 +62,8 @@ export class V1Server implements Wire {
   /** Listens on host:port and attaches to `core`; StratumListenError when the port is taken. */
   static async listen(core: PoolCore, options: V1ServerOptions): Promise<V1Server> {
     const s = new V1Server(core);
-    await new Promise<void>((resolve, reject) => {
-      s.server.once('error', (err: NodeJS.ErrnoException) => reject(new StratumListenError(`--stratum-port: cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`)));
-      s.server.listen(options.port, options.host, () => resolve());
-    });
-    s.server.on('error', (err) => core.emit('warning', `stratum: ${err.message}`));
-    const addr = s.server.address();
-    if (addr && typeof addr === 'object') s.boundUrl = `stratum+tcp://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const bound = await listenOn(s.server, options.host, options.port, '--stratum-port', core, 'stratum');
+    s.boundUrl = `stratum+tcp://${bound.family === 'IPv6' ? `[${bound.host}]` : bound.host}:${bound.port}`;
     core.attach(s, { v1Url: s.boundUrl });
     return s;
   }
@@ -102,22 +98,16 @@ export class V1Server implements Wire {
     }
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      for (const p of this.peers) p.socket.destroy();
-    });
+  close(): Promise<void> {
+    return closeAll(this.server, [...this.peers].map((p) => p.socket));
   }
 
   // --- connections ---------------------------------------------------------------------
 
   private accept(socket: Socket): void {
-    const address = socket.remoteAddress ?? 'unknown';
-    const remote = `${address}:${socket.remotePort ?? 0}`;
-    if (this.core.admit(address, remote, 'v1') !== undefined) {
-      socket.destroy();
-      return;
-    }
+    const admitted = admit(this.core, socket, 'v1');
+    if (!admitted) return;
+    const { address, remote } = admitted;
     const core = this.core;
     const extranonce1 = core.allocateExtranonce();
     const host: ConnectionHost = {

@@ -11,11 +11,12 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { schnorr } from '@noble/curves/secp256k1.js';
 
+import { writeFileAtomic } from '../../telemetry/hourly-report.js';
 import { encodeAuthorityKey, signCertificate } from './certificate.js';
 import { AuthorityKeyError } from './errors.js';
 import { ellswiftKeyOf, generateEllswiftKey, StaticKey, type EllswiftKey, type NoiseResponder } from './noise.js';
@@ -48,20 +49,8 @@ export async function loadOrCreateAuthority(path: string, now: () => number = Da
   const secret = schnorr.utils.randomSecretKey();
   const file: KeyFile = { format: 1, secret: Buffer.from(secret).toString('hex'), created: new Date(now()).toISOString() };
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.write(`${JSON.stringify(file)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  // Only its owner may read it: it is the pool's identity.
+  await writeFileAtomic(path, `${JSON.stringify(file)}\n`, 0o600);
   // The rename itself is durable only once the folder is synced.
   const dir = await open(dirname(path), 'r');
   try {

@@ -16,6 +16,7 @@
 import { connect, type Socket } from 'node:net';
 
 import { bitsToTarget, targetToDifficulty } from '../../bitcoin/target.js';
+import { SERVER_VERSION_MASK } from '../share.js';
 import { UpstreamClient, upstreamJob, type ShareToSubmit, type UpstreamOptions, type UpstreamSession } from '../upstream.js';
 import { decodeAuthorityKey, parseCertificate, verifyCertificate } from './certificate.js';
 import { NoiseError, Sv2Error } from './errors.js';
@@ -31,6 +32,8 @@ const MAX_INBOUND_PAYLOAD = 1024 * 1024;
 const NO_LIMIT_TARGET = Buffer.alloc(32, 0xff);
 /** Seconds per share a nominal hash rate is computed for (the pool's vardiff aims near this). */
 const SHARE_SECONDS = 10;
+/** SetupConnection.Success flag: the pool accepts no change to the version (sv2-spec §5.3.1). */
+const REQUIRES_FIXED_VERSION = 1;
 /** The extranonce the orchestrator counts through (4 bytes, as on Stratum V1). */
 const MIN_EXTRANONCE_SIZE = 4;
 
@@ -78,7 +81,8 @@ class Session implements UpstreamSession {
   why = 'the connection closed';
   writer: FrameWriter | undefined;
   reader: FrameReader | undefined;
-  versionRolling = false;
+  /** SetupConnection.Success said REQUIRES_FIXED_VERSION: no job's version may change. */
+  fixedVersion = false;
   sequence = 0;
   /** Shares sent and not yet answered: sequence number → difficulty. */
   readonly inFlight = new Map<number, number>();
@@ -159,7 +163,7 @@ export class Sv2Client extends UpstreamClient<Session> {
                 reachedMining = true;
                 s.ready = true;
                 socket.setTimeout(0);
-                this.emit('connected', { url, extranonce1: s.extranonce1.toString('hex'), extranonce2Size: s.extranonceSize, versionRolling: true });
+                this.emit('connected', { url, extranonce1: s.extranonce1.toString('hex'), extranonce2Size: s.extranonceSize, versionRolling: !s.fixedVersion });
                 this.emit('difficulty', s.difficulty);
                 this.flushQueue(s);
               },
@@ -221,6 +225,7 @@ export class Sv2Client extends UpstreamClient<Session> {
     const setup = await next();
     if (setup.type === MessageType.SetupConnectionError) throw new Error(`the pool refused SetupConnection: ${setup.errorCode}`);
     if (setup.type !== MessageType.SetupConnectionSuccess) throw new Error(`${messageName(setup.type)} instead of SetupConnection.Success`);
+    s.fixedVersion = (setup.flags & REQUIRES_FIXED_VERSION) !== 0;
     // Stratum V2 has no password field: a password other than the default rides after the name.
     const identity = this.options.password !== '' && this.options.password !== 'x' ? `${this.options.user}:${this.options.password}` : this.options.user;
     const d = this.options.suggestDifficulty;
@@ -353,6 +358,7 @@ export class Sv2Client extends UpstreamClient<Session> {
       clean,
       difficulty: s.difficulty,
       shareTarget: s.target,
+      versionMask: s.fixedVersion || !m.versionRollingAllowed ? 0 : SERVER_VERSION_MASK,
     });
     this.emit('job', { job, clean, receivedAt: performance.now() });
     return undefined;

@@ -13,7 +13,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 import type { StratumJob } from '../job-book.js';
-import { StratumListenError, type PoolCore, type Wire } from '../pool-core.js';
+import { admit, closeAll, listenOn } from '../listener.js';
+import type { PoolCore, Wire } from '../pool-core.js';
 import { MAX_BUFFERED_BYTES } from '../v1/server.js';
 import type { ServerIdentity } from './authority.js';
 import { Sv2Connection } from './connection.js';
@@ -25,6 +26,9 @@ export interface Sv2ServerOptions {
   readonly port: number;
   readonly identity: ServerIdentity;
 }
+
+/** ESP-Miner refuses a job with more merkle branches (SV2_MAX_MERKLE_BRANCHES; 2^20 transactions). */
+const ESP_MINER_MAX_BRANCHES = 20;
 
 interface Peer {
   readonly socket: Socket;
@@ -56,14 +60,7 @@ export class Sv2Server implements Wire {
 
   static async listen(core: PoolCore, options: Sv2ServerOptions): Promise<Sv2Server> {
     const s = new Sv2Server(core, options.identity);
-    await new Promise<void>((resolve, reject) => {
-      s.server.once('error', (err: NodeJS.ErrnoException) => reject(new StratumListenError(`--sv2-port: cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`)));
-      s.server.listen(options.port, options.host, () => resolve());
-    });
-    s.server.on('error', (err) => core.emit('warning', `stratum v2: ${err.message}`));
-    const addr = s.server.address();
-    const host = addr && typeof addr === 'object' ? addr.address : options.host;
-    const port = addr && typeof addr === 'object' ? addr.port : options.port;
+    const { host, port } = await listenOn(s.server, options.host, options.port, '--sv2-port', core, 'stratum v2');
     core.attach(s, { v2: { url: sv2Url(host, port, options.identity.authorityKey), host, port, authorityKey: options.identity.authorityKey } });
     return s;
   }
@@ -104,20 +101,14 @@ export class Sv2Server implements Wire {
     }
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      for (const p of this.peers) p.socket.destroy();
-    });
+  close(): Promise<void> {
+    return closeAll(this.server, [...this.peers].map((p) => p.socket));
   }
 
   private accept(socket: Socket): void {
-    const address = socket.remoteAddress ?? 'unknown';
-    const remote = `${address}:${socket.remotePort ?? 0}`;
-    if (this.core.admit(address, remote, 'v2') !== undefined) {
-      socket.destroy();
-      return;
-    }
+    const admitted = admit(this.core, socket, 'v2');
+    if (!admitted) return;
+    const { address, remote } = admitted;
     const conn: Sv2Connection = new Sv2Connection({
       core: this.core,
       remote,
@@ -177,9 +168,9 @@ export class Sv2Server implements Wire {
         coinbaseTxPrefix: j.coinbase.coinb1,
         coinbaseTxSuffix: j.coinbase.coinb2,
       });
-      if (payload.length > ESP_MINER_MAX_PAYLOAD && !this.warnedSize) {
+      if ((payload.length > ESP_MINER_MAX_PAYLOAD || j.merkleBranch.length > ESP_MINER_MAX_BRANCHES) && !this.warnedSize) {
         this.warnedSize = true;
-        this.core.emit('warning', `stratum v2: a job of ${payload.length} bytes is over ESP-Miner's ${ESP_MINER_MAX_PAYLOAD}-byte frame limit (a long coinbase tag?); BitAxe-class miners will drop it`);
+        this.core.emit('warning', `stratum v2: a job of ${payload.length} bytes and ${j.merkleBranch.length} merkle branches is over ESP-Miner's limits (${ESP_MINER_MAX_PAYLOAD} bytes, ${ESP_MINER_MAX_BRANCHES} branches); BitAxe-class miners will drop it`);
       }
       cached[key] = payload;
     }
