@@ -19,8 +19,7 @@ import { Sv2Client } from '../../src/stratum/v2/client.js';
 import { decodeKnown, MessageType, type Sv2Message } from '../../src/stratum/v2/messages.js';
 import { NoiseInitiator, NoiseResponder } from '../../src/stratum/v2/noise.js';
 import { targetFromLE } from '../../src/stratum/v2/target.js';
-import type { Job } from '../../src/work/job.js';
-import { makeWorkUnit } from '../../src/work/job.js';
+import { makeWorkUnit, type Job } from '../../src/work/job.js';
 import { nextEvent, within } from '../support/events.js';
 import { hex, loadSv2Fixture, parsePlainFrame, replayShares, type Direction } from '../support/sv2-transcript.js';
 
