@@ -96,6 +96,18 @@ export class JobBook {
     return sj;
   }
 
+  /**
+   * The same work under a new job number, both valid (Stratum V2 sends a job again after a new
+   * target, and a job_id may not be reused while its job is valid: sv2-spec §5.3.15–16). The
+   * duplicate set is shared: a share is the same share under either number.
+   */
+  reissue(job: StratumJob): StratumJob {
+    this.seq = (this.seq + 1) >>> 0;
+    const again: StratumJob = { ...job, seq: this.seq, id: this.seq.toString(16) };
+    if (this.current.get(job.id) === job) this.current.set(again.id, again);
+    return again;
+  }
+
   find(id: string): { job: StratumJob; stale: boolean } | undefined {
     const cur = this.current.get(id);
     if (cur) return { job: cur, stale: this.retired };

@@ -210,8 +210,9 @@ describe('Stratum V2 under bad input', { timeout: 120_000 }, () => {
     assert.equal(le256((await setTarget).maximumTarget), le256(difficultyToTargetLE(START * 16)));
     const again = await newLive;
     assert.notEqual(again.job.minNtime, undefined, 'same tip: an active job, no SetNewPrevHash');
+    assert.notEqual(again.jobId, m.live.jobId, 'the same work under a new job_id (a valid job_id is never reused)');
     // New transactions (a new job on the same tip): the first job sent at the new target.
-    const newer = m.c.nextLive(m.open.channelId, (j) => j.jobId !== m.live.jobId);
+    const newer = m.c.nextLive(m.open.channelId, (j) => j.jobId !== m.live.jobId && j.jobId !== again.jobId);
     core.setJob(buildJob(tpl, { id: 'h2', payoutScript: addressToScript(OPERATOR, 'regtest').script, extranonceSize: 8, cleanJobs: false }), false);
     const fresh = await newer;
     assert.equal(fresh.target, le256(difficultyToTargetLE(START * 16)));
@@ -221,6 +222,9 @@ describe('Stratum V2 under bad input', { timeout: 120_000 }, () => {
     const between = TestSv2Client.solve(m.live, oldTarget, { extranonce: randomBytes(4), above: newTarget });
     m.c.submit(m.live, between, 100);
     assert.equal((await m.c.verdict(100)).type, MessageType.SubmitSharesSuccess);
+    // The same share under the job's new id is the same share.
+    m.c.submit(again, between, 103);
+    assert.equal(((await m.c.verdict(103)) as SubmitSharesError).errorCode, 'duplicate-share');
     // ...refused on the job sent after SetTarget.
     const weak = TestSv2Client.solve(fresh, oldTarget, { extranonce: randomBytes(4), above: newTarget });
     m.c.submit(fresh, weak, 101);

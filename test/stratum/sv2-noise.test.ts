@@ -6,12 +6,14 @@
 // byte for byte every time.
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { schnorr } from '@noble/curves/secp256k1.js';
 
-import { ServerIdentity } from '../../src/stratum/v2/authority.js';
+import { loadOrCreateAuthority, ServerIdentity } from '../../src/stratum/v2/authority.js';
+import { scratchDir } from '../support/mining.js';
 import { decodeAuthorityKey, encodeAuthorityKey, parseCertificate, signCertificate, verifyCertificate } from '../../src/stratum/v2/certificate.js';
 import { AuthorityKeyError, NoiseError } from '../../src/stratum/v2/errors.js';
 import {
@@ -201,3 +203,40 @@ function encodeBase58(bytes: Uint8Array): string {
   }
   return out;
 }
+
+describe('the authority key and the certificate over time', { timeout: 30_000 }, () => {
+  it('made once (mode 0600), read back the same; a file that is not a key is refused, never replaced', async () => {
+    const dir = await scratchDir();
+    const path = join(dir, 'state', 'stratum-v2-authority-key.json');
+    const first = await loadOrCreateAuthority(path);
+    assert.equal(first.created, true);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const again = await loadOrCreateAuthority(path);
+    assert.equal(again.created, false);
+    assert.deepEqual(again.secret, first.secret);
+    writeFileSync(path, '{"format":1,"secret":"zz"}\n');
+    await assert.rejects(loadOrCreateAuthority(path), (e: unknown) => e instanceof AuthorityKeyError && /expected \{"format":1,"secret":<64 hex digits>\}; move it away/.test((e as Error).message));
+    assert.equal(readFileSync(path, 'utf8'), '{"format":1,"secret":"zz"}\n', 'left as it was');
+  });
+
+  it('the certificate is valid from an hour back for a day, and signed again once half of that has passed', () => {
+    let now = 1_800_000_000;
+    const identity = new ServerIdentity({ authoritySecret: schnorr.utils.randomSecretKey(), nowSeconds: () => now });
+    const key = identity.authorityPublicKey;
+    const handshake = () => {
+      const client = new NoiseInitiator();
+      const { server } = client.finish(identity.responder().respond(client.start()).reply);
+      return { cert: parseCertificate(server.signatureMessage), server };
+    };
+    const a = handshake();
+    assert.deepEqual([a.cert.validFrom, a.cert.notValidAfter], [now - 3600, now + 86400]);
+    verifyCertificate(a.cert, a.server.staticKey, key, now);
+    now += 12 * 3600 - 10;
+    assert.equal(handshake().cert.validFrom, a.cert.validFrom, 'the same certificate before half its window');
+    now += 20;
+    const b = handshake();
+    assert.deepEqual([b.cert.validFrom, b.cert.notValidAfter], [now - 3600, now + 86400]);
+    verifyCertificate(b.cert, b.server.staticKey, key, now + 20 * 3600);
+    assert.deepEqual(b.server.staticKey, a.server.staticKey, 'the same static key, a new signature');
+  });
+});

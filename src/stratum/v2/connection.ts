@@ -328,8 +328,11 @@ export class Sv2Connection {
   /** Sends the current job of the channel's payout (with SetTarget first when due). */
   private sendJob(ch: Channel): boolean {
     const core = this.host.core;
-    const job = core.jobFor(ch.worker);
+    let job = core.jobFor(ch.worker);
     if (!job) return false;
+    // Sent before (a new target goes with the same work): under a new job_id, the old one still
+    // valid at its own target (sv2-spec: a job_id in use by a valid job is never assigned again).
+    if (ch.session.owes(job.id) !== undefined) job = core.book.reissue(job);
     const { difficulty, changed } = ch.session.jobSent(job);
     if (changed) this.send({ type: MessageType.SetTarget, channelId: ch.id, maximumTarget: this.targetOf(difficulty) });
     const tip = job.base.previousBlockHash;
