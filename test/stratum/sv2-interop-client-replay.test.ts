@@ -21,27 +21,11 @@ import { NoiseInitiator, NoiseResponder } from '../../src/stratum/v2/noise.js';
 import { targetFromLE } from '../../src/stratum/v2/target.js';
 import { makeWorkUnit, type Job } from '../../src/work/job.js';
 import { nextEvent, within } from '../support/events.js';
-import { hex, loadSv2Fixture, parsePlainFrame, replayShares, type Direction } from '../support/sv2-transcript.js';
+import { encryptedFrames, hex, loadSv2Fixture, parsePlainFrame, replayShares, type Direction } from '../support/sv2-transcript.js';
 
 const f = loadSv2Fixture('solominer-client-blitzpool');
 const ACT1 = 64;
 const ACT2 = 234;
-
-/** The recorded server stream cut into its encrypted frames (sizes from the logged plaintext). */
-function serverFrames(): Buffer[] {
-  const wire = hex(f.wire.s2c).subarray(ACT2);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const x of f.frames) {
-    if (x.dir !== 's2c') continue;
-    const len = hex(x.hex).length - 6;
-    const size = 22 + (len > 0 ? len + 16 : 0);
-    out.push(wire.subarray(at, at + size));
-    at += size;
-  }
-  assert.equal(at, wire.length, 'the recorded server stream is whole frames');
-  return out;
-}
 
 /** The responder's side of the recorded handshake, to read what the client sends. */
 function responderSession() {
@@ -79,7 +63,7 @@ describe("solominer's SV2 client against blitzpool's recorded server messages", 
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
-    const frames = serverFrames();
+    const frames = encryptedFrames(f, 's2c');
     const order = f.frames.map((x) => x.dir);
     const recordedClient = f.frames.filter((x) => x.dir === 'c2s').map((x) => parsePlainFrame(hex(x.hex)));
     const received: { dir: Direction; message: Sv2Message }[] = [];

@@ -48,6 +48,8 @@ export interface Sv2Fixture {
     readonly ephemeralSecret?: string;
     readonly ephemeralEllswift: string;
     readonly authoritySecret?: string;
+    /** BIP340 auxiliary randomness of the certificate's signature (solominer's pool). */
+    readonly certificateAuxRand?: string;
   };
   /** Every byte each side wrote, in order (hex). */
   readonly wire: { readonly c2s: string; readonly s2c: string };
@@ -82,6 +84,25 @@ export function plainFrame(f: Frame): Buffer {
 export function parsePlainFrame(bytes: Uint8Array): Frame {
   const b = Buffer.from(bytes);
   return { extensionType: b.readUInt16LE(0), msgType: b[2]!, payload: b.subarray(6, 6 + b.readUIntLE(3, 3)) };
+}
+
+/**
+ * One direction's recorded stream after the handshake, cut into its encrypted frames (the sizes
+ * follow from the logged plaintext: a 22-byte header block, then the payload and its MAC).
+ */
+export function encryptedFrames(f: Sv2Fixture, dir: Direction): Buffer[] {
+  const wire = hex(f.wire[dir]).subarray(dir === 'c2s' ? 64 : 234);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const x of f.frames) {
+    if (x.dir !== dir) continue;
+    const len = hex(x.hex).length - 6;
+    const size = 22 + (len > 0 ? len + 16 : 0);
+    out.push(wire.subarray(at, at + size));
+    at += size;
+  }
+  if (at !== wire.length) throw new Error(`${dir}: the recorded stream is not whole frames (${at} of ${wire.length} bytes)`);
+  return out;
 }
 
 /** A share rebuilt from the messages around it. */
