@@ -234,4 +234,30 @@ describe('Stratum V2 under bad input', { timeout: 120_000 }, () => {
     assert.equal((await m.c.verdict(102)).type, MessageType.SubmitSharesSuccess);
     await m.c.close();
   });
+
+  it('a quiet chain: a miner that had no frame for a minute gets its unchanged target again (ESP-Miner gives up at 180 s)', async () => {
+    let clock = Date.now();
+    const dir = await scratchDir();
+    const quiet = await PoolCore.open(
+      { network: 'regtest', operatorAddress: OPERATOR, startDifficulty: START, minDifficulty: 1e-12, shareSeconds: 10, maxConnections: 5, maxConnectionsPerAddress: 5, idleTimeoutMs: 1e9, bestSharesPath: `${dir}/best.jsonl`, now: () => clock },
+      () => false,
+      () => undefined,
+    );
+    try {
+      await Sv2Server.listen(quiet, { host: '127.0.0.1', port: 0, identity });
+      quiet.setJob(buildJob(tpl, { id: 'q', payoutScript: addressToScript(OPERATOR, 'regtest').script, extranonceSize: 8, cleanJobs: true }), true);
+      const c = await TestSv2Client.connect(quiet.sv2!.port);
+      await c.setup(0);
+      const live = c.nextLive();
+      const open = (await c.open('extended', 'quiet')) as OpenExtendedMiningChannelSuccess;
+      await live;
+      const keepalive = c.nextOfType(MessageType.SetTarget, 10_000);
+      clock += 61_000;
+      const t = await keepalive;
+      assert.deepEqual(Buffer.from(t.maximumTarget), Buffer.from(open.target), 'the same target');
+      await c.close();
+    } finally {
+      await quiet.close();
+    }
+  });
 });

@@ -97,7 +97,8 @@ describe('Stratum V2 pool on regtest', { timeout: 240_000 }, () => {
     try {
       assert.equal((await c.setup(1)).type, MessageType.SetupConnectionSuccess);
       const firstLive = c.nextLive();
-      const open = (await c.open('standard', 'rig-9')) as OpenStandardMiningChannelSuccess;
+      // A password after ':' on a pool that asks none: ignored, and never part of the name.
+      const open = (await c.open('standard', 'rig-9:not-shown')) as OpenStandardMiningChannelSuccess;
       assert.equal(open.type, MessageType.OpenStandardMiningChannelSuccess);
       assert.equal(open.extranoncePrefix.length, 8, 'the whole extranonce is the pool\'s');
       const live = await firstLive;
@@ -111,6 +112,7 @@ describe('Stratum V2 pool on regtest', { timeout: 240_000 }, () => {
       const block = await blockAt(node, before + 1);
       assert.equal(block.hash, solved.hash);
       assert.equal(paidTo(block).find((o) => o.value > 0)!.address, operator);
+      assert.deepEqual(p.pool.workers().map((w) => w.name), ['rig-9']);
     } finally {
       await c.close();
       await p.stop();

@@ -183,12 +183,9 @@ export class Sv2Client extends UpstreamClient<Session> {
             }
           }
         } catch (err) {
-          if (err instanceof Sv2Error) {
-            const what = err instanceof NoiseError ? err.message : `a message that does not decode (${err.message})`;
-            this.emit('warning', `pool ${url}: ${what}; reconnecting`);
-            return s.end(what);
-          }
-          throw err;
+          const what = err instanceof NoiseError ? err.message : err instanceof Sv2Error ? `a message that does not decode (${err.message})` : `what this client cannot handle (${(err as Error).message})`;
+          this.emit('warning', `pool ${url}: ${what}; reconnecting`);
+          return s.end(what);
         }
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {

@@ -50,6 +50,8 @@ import { difficultyToTargetLE, targetLEToDifficulty, targetToLE } from './target
 export const MAX_BAD_MESSAGES = 8;
 /** No message a miner sends is near this; a larger length is not Stratum V2 (as V1's 16 KiB line). */
 export const MAX_INBOUND_PAYLOAD = 16 * 1024;
+/** A miner that has had no frame for this long gets its unchanged target again (ESP-Miner gives up at 180 s). */
+export const KEEPALIVE_MS = 60_000;
 /** Channels one connection may open (a proxy opens one per device; a device opens one). */
 export const MAX_CHANNELS = 1024;
 /** Flags of SetupConnection this pool serves (work selection needs the Job Declaration Protocol). */
@@ -125,9 +127,12 @@ export class Sv2Connection {
   /** Since when bytes of an unfinished frame have waited (a truncated frame). */
   partialSince: number | undefined;
   private flags = 0;
+  /** When a frame last went to the miner. */
+  private lastSent: number;
 
   constructor(private readonly host: Sv2ConnectionHost) {
     this.connectedAt = host.core.now();
+    this.lastSent = this.connectedAt;
   }
 
   /** Mining: the handshake and setup are done and a channel is open. */
@@ -184,6 +189,14 @@ export class Sv2Connection {
 
   tick(): void {
     for (const ch of this.channels.values()) ch.session.tick();
+    // ESP-Miner reconnects after 180 s without a frame: a quiet chain (no new transactions, a
+    // miner between shares) gets its unchanged target again well before that.
+    if (this.host.core.now() - this.lastSent > KEEPALIVE_MS) {
+      for (const ch of this.channels.values()) {
+        const d = ch.session.sent;
+        if (d !== undefined) this.send({ type: MessageType.SetTarget, channelId: ch.id, maximumTarget: this.targetOf(d) });
+      }
+    }
   }
 
   /** The connection ended: what it held goes back to the pool. */
@@ -194,7 +207,12 @@ export class Sv2Connection {
   // --- frames --------------------------------------------------------------------------
 
   private send(m: Sv2Message): void {
-    this.host.write(this.writer!.message(m));
+    this.write(this.writer!.message(m));
+  }
+
+  private write(bytes: Buffer): void {
+    this.lastSent = this.host.core.now();
+    this.host.write(bytes);
   }
 
   private onFrame(frame: Frame): void {
@@ -281,14 +299,11 @@ export class Sv2Connection {
     if (extended && m.minExtranonceSize > EXTRANONCE_ROLLABLE_SIZE) {
       return refuse(ErrorCode.extranonceTooLarge, `min_extranonce_size ${m.minExtranonceSize} (this pool gives ${EXTRANONCE_ROLLABLE_SIZE})`);
     }
-    // No password field in Stratum V2: with --stratum-password the identity carries it after the last ':'.
-    let user = m.userIdentity;
-    let password: string | undefined;
-    if (core.options.password !== undefined) {
-      const colon = user.lastIndexOf(':');
-      password = colon < 0 ? undefined : user.slice(colon + 1);
-      if (colon >= 0) user = user.slice(0, colon);
-    }
+    // No password field in Stratum V2: the identity carries one after its last ':' (checked with
+    // --stratum-password, else ignored — and never part of the worker's name, so never shown).
+    const colon = m.userIdentity.lastIndexOf(':');
+    const user = colon < 0 ? m.userIdentity : m.userIdentity.slice(0, colon);
+    const password = colon < 0 ? undefined : m.userIdentity.slice(colon + 1);
     if (user === '') return refuse(ErrorCode.unknownUser, 'user_identity: expected <address>[.<worker>]', 'unauthorized');
     const verdict = core.authorize(user, password);
     if (!verdict.ok) return refuse(ErrorCode.unknownUser, verdict.message, 'unauthorized');
@@ -341,7 +356,7 @@ export class Sv2Connection {
     if (ch.kind === 'extended') {
       const payload = Buffer.from(this.host.extendedJob(job, future));
       payload.writeUInt32LE(ch.id, 0);
-      this.host.write(this.writer!.frame(0x8000, MessageType.NewExtendedMiningJob, payload));
+      this.write(this.writer!.frame(0x8000, MessageType.NewExtendedMiningJob, payload));
     } else {
       const merkleRoot = merkleRootWith(job.prepared, ch.session.extranoncePrefix);
       this.send({ type: MessageType.NewMiningJob, channelId: ch.id, jobId: job.seq, minNtime: future ? undefined : job.ntime, version: header.version >>> 0, merkleRoot });

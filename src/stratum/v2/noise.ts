@@ -85,14 +85,23 @@ class Secret {
 
   /** x(secret · lift_x(x)): BIP324's ellswift_ecdh_xonly once the peer's key is decoded. */
   xEcdh(x: Uint8Array): Buffer {
-    return this.ecdh.computeSecret(Buffer.concat([Uint8Array.of(2), x]));
+    try {
+      return this.ecdh.computeSecret(Buffer.concat([Uint8Array.of(2), x]));
+    } catch {
+      throw new NoiseError('ecdh', 'the peer\'s key is not a point of secp256k1');
+    }
   }
 }
 
 /** The x coordinate an ElligatorSwift encoding stands for (every 64 bytes decode to one). */
 export function decodeEllswift(ellswift: Uint8Array): Uint8Array {
   if (ellswift.length !== ELLSWIFT_SIZE) throw new NoiseError('ellswift', `expected ${ELLSWIFT_SIZE} bytes, got ${ellswift.length}`);
-  return elligatorSwift.decode(ellswift);
+  try {
+    return elligatorSwift.decode(ellswift);
+  } catch (err) {
+    // BIP324 maps every 64 bytes to a point; a library that disagrees is a refused handshake, not a crash.
+    throw new NoiseError('ellswift', `cannot decode the key (${(err as Error).message})`);
+  }
 }
 
 /** A random ElligatorSwift encoding of x(secret·G). */

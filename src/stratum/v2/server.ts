@@ -77,7 +77,7 @@ export class Sv2Server implements Wire {
       if (newTip) c.forgetJobs((id) => this.core.book.find(id) !== undefined);
       // One write per connection however many channels it has.
       peer.socket.cork();
-      const n = c.sendJobs();
+      const n = this.guard(peer, () => c.sendJobs()) ?? 0;
       peer.socket.uncork();
       if (n > 0) sent++;
     }
@@ -96,8 +96,21 @@ export class Sv2Server implements Wire {
         this.drop(peer, 'a frame left unfinished (truncated)');
         continue;
       }
-      c.tick();
-      c.sendJobs(true);
+      this.guard(peer, () => {
+        c.tick();
+        c.sendJobs(true);
+      });
+    }
+  }
+
+  /** Runs `fn` for one connection: a fault of this pool closes that connection only, said once. */
+  private guard<T>(peer: Peer, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.core.emit('warning', `stratum v2: ${peer.remote}: ${(err as Error).message}; connection closed`);
+      this.drop(peer, `internal error: ${(err as Error).message}`);
+      return undefined;
     }
   }
 
@@ -121,7 +134,8 @@ export class Sv2Server implements Wire {
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => {
       if (conn.closeReason !== undefined) return; // closing: nothing more is read
-      conn.receive(chunk);
+      // A fault of this pool, not of the miner, closes this connection only.
+      this.guard(peer, () => conn.receive(chunk));
       if (conn.closeReason !== undefined) this.drop(peer, conn.closeReason);
     });
     socket.on('error', () => undefined); // a reset is a disconnect, reported on close
