@@ -17,7 +17,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { FrameReader } from '../../src/stratum/v2/frames.js';
-import { decodeKnown, MessageType, type Sv2Message } from '../../src/stratum/v2/messages.js';
+import { decodeKnown, messageName, MessageType, type Sv2Message } from '../../src/stratum/v2/messages.js';
 import { NoiseInitiator } from '../../src/stratum/v2/noise.js';
 import { startSv2PoolService, type RunningPool } from '../support/pool.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
@@ -147,14 +147,15 @@ describe("solominer's SV2 pool answers ESP-Miner's recorded frames", { timeout: 
           const chunk = Buffer.concat([await incoming.take(1, 'the first job'), incoming.drain()]);
           live.push(...reader.push(chunk).map((x) => decodeKnown(x.msgType, x.payload)));
         }
+        const seen = `${f.settings.channel}: after the channel opened: ${live.map((m) => messageName(m.type)).join(', ')}`;
         const job = live[0];
         const prev = live.find((m) => m.type === MessageType.SetNewPrevHash);
-        assert.equal(job?.type, f.settings.channel === 'standard' ? MessageType.NewMiningJob : MessageType.NewExtendedMiningJob);
+        assert.equal(job?.type, f.settings.channel === 'standard' ? MessageType.NewMiningJob : MessageType.NewExtendedMiningJob, seen);
         assert.ok(job.type === MessageType.NewMiningJob || job.type === MessageType.NewExtendedMiningJob);
-        assert.equal(job.minNtime, undefined, 'a future job first');
+        assert.equal(job.minNtime, undefined, `a future job first (${seen})`);
         assert.equal(job.channelId, channel.channelId);
         assert.ok(prev?.type === MessageType.SetNewPrevHash);
-        assert.equal(prev.jobId, job.jobId, 'SetNewPrevHash names the future job');
+        assert.equal(prev.jobId, job.jobId, `SetNewPrevHash names the future job (${seen})`);
         assert.equal(prev.nbits, 0x207fffff);
       } finally {
         socket.destroy();
