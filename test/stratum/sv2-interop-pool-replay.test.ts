@@ -10,9 +10,8 @@
 //   encrypted header block is the recorded one;
 // - the work: this node's chain and template (height, coinbase, time) are not the recording's, so
 //   the jobs that follow are checked for the same flow (a future job, then SetNewPrevHash naming
-//   it, on the channel just opened; a SetTarget may come first when the channel opened before the
-//   pool had its first template), and the recorded shares, which belong to the recording's jobs,
-//   are not sent.
+//   it, on the channel just opened; a SetTarget may go first, as before any job it applies to),
+//   and the recorded shares, which belong to the recording's jobs, are not sent.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { FrameReader } from '../../src/stratum/v2/frames.js';
 import { decodeKnown, messageName, MessageType, type Sv2Message } from '../../src/stratum/v2/messages.js';
 import { NoiseInitiator } from '../../src/stratum/v2/noise.js';
+import { nextEvent } from '../support/events.js';
 import { startSv2PoolService, type RunningPool } from '../support/pool.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
 import { encryptedFrames, hex, loadSv2Fixture, parsePlainFrame, type Sv2Fixture } from '../support/sv2-transcript.js';
@@ -116,6 +116,10 @@ describe("solominer's SV2 pool answers ESP-Miner's recorded frames", { timeout: 
     });
     pool = p;
     assert.equal(p.sv2?.authorityKey, first.settings.authorityKey, 'the authority key ESP-Miner was configured with');
+    // The pool listens before its first getblocktemplate; ESP-Miner met a pool that had work (a
+    // channel opened earlier is announced the start difficulty, capped by the network only once
+    // the first job is known).
+    if (p.pool.networkTarget === undefined) await nextEvent(p.pool, 'fanout', () => p.pool.networkTarget !== undefined);
 
     for (const f of SESSIONS) {
       const sent = encryptedFrames(f, 'c2s');
