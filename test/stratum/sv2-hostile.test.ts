@@ -194,6 +194,35 @@ describe('Stratum V2 under bad input', { timeout: 120_000 }, () => {
     await b.c.close();
   });
 
+  it('a miner that does not read its socket is dropped; one that reads keeps up', async () => {
+    const reading = await miner('reading');
+    let latest = '';
+    reading.c.on('live', (j) => (latest = Buffer.from(j.prevHash).reverse().toString('hex')));
+    const stuck = await miner('stuck');
+    stuck.c.socket.pause();
+    const local = `127.0.0.1:${stuck.c.socket.localPort}`;
+    const dropped = nextEvent<[{ remote: string; reason: string }]>(core, 'disconnect', (e) => e.remote === local, 60_000);
+    let gone = false;
+    void dropped.then(() => (gone = true));
+    const payout = addressToScript(OPERATOR, 'regtest').script;
+    let last = '';
+    // Jobs until the kernel's buffers and then the pool's 1 MiB for that socket are full.
+    for (let i = 0; i < 60_000 && !gone; i++) {
+      const t = { ...template(), previousblockhash: randomBytes(32).toString('hex') };
+      last = t.previousblockhash;
+      core.setJob(buildJob(t, { id: `s${i}`, payoutScript: payout, extranonceSize: 8, cleanJobs: true }), true);
+      if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const [e] = await dropped;
+    assert.equal(e.reason, 'not reading its socket');
+    // What the stuck miner left unread is the kernel's until its socket goes: let it go first.
+    await stuck.c.close();
+    if (latest !== last) await reading.c.nextLive(reading.open.channelId, () => latest === last, 30_000);
+    assert.equal(latest, last, 'the reading miner got every tip up to the last');
+    await reading.c.close();
+    core.setJob(buildJob(tpl, { id: 'back', payoutScript: payout, extranonceSize: 8, cleanJobs: true }), true);
+  });
+
   it('no channel within the idle time: closed', async () => {
     const idle = await TestSv2Client.connect(port);
     await idle.setup(0);

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { readReport } from '../../src/telemetry/hourly-report.js';
 import { hourKey, type HourReport } from '../../src/telemetry/report-schema.js';
 import { MessageType, type OpenExtendedMiningChannelSuccess, type OpenMiningChannelError, type OpenStandardMiningChannelSuccess, type SetupConnectionError, type SubmitSharesError } from '../../src/stratum/v2/messages.js';
+import { runCli } from '../support/cli.js';
 import { startSv2PoolService } from '../support/pool.js';
 import { blockAt, createWallet, newAddress, paidTo, startRegtest, type LocalNode } from '../support/regtest.js';
 import { blockTarget, TestStratumClient } from '../support/stratum-client.js';
@@ -242,6 +243,10 @@ describe('Stratum V2 pool on regtest', { timeout: 240_000 }, () => {
       assert.deepEqual(status.pool?.connectionsByProtocol, { v1: 1, v2: 1 });
       assert.equal(status.pool?.sv2?.authorityKey, p.sv2.authorityKey);
       assert.match(status.pool?.sv2?.url ?? '', new RegExp(`^stratum2\\+tcp://127\\.0\\.0\\.1:${p.sv2.port}/${p.sv2.authorityKey}$`));
+      const text = await runCli(['status', '--url', p.recorder.metricsUrl!]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^stratum pool stratum\\+tcp://127\\.0\\.0\\.1:${p.port}: 2 connection\\(s\\) \\(v1 1, v2 1\\), shares accepted 0$`, 'm'));
+      assert.ok(text.stdout.split('\n').includes(`stratum v2: host 127.0.0.1, port ${p.sv2.port}, authority key ${p.sv2.authorityKey} (stratum2+tcp://127.0.0.1:${p.sv2.port}/${p.sv2.authorityKey})`), text.stdout);
       const metrics = await (await fetch(`${p.recorder.metricsUrl!}/metrics`)).text();
       assert.match(metrics, /^solominer_stratum_connections\{protocol="v1"\} 1$/m);
       assert.match(metrics, /^solominer_stratum_connections\{protocol="v2"\} 1$/m);
