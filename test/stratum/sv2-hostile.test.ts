@@ -264,6 +264,35 @@ describe('Stratum V2 under bad input', { timeout: 120_000 }, () => {
     await m.c.close();
   });
 
+  it('a channel asked for before the pool has work is answered with the first job, its target capped at the network target', async () => {
+    const dir = await scratchDir();
+    // A regtest-like template: the network target is easier than difficulty 1 (every other hash).
+    const easy: BlockTemplate = { ...template(), bits: '207fffff', target: '7fffff0000000000000000000000000000000000000000000000000000000000' };
+    const early = await PoolCore.open(
+      { network: 'regtest', operatorAddress: OPERATOR, startDifficulty: 1, minDifficulty: 1e-12, shareSeconds: 10, maxConnections: 5, maxConnectionsPerAddress: 5, idleTimeoutMs: 1e9, bestSharesPath: `${dir}/best.jsonl` },
+      () => false,
+      () => undefined,
+    );
+    try {
+      await Sv2Server.listen(early, { host: '127.0.0.1', port: 0, identity });
+      const c = await TestSv2Client.connect(early.sv2!.port);
+      await c.setup(0);
+      const live = c.nextLive();
+      const opened = c.open('extended', 'early');
+      // No answer while there is no job: the target would have to be guessed.
+      const answeredEarly = await Promise.race([opened.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+      assert.equal(answeredEarly, false, 'answered before the pool had a job');
+      early.setJob(buildJob(easy, { id: 'e', payoutScript: addressToScript(OPERATOR, 'regtest').script, extranonceSize: 8, cleanJobs: true }), true);
+      const open = (await opened) as OpenExtendedMiningChannelSuccess;
+      assert.equal(open.type, MessageType.OpenExtendedMiningChannelSuccess);
+      assert.deepEqual(le256(open.target), BigInt(`0x${easy.target}`), 'the channel target is the network target, never harder');
+      await live;
+      await c.close();
+    } finally {
+      await early.close();
+    }
+  });
+
   it('a quiet chain: a miner that had no frame for a minute gets its unchanged target again (ESP-Miner gives up at 180 s)', async () => {
     let clock = Date.now();
     const dir = await scratchDir();

@@ -118,6 +118,12 @@ export class Sv2Connection {
   private reader: FrameReader | undefined;
   private writer: FrameWriter | undefined;
   readonly channels = new Map<number, Channel>();
+  /**
+   * Channel requests that arrived before the pool's first job: answered with the first job,
+   * because a channel's target can only be capped at the network target once it is known (an
+   * answer before it announced difficulty 1, harder than regtest's, then a SetTarget).
+   */
+  private pendingOpens: Array<OpenStandardMiningChannel | OpenExtendedMiningChannel> = [];
   private nextChannelId = 1;
   private badMessages = 0;
   /** Set when the connection must be closed (the server closes the socket). */
@@ -138,6 +144,11 @@ export class Sv2Connection {
   /** Mining: the handshake and setup are done and a channel is open. */
   get mining(): boolean {
     return this.channels.size > 0;
+  }
+
+  /** Channel requests waiting for the pool's first job. */
+  get waitingForWork(): boolean {
+    return this.pendingOpens.length > 0;
   }
 
   /** Bytes from the miner. */
@@ -174,6 +185,13 @@ export class Sv2Connection {
 
   /** Sends the current job to every channel (a new job, or a difficulty change due). */
   sendJobs(onlyDue = false): number {
+    if (this.pendingOpens.length > 0 && this.host.core.networkTarget !== undefined) {
+      const waiting = this.pendingOpens;
+      this.pendingOpens = [];
+      // Each open sends its channel's first job itself.
+      for (const m of waiting) this.openChannel(m);
+      if (this.closeReason !== undefined) return 0;
+    }
     let sent = 0;
     for (const ch of this.channels.values()) {
       if (onlyDue && !ch.session.difficultyChangeDue) continue;
@@ -294,7 +312,11 @@ export class Sv2Connection {
       core.rejected(undefined, kind, `${printable(m.userIdentity)}: ${why}`, this.host.remote, 'v2');
       if (++this.badMessages >= MAX_BAD_MESSAGES) this.closeReason = `${MAX_BAD_MESSAGES} refused channels in a row`;
     };
-    if (this.channels.size >= MAX_CHANNELS) return refuse(ErrorCode.tooManyChannels, `more than ${MAX_CHANNELS} channels on one connection`);
+    if (this.channels.size + this.pendingOpens.length >= MAX_CHANNELS) return refuse(ErrorCode.tooManyChannels, `more than ${MAX_CHANNELS} channels on one connection`);
+    if (core.networkTarget === undefined) {
+      this.pendingOpens.push(m);
+      return;
+    }
     const extended = m.type === MessageType.OpenExtendedMiningChannel;
     if (extended && m.minExtranonceSize > EXTRANONCE_ROLLABLE_SIZE) {
       return refuse(ErrorCode.extranonceTooLarge, `min_extranonce_size ${m.minExtranonceSize} (this pool gives ${EXTRANONCE_ROLLABLE_SIZE})`);

@@ -73,7 +73,7 @@ export class Sv2Server implements Wire {
     let sent = 0;
     for (const peer of this.peers) {
       const c = peer.conn;
-      if (!c.mining) continue;
+      if (!c.mining && !c.waitingForWork) continue;
       if (newTip) c.forgetJobs((id) => this.core.book.find(id) !== undefined);
       // One write per connection however many channels it has.
       peer.socket.cork();
@@ -89,7 +89,7 @@ export class Sv2Server implements Wire {
     for (const peer of this.peers) {
       const c = peer.conn;
       if (!c.mining) {
-        if (now - c.connectedAt > idle) this.drop(peer, 'no channel open in time');
+        if (now - c.connectedAt > idle) this.drop(peer, c.waitingForWork ? 'no work from the node in time' : 'no channel open in time');
         continue;
       }
       if (c.partialSince !== undefined && now - c.partialSince > idle) {
