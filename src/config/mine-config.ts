@@ -158,7 +158,7 @@ const celsius = (min: number) => z.number().min(min).max(TEMPERATURE_MAX_CELSIUS
 // Each axis within what GpuEngine.create accepts, so a bad value is refused at start-up in one line.
 const gpuTuning = z.string().refine((s) => {
   const t = parseTuningLabel(s);
-  return t !== undefined && t.workgroupSize <= 1024 && t.noncesPerInvocation <= 4096 && t.dispatchMs <= 10_000 && t.inFlight <= 8;
+  return t !== undefined && t.workgroupSize <= 1024 && t.noncesPerInvocation <= 4096 && t.dispatchMs <= 10_000 && t.inFlight <= 8 && t.versions <= 16;
 });
 
 export const fieldSchemas = {
@@ -302,7 +302,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('cpuAffinity', 'cpu-affinity', { arg: 'list', text: 'string', expected: `CPU indices such as 0,2-3 (numbers and ranges 0..${CPU_INDEX_MAX}, comma-separated)`, help: 'pin hashing thread i to the i-th CPU of the list (Linux; the JavaScript thread keeps every CPU)', defaultText: 'not pinned' }),
   spec('cpuPriority', 'cpu-priority', { arg: 'idle|low|normal', text: 'string', expected: 'idle, low or normal', help: 'scheduling of the hashing threads only (Linux): idle runs only when nothing else wants the core (SCHED_IDLE), low is nice 19', defaultText: 'normal' }),
   spec('cpuLimit', 'cpu-limit', { arg: 'percent', text: 'number', expected: 'an integer percent 1..100', help: 'share of a core each hashing thread may use (a duty cycle in the native loop)', defaultText: '100' }),
-  spec('gpuTuning', 'gpu-tuning', { arg: 'tuning', text: 'string', expected: 'a GPU tuning such as "wg64 n16 40ms q2" (workgroup size, nonces per invocation, dispatch ms, dispatches queued; bench --sweep lists them)', help: 'GPU kernel shape and dispatch pacing (solominer tune picks one)', defaultText: 'wg64 n16 40ms q2' }),
+  spec('gpuTuning', 'gpu-tuning', { arg: 'tuning', text: 'string', expected: 'a GPU tuning such as "wg64 n16 40ms q2 v16" (workgroup size, nonces per invocation, dispatch ms, dispatches queued, versions per nonce 1..16; bench --sweep lists them)', help: 'GPU kernel shape, dispatch pacing and versions per nonce (solominer tune picks one)', defaultText: 'wg64 n16 40ms q2 v16' }),
   spec('maxTemp', 'max-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${TEMPERATURE_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS}`, help: 'pause hashing while the hottest CPU/GPU sensor is above this; needs a sensor (check lists them)', defaultText: 'no limit' }),
   spec('resumeTemp', 'resume-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${RESUME_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS} below --max-temp`, help: 'resume hashing once the hottest sensor is below this', defaultText: '--max-temp minus 5' }),
   spec('pidFile', 'pid-file', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: 'write the process id here while running (solominer stop reads it)', defaultText: 'none' }),

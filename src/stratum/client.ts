@@ -154,8 +154,9 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     }
     const extranonce2 = Buffer.from(share.extranonce.subarray(pool.extranonce1.length)).toString('hex');
     const params: unknown[] = [this.options.user, pool.jobId, extranonce2, hex32(share.ntime), hex32(share.nonce)];
-    const rolled = (share.version ^ share.job.version) >>> 0;
-    if (rolled !== 0) params.push(hex32(rolled & s.versionMask));
+    // BIP310: the pool rebuilds the version as (job version & ~mask) | (bits & mask), so the
+    // bits sent are the share's version inside the mask (not its difference from the job's).
+    if (share.version >>> 0 !== share.job.version >>> 0) params.push(hex32((share.version & s.versionMask) >>> 0));
     const id = this.send(s, 'mining.submit', params, (reply) => {
       const accepted = reply.result === true && (reply.error === null || reply.error === undefined);
       const code = Array.isArray(reply.error) && typeof reply.error[0] === 'number' ? reply.error[0] : undefined;
@@ -351,7 +352,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
       case 'mining.notify': {
         if (!s.subscribed) return 'mining.notify before the subscription was answered';
         try {
-          const { job, clean } = poolJob(params, { extranonce1: s.extranonce1, extranonce2Size: s.extranonce2Size, difficulty: s.difficulty }, `p${++this.jobSeq}`);
+          const { job, clean } = poolJob(params, { extranonce1: s.extranonce1, extranonce2Size: s.extranonce2Size, difficulty: s.difficulty, versionMask: s.versionMask }, `p${++this.jobSeq}`);
           this.emit('job', { job, clean, receivedAt: performance.now() });
         } catch (err) {
           if (err instanceof PoolJobError) return err.message;

@@ -6,6 +6,7 @@
  * @module
  */
 import { difficultyToTarget, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
+import { poolRolling } from '../bitcoin/version-rolling.js';
 import type { Job } from '../work/job.js';
 import { parseHex32, swapWords } from './protocol.js';
 
@@ -24,6 +25,8 @@ export interface PoolSession {
   readonly extranonce2Size: number;
   /** The difficulty set before this notify (it applies to jobs after it). */
   readonly difficulty: number;
+  /** The BIP310 version-rolling mask granted to this session (0: none). */
+  readonly versionMask: number;
 }
 
 function hex(value: unknown, field: string, digits?: number): Buffer {
@@ -95,12 +98,14 @@ export function poolJob(params: readonly unknown[], session: PoolSession, id: st
     transactionsHex: '',
     cleanJobs: clean,
     longpollId: undefined,
+    rolling: poolRolling(session.versionMask),
     createdAt: Date.now(),
     pool: {
       jobId,
       extranonce1: session.extranonce1,
       difficulty: session.difficulty,
       shareTarget: difficultyToTarget(session.difficulty),
+      versionMask: session.versionMask >>> 0,
     },
   };
   return { job, clean };

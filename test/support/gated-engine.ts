@@ -32,6 +32,9 @@ abstract class EngineWrapper extends EventEmitter<EngineEvents> implements Engin
   get threads(): number {
     return this.inner.threads;
   }
+  get versionsPerScan(): number {
+    return this.inner.versionsPerScan;
+  }
   get busy(): boolean {
     return this.inner.busy;
   }

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { describeAdapter, selectAdapter, type WebGpu } from './adapters.js';
-import { HEADER_PARAM_WORDS, SCAN_PARAM_BYTES } from './header-precompute.js';
+import { PARAM_COUNT, PARAM_FIRST, SCAN_PARAM_BYTES } from './header-precompute.js';
 import type { NonceRange } from './pacing.js';
 
 const KERNEL_URL = new URL('../../../../kernels/sha256d-scan.wgsl', import.meta.url);
@@ -25,6 +25,19 @@ export interface KernelShape {
   readonly noncesPerInvocation: number;
   readonly resultCapacity: number;
   readonly inFlight: number;
+}
+
+/** What one dispatch returned: how many (nonce, version) pairs qualified, and as many as the list holds. */
+export interface DispatchResults {
+  /** Qualifying pairs counted by the kernel (more than the list holds when it overflowed). */
+  readonly qualifying: number;
+  /** The listed pairs, flattened: nonce, version index, nonce, version index, ... */
+  readonly hits: Uint32Array;
+}
+
+/** Bytes of a results buffer: the count, a pad word, then `capacity` (nonce, version index) pairs. */
+export function resultBytes(capacity: number): number {
+  return 8 + 8 * capacity;
 }
 
 /** The buffers of one in-flight dispatch. */
@@ -112,8 +125,8 @@ export class ScanDevice {
 
   /** Queues a scan of `range` with `params` (the header part filled in; first and count are set here) on `slot`. */
   submit(slot: Slot, range: NonceRange, params: Uint32Array): void {
-    params[HEADER_PARAM_WORDS] = range.first;
-    params[HEADER_PARAM_WORDS + 1] = range.count;
+    params[PARAM_FIRST] = range.first;
+    params[PARAM_COUNT] = range.count;
     this.device.queue.writeBuffer(slot.params, 0, params);
     const noncesPerWorkgroup = this.shape.workgroupSize * this.shape.noncesPerInvocation;
     const workgroups = Math.ceil(range.count / noncesPerWorkgroup);
@@ -137,12 +150,13 @@ export class ScanDevice {
   }
 
   /** The count and as much of the list as it fills, copied out of a mapped read-back buffer, which is then unmapped. */
-  readResults(slot: Slot): Uint32Array {
+  readResults(slot: Slot): DispatchResults {
     const mapped = slot.readback.getMappedRange();
-    const listed = Math.min(new Uint32Array(mapped, 0, 1)[0]!, this.shape.resultCapacity);
-    const words = new Uint32Array(mapped.slice(0, 4 * (1 + listed)));
+    const qualifying = new Uint32Array(mapped, 0, 1)[0]!;
+    const listed = Math.min(qualifying, this.shape.resultCapacity);
+    const hits = new Uint32Array(mapped.slice(8, 8 + 8 * listed));
     slot.readback.unmap();
-    return words;
+    return { qualifying, hits };
   }
 
   /**
@@ -184,10 +198,10 @@ async function buildPipeline(device: GPUDevice, adapterName: string, kernel: str
 
 function createSlot(webgpu: WebGpu, device: GPUDevice, pipeline: GPUComputePipeline, shape: KernelShape, i: number): Slot {
   const usage = webgpu.constants.GPUBufferUsage;
-  const resultBytes = 4 + 4 * shape.resultCapacity;
+  const bytes = resultBytes(shape.resultCapacity);
   const params = device.createBuffer({ label: `scan params ${i}`, size: SCAN_PARAM_BYTES, usage: usage.UNIFORM | usage.COPY_DST });
-  const results = device.createBuffer({ label: `scan results ${i}`, size: resultBytes, usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST });
-  const readback = device.createBuffer({ label: `scan readback ${i}`, size: resultBytes, usage: usage.MAP_READ | usage.COPY_DST });
+  const results = device.createBuffer({ label: `scan results ${i}`, size: bytes, usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST });
+  const readback = device.createBuffer({ label: `scan readback ${i}`, size: bytes, usage: usage.MAP_READ | usage.COPY_DST });
   const bindGroup = device.createBindGroup({
     label: `scan bindings ${i}`,
     layout: pipeline.getBindGroupLayout(0),
