@@ -17,6 +17,7 @@ import {
   probeReportDir,
   probeSync,
   probeTemperature,
+  probeVersionRolling,
   probeZmq,
 } from './probes.js';
 import { runSmokeNetwork } from './smoke-network.js';
@@ -38,6 +39,7 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   probeCpuFeatures(list);
   probeCpuBackend(list, config);
   await probeGpuAdapters(list, config);
+  probeVersionRolling(list, config);
   await probeTemperature(list, config);
 
   const rpc = rpcClientFor(config);

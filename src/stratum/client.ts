@@ -1,7 +1,8 @@
 /**
  * The Stratum V1 client of `mine --pool` (docs/stratum.md, "Mining through a pool"): connects to
  * the first pool that answers (several URLs are tried in order as fail-over), offers BIP310
- * version rolling (a pool without it is fine: the engines keep a fixed version), subscribes,
+ * version rolling (the engines roll BIP320's bits when the pool grants all of them; a pool
+ * without it, or with a narrower mask, is fine: the engines keep the job's version), subscribes,
  * asks for extranonce changes, authorizes, suggests a difficulty when told to, and turns each
  * mining.notify into a Job for the orchestrator. Shares go back with the job's ntime.
  *
@@ -150,6 +151,10 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     const pool = share.job.pool;
     if (!pool || !Buffer.from(pool.extranonce1).equals(s.extranonce1)) {
       this.emit('dropped', { reason: 'its job belongs to an earlier session (another extranonce1)' });
+      return;
+    }
+    if (((share.version ^ share.job.version) & ~s.versionMask) !== 0) {
+      this.emit('dropped', { reason: 'its version has bits outside the version-rolling mask the pool grants now' });
       return;
     }
     const extranonce2 = Buffer.from(share.extranonce.subarray(pool.extranonce1.length)).toString('hex');
