@@ -9,8 +9,11 @@
 //   round 3; once for all versions, the message-schedule words (or their nonce-free parts) that
 //   do not depend on the nonce. The second block is the same for every version, so its message
 //   schedule W16..W63 is computed once per nonce and used by every version's rounds.
-// Per dispatch: the first nonce, how many nonces, the target's top word (display order) and how
-//   many versions (1..MAX_VERSIONS; 1 is a plain scan of one header).
+// Per dispatch: the first nonce, how many nonces and the target's top word (display order). The
+//   number of versions is the pipeline's VERSIONS (1..MAX_VERSIONS; 1 is a plain scan of one
+//   header): a loop whose trip count is a constant of the pipeline, so VERSIONS = 1 compiles to the
+//   straight-line code of one hash (a trip count read from the uniform cost lavapipe half its speed
+//   at one version).
 // Output: a count and a list of candidate (nonce, version index) pairs. A candidate is a pair
 //   whose hash, read as a 256-bit number in display order, has a top 32-bit word <=
 //   targetTopWord; the host re-hashes every candidate and compares the whole 256-bit target.
@@ -44,8 +47,10 @@
 override WORKGROUP_SIZE: u32 = 64u;
 override NONCES_PER_INVOCATION: u32 = 16u;
 override RESULT_CAPACITY: u32 = 4096u;
+// Versions each nonce is hashed with, 1..MAX_VERSIONS; the host builds a pipeline per count.
+override VERSIONS: u32 = 16u;
 
-// Most versions one dispatch hashes each nonce with (the host's MAX_SCAN_VERSIONS).
+// Most versions one dispatch hashes each nonce with (the host's KERNEL_MAX_VERSIONS).
 const MAX_VERSIONS: u32 = 16u;
 
 // What differs between versions: 16 words.
@@ -62,7 +67,7 @@ struct ScanParams {
   first: u32,           // first nonce of this dispatch
   count: u32,           // nonces in this dispatch; first + count <= 2^32
   targetTopWord: u32,   // most significant 32 bits of the target (display order)
-  versionCount: u32,    // versions each nonce is hashed with, 1..MAX_VERSIONS
+  versionCount: u32,    // VERSIONS, as the host filled the entries below (not read: the pipeline's constant rules)
   versions: array<VersionParams, MAX_VERSIONS>,
 }
 
@@ -211,7 +216,7 @@ fn scanNonce(nonce: u32) {
   let kw63 = 0xc67178f2u + w63;
 
   // Every version shares the schedule above; its own state starts the rounds.
-  for (var v = 0u; v < params.versionCount; v++) {
+  for (var v = 0u; v < VERSIONS; v++) {
     let vp = params.versions[v];
     // Rounds 3..63; the host ran rounds 0..2 and the nonce-free part of round 3 (A3, E3).
     var a = vp.state2a.w + w3;

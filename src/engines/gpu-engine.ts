@@ -143,8 +143,8 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
       noncesPerInvocation: checkPositiveInt('noncesPerInvocation', options.noncesPerInvocation ?? d.noncesPerInvocation, 4096),
       resultCapacity: checkPositiveInt('resultCapacity', options.resultCapacity ?? DEFAULT_RESULT_CAPACITY, 1 << 20),
       inFlight: checkPositiveInt('inFlight', options.inFlight ?? d.inFlight, 8),
+      versions: checkPositiveInt('versions', options.versions ?? d.versions, KERNEL_MAX_VERSIONS),
     };
-    const versions = checkPositiveInt('versions', options.versions ?? d.versions, KERNEL_MAX_VERSIONS);
     const dispatchMs = options.dispatchMs ?? d.dispatchMs;
     if (!(dispatchMs > 0 && dispatchMs <= 10_000)) throw new RangeError(`dispatchMs: expected 0 < ms <= 10000, got ${dispatchMs}`);
     if (options.dispatchNonces !== undefined) checkPositiveInt('dispatchNonces', options.dispatchNonces, MAX_DISPATCH_NONCES);
@@ -152,7 +152,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     const webgpu = await loadWebGpu();
     const kernel = await readKernel();
     const dev = await ScanDevice.open(webgpu, options.adapter, kernel, shape);
-    const engine = new GpuEngine(webgpu, options.adapter, kernel, dev, shape, versions);
+    const engine = new GpuEngine(webgpu, options.adapter, kernel, dev, shape);
     try {
       await engine.selfTest();
       await engine.calibrate(dispatchMs, options.dispatchNonces);
@@ -163,7 +163,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     return engine;
   }
 
-  private constructor(webgpu: WebGpu, adapterChoice: string | undefined, kernel: string, dev: ScanDevice, shape: KernelShape, versions: number) {
+  private constructor(webgpu: WebGpu, adapterChoice: string | undefined, kernel: string, dev: ScanDevice, shape: KernelShape) {
     super();
     this.webgpu = webgpu;
     this.adapterChoice = adapterChoice;
@@ -175,10 +175,10 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     this.noncesPerInvocation = shape.noncesPerInvocation;
     this.resultCapacity = shape.resultCapacity;
     this.inFlight = shape.inFlight;
-    this.versionsPerScan = versions;
+    this.versionsPerScan = shape.versions;
     // The pacer counts headers hashed (nonces × versions): a dispatch of a scan with fewer
     // versions gets more nonces for the same duration.
-    this.pacer = new DispatchPacer({ granule: shape.workgroupSize * shape.noncesPerInvocation * versions, inFlight: shape.inFlight });
+    this.pacer = new DispatchPacer({ granule: shape.workgroupSize * shape.noncesPerInvocation * shape.versions, inFlight: shape.inFlight });
     this.stats.devices = 1;
     this.watch(dev);
   }
@@ -286,6 +286,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     try {
       await this.drained;
       dev = await this.ensureDevice();
+      await dev.preparePipeline(weight);
       const end = work.start + work.count;
       let cursor = work.start;
       /** Pieces of overflowed dispatches, scanned before any fresh nonce. */
@@ -414,7 +415,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Queues `range` with `weight` versions per nonce; the pacer plans it in headers hashed. */
   private submit(dev: ScanDevice, slot: Slot, range: NonceRange, params: Uint32Array, weight: number): InFlight {
-    dev.submit(slot, range, params);
+    dev.submit(slot, range, params, weight);
     this.stats.dispatches++;
     return { ...this.pacer.planDispatch(range.count * weight), range, slot };
   }
@@ -480,10 +481,11 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   // Start-up checks.
 
   /** One dispatch, waited for directly (start-up only: it may poll). */
-  private async runOnce(range: NonceRange, params: Uint32Array): Promise<{ results: DispatchResults; ms: number }> {
+  private async runOnce(range: NonceRange, params: Uint32Array, versions: number): Promise<{ results: DispatchResults; ms: number }> {
     const slot = this.dev.slots[0]!;
+    await this.dev.preparePipeline(versions);
     const t0 = this.pacer.now();
-    this.submit(this.dev, slot, range, params, 1);
+    this.submit(this.dev, slot, range, params, versions);
     await this.dev.map(slot);
     const ms = this.pacer.now() - t0;
     const results = this.dev.readResults(slot);
@@ -511,7 +513,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   private async expectOnly(what: string, params: Uint32Array, nonce: number, versions: readonly number[], index: number): Promise<void> {
     params[PARAM_TARGET_TOP_WORD] = 0; // both headers' targets have a zero top word
     const first = nonce - 2000;
-    const { results } = await this.runOnce({ first, count: 4001 }, params);
+    const { results } = await this.runOnce({ first, count: 4001 }, params, versions.length);
     const got = [];
     for (let i = 0; i + 1 < results.hits.length; i += 2) got.push(`${results.hits[i]} version ${(versions[results.hits[i + 1]!] ?? NaN).toString(16)}`);
     const want = `${nonce} version ${versions[index]!.toString(16)}`;
@@ -530,7 +532,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     const params = headerScanParams(new Uint8Array(80), versions);
     params[PARAM_TARGET_TOP_WORD] = 0; // practically nothing qualifies: pure hashing
     const measure = async (hashes: number) => {
-      const { ms } = await this.runOnce({ first: 0, count: Math.ceil(hashes / k) }, params);
+      const { ms } = await this.runOnce({ first: 0, count: Math.ceil(hashes / k) }, params, k);
       return ms;
     };
     await this.pacer.calibrate(measure, dispatchMs, fixed === undefined ? undefined : fixed * k);
