@@ -22,19 +22,22 @@ import { readFileSync } from 'node:fs';
  *    (`innerLoops` loops of `innerTrips` trips each);
  *  - rolled (K versions, one schedule per nonce step): the outer loop (nonces) computes the
  *    schedule once, a version loop inside it hashes `versionsPerTrip` versions per trip (the
- *    inner round blocks as above); other loops inside the outer one (a remainder of fewer
- *    versions) do not run when K is a multiple of versionsPerTrip.
+ *    inner round blocks as above: `innerLoops` of them, `innerTrips` trips each); other loops
+ *    inside the outer one (a remainder of fewer versions) do not run when K is a multiple of
+ *    versionsPerTrip. The fallback counts are per nonce step (perNonce) and per version-loop
+ *    trip (perVersion).
  */
 const LOOPS = {
   avx512: {
     one: { symbol: 'VectorScan<solominer::avx512::(anonymous namespace)::Avx512>::ScanOne(', noncesPerTrip: 16, innerTrips: 3, innerLoops: 2, fallback: { ops: 2855 } },
+    // Two versions per trip (Avx512::kVersionPairs); hash 2's rolled rounds come out unrolled.
     rolled: {
       symbol: 'VectorScan<solominer::avx512::(anonymous namespace)::Avx512>::ScanRolled(',
       noncesPerTrip: 16,
-      versionsPerTrip: 1,
+      versionsPerTrip: 2,
       innerTrips: 3,
-      innerLoops: 2,
-      fallback: { perNonce: 465, perVersion: 2404 },
+      innerLoops: 1,
+      fallback: { perNonce: 464, perVersion: 4789 },
     },
   },
   avx2: {
@@ -56,7 +59,7 @@ const LOOPS = {
       versionsPerTrip: 4,
       innerTrips: 1,
       innerLoops: 0,
-      fallback: { perNonce: 129, perVersion: 864, shaPerVersion: 244 },
+      fallback: { perNonce: 128, perVersion: 864, shaPerVersion: 244 },
     },
   },
   arm_sha2: { one: { symbol: 'arm_sha2::(anonymous namespace)::ScanVersion(', noncesPerTrip: 3, innerTrips: 1, innerLoops: 0 } },
@@ -173,17 +176,20 @@ export function countLoopOps(addonPath, backend, versions = 1) {
     const c = weighted(ins, loops, outer, shape.innerTrips, shape.innerLoops);
     return c && { ops: c.ops / shape.noncesPerTrip, sha: c.sha / shape.noncesPerTrip, source: 'objdump' };
   }
-  // The version loop is the largest loop inside the nonce loop; any other is a remainder loop.
-  const inner = children(loops, outer).sort((a, b) => b[1] - b[0] - (a[1] - a[0]));
-  const versionLoop = inner[0];
+  // The version loop is the largest loop that starts inside the nonce loop; any other is a
+  // remainder loop (fewer versions than a trip takes), whose code the compiler may place partly
+  // past the nonce loop's back jump. What no such loop covers runs once per nonce step.
+  const others = loops.filter((l) => l !== outer && outer[0] <= l[0] && l[0] <= outer[1]);
+  const versionLoop = others[0];
   if (!versionLoop) return undefined;
   const perTrip = weighted(ins, loops, versionLoop, shape.innerTrips, shape.innerLoops);
   if (!perTrip) return undefined;
-  const nonceOnly = countIn(ins, outer);
-  for (const l of inner) {
-    const c = countIn(ins, l);
-    nonceOnly.ops -= c.ops;
-    nonceOnly.sha -= c.sha;
+  const nonceOnly = { ops: 0, sha: 0 };
+  for (const x of ins) {
+    if (x.at < outer[0] || x.at > outer[1] || others.some(([a, b]) => a <= x.at && x.at <= b)) continue;
+    const c = countIn([x], [x.at, x.at]);
+    nonceOnly.ops += c.ops;
+    nonceOnly.sha += c.sha;
   }
   const per = (nonce, version) => (nonce / versions + version / shape.versionsPerTrip) / shape.noncesPerTrip;
   return { ops: per(nonceOnly.ops, perTrip.ops), sha: per(nonceOnly.sha, perTrip.sha), source: 'objdump' };

@@ -353,11 +353,12 @@ struct VectorScan {
         }
     }
     // Hash 2 rounds 1..60 (see Hash2Step).
+    template <int kRolled = kHash2Rolled>
     static SOLOMINER_INLINE void Hash2Rounds(V (&s)[8], V (&w)[64], const Consts& c) {
-        Hash2Unrolled<1>(s, w, c, std::make_index_sequence<kHash2Rolled - 1>{});
+        Hash2Unrolled<1>(s, w, c, std::make_index_sequence<kRolled - 1>{});
 #pragma GCC unroll 1
-        for (int t0 = kHash2Rolled; t0 < 57; t0 += 8) {
-            GeneralBlock<kHash2Rolled & 7>(s, w, c.k, t0, std::make_index_sequence<8>{});
+        for (int t0 = kRolled; t0 < 57; t0 += 8) {
+            GeneralBlock<kRolled & 7>(s, w, c.k, t0, std::make_index_sequence<8>{});
         }
         Hash2Unrolled<57>(s, w, c, std::make_index_sequence<4>{});
     }
@@ -377,13 +378,13 @@ struct VectorScan {
 
     // Hash 2 of hash 1's state after round 63 (in s, rotation 0) and the test on H7: the lanes
     // whose bswap32(H7) <= max, as a bit mask.
-    static SOLOMINER_INLINE uint32_t Hash2Test(V (&s)[8], const uint32_t* midstate, V vmax,
-                                                 const Consts& c) {
-        // H(2)_i = H(1)_i + the working variable i after round 63.
-        V w2[64];
+    // Hash 2's message (hash 1's state after round 63, in s at rotation 0, plus the feed-forward
+    // `midstate`) into w2[0..7], and its state before round 1 into s: round 0 sees only H(0) and
+    // W0, so e1 = d + T1 = (H(0)_3 + C0) + W0 and a1 = T1 + T2 = (C0 + T2) + W0 (rotation 1: a is
+    // s[7]).
+    static SOLOMINER_INLINE void Hash2Start(V (&s)[8], V (&w2)[64], const uint32_t* midstate,
+                                            const Consts& c) {
         for (int j = 0; j < 8; ++j) w2[j] = Add(s[j], Set(midstate[j]));
-        // Round 0 sees only H(0) and W0: e1 = d + T1 = (H(0)_3 + C0) + W0 and
-        // a1 = T1 + T2 = (C0 + T2) + W0. State before round 1 at rotation 1 (a is s[7]).
         s[7] = Add(w2[0], Set(c.h2_a1));
         s[0] = Set(c.iv[0]);
         s[1] = Set(c.iv[1]);
@@ -392,10 +393,23 @@ struct VectorScan {
         s[4] = Set(c.iv[4]);
         s[5] = Set(c.iv[5]);
         s[6] = Set(c.iv[6]);
-        Hash2Rounds(s, w2, c);
-        // Round 60 (rotation 60: d is s[(3 - 60) & 7] = s[7]) left the e we need in s[7].
+    }
+
+    // The test on H7 after hash 2's round 60 (rotation 60: the e of round 60 is in s[7]): the
+    // lanes whose bswap32(H7) <= max, as a bit mask.
+    static SOLOMINER_INLINE uint32_t AtMostH7(const V (&s)[8], V vmax, const Consts& c) {
         const V h7 = Add(s[7], Set(c.iv[7]));
         return Isa::AtMost(Isa::Bswap(h7, Isa::BswapKey(c)), vmax);
+    }
+
+    // Hash 2 of hash 1's state after round 63 (in s, rotation 0) and the test on H7.
+    template <int kRolled = kHash2Rolled>
+    static SOLOMINER_INLINE uint32_t Hash2Test(V (&s)[8], const uint32_t* midstate, V vmax,
+                                                 const Consts& c) {
+        V w2[64];
+        Hash2Start(s, w2, midstate, c);
+        Hash2Rounds<kRolled>(s, w2, c);
+        return AtMostH7(s, vmax, c);
     }
 
     static SOLOMINER_INLINE void Record(uint32_t m, uint32_t base, uint32_t version,
@@ -443,6 +457,9 @@ struct VectorScan {
     // words of rounds 7..17 are per-call constants, stored into kw[] once, so that hash 1
     // rounds kRolledFrom..63 are plain blocks of eight "h + kw[t]" rounds.
     static constexpr int kRolledFrom = 40;
+    // Hash 2 rounds kRolledHash2..56 rolled (the traits' choice: see avx512.cpp).
+    static constexpr int kRolledHash2 = Isa::kRolledHash2;
+    static_assert((57 - kRolledHash2) % 8 == 0 && kRolledHash2 >= 32, "hash 2 blocks of 8");
     static_assert(kRolledFrom >= 7 && kRolledFrom % 8 == 0, "hash 1 blocks of 8 from round 8");
 
     template <std::size_t... T>
@@ -461,6 +478,65 @@ struct VectorScan {
     template <std::size_t... T>
     static SOLOMINER_INLINE void KwUnrolled(V (&s)[8], const V* kw, std::index_sequence<T...>) {
         (KwRound<(int(T) + 7) & 7>(s, kw, int(T) + 7), ...);
+    }
+
+    // Two versions side by side (Isa::kVersionPairs): two independent round chains, so the
+    // out-of-order core always has work for both vector ports. Needs twice the registers for
+    // the state: it pays with AVX-512's 32, not with AVX2's 16 (there it spills).
+    template <int t>
+    static SOLOMINER_INLINE void Hash2StepPair(V (&s0)[8], V (&w0)[64], V (&s1)[8], V (&w1)[64],
+                                               const Consts& c) {
+        Hash2Step<t>(s0, w0, c);
+        Hash2Step<t>(s1, w1, c);
+    }
+    template <int first, std::size_t... T>
+    static SOLOMINER_INLINE void Hash2UnrolledPair(V (&s0)[8], V (&w0)[64], V (&s1)[8],
+                                                   V (&w1)[64], const Consts& c,
+                                                   std::index_sequence<T...>) {
+        (Hash2StepPair<int(T) + first>(s0, w0, s1, w1, c), ...);
+    }
+    template <int r>
+    static SOLOMINER_INLINE void GeneralStepPair(V (&s0)[8], V* w0, V (&s1)[8], V* w1,
+                                                 const uint32_t* k, int t) {
+        GeneralStep<r>(s0, w0, k, t);
+        GeneralStep<r>(s1, w1, k, t);
+    }
+    template <int off, std::size_t... R>
+    static SOLOMINER_INLINE void GeneralBlockPair(V (&s0)[8], V* w0, V (&s1)[8], V* w1,
+                                                  const uint32_t* k, int t0,
+                                                  std::index_sequence<R...>) {
+        (GeneralStepPair<(off + int(R)) & 7>(s0, w0, s1, w1, k, t0 + int(R)), ...);
+    }
+    static SOLOMINER_INLINE void Hash2TestPair(V (&s0)[8], V (&s1)[8], const uint32_t* mid0,
+                                               const uint32_t* mid1, V vmax, const Consts& c,
+                                               uint32_t& m0, uint32_t& m1) {
+        V w0[64], w1[64];
+        Hash2Start(s0, w0, mid0, c);
+        Hash2Start(s1, w1, mid1, c);
+        Hash2UnrolledPair<1>(s0, w0, s1, w1, c, std::make_index_sequence<kRolledHash2 - 1>{});
+#pragma GCC unroll 1
+        for (int t0 = kRolledHash2; t0 < 57; t0 += 8) {
+            GeneralBlockPair<kRolledHash2 & 7>(s0, w0, s1, w1, c.k, t0, std::make_index_sequence<8>{});
+        }
+        Hash2UnrolledPair<57>(s0, w0, s1, w1, c, std::make_index_sequence<4>{});
+        m0 = AtMostH7(s0, vmax, c);
+        m1 = AtMostH7(s1, vmax, c);
+    }
+    template <int r>
+    static SOLOMINER_INLINE void KwRoundPair(V (&s0)[8], V (&s1)[8], const V* kw, int t) {
+        const V k = kw[t];
+        Round<r>(s0, Add(HVar<r>(s0), k));
+        Round<r>(s1, Add(HVar<r>(s1), k));
+    }
+    template <std::size_t... R>
+    static SOLOMINER_INLINE void KwBlockPair(V (&s0)[8], V (&s1)[8], const V* kw, int t0,
+                                             std::index_sequence<R...>) {
+        (KwRoundPair<int(R)>(s0, s1, kw, t0 + int(R)), ...);
+    }
+    template <std::size_t... T>
+    static SOLOMINER_INLINE void KwUnrolledPair(V (&s0)[8], V (&s1)[8], const V* kw,
+                                                std::index_sequence<T...>) {
+        (KwRoundPair<(int(T) + 7) & 7>(s0, s1, kw, int(T) + 7), ...);
     }
 
     static uint32_t ScanRolled(const HeaderWork& work, uint32_t first, uint32_t count,
@@ -485,7 +561,30 @@ struct VectorScan {
             w[3] = Isa::Bswap(nonce, Isa::BswapKey(c));
             ScheduleWords(w, kw, p, c, std::make_index_sequence<46>{});
             const V w3 = w[3];
-            for (uint32_t v = 0; v < versions; ++v) {
+            uint32_t v = 0;
+            if constexpr (Isa::kVersionPairs) {
+                for (; v + 2 <= versions; v += 2) {
+                    V s0[8], s1[8];
+                    Hash1Start(s0, w3, pv[v]);
+                    Hash1Start(s1, w3, pv[v + 1]);
+                    Round<4>(s0, Set(pv[v].hk[0]));
+                    Round<4>(s1, Set(pv[v + 1].hk[0]));
+                    Round<5>(s0, Set(pv[v].hk[1]));
+                    Round<5>(s1, Set(pv[v + 1].hk[1]));
+                    Round<6>(s0, Set(pv[v].hk[2]));
+                    Round<6>(s1, Set(pv[v + 1].hk[2]));
+                    KwUnrolledPair(s0, s1, kw, std::make_index_sequence<kRolledFrom - 7>{});
+#pragma GCC unroll 1
+                    for (int t0 = kRolledFrom; t0 < 64; t0 += 8) {
+                        KwBlockPair(s0, s1, kw, t0, std::make_index_sequence<8>{});
+                    }
+                    uint32_t m0, m1;
+                    Hash2TestPair(s0, s1, pv[v].midstate, pv[v + 1].midstate, vmax, c, m0, m1);
+                    Record(m0, first + i, v, hits, found);
+                    Record(m1, first + i, v + 1, hits, found);
+                }
+            }
+            for (; v < versions; ++v) {
                 V s[8];
                 Hash1Start(s, w3, pv[v]);
                 Round<4>(s, Set(pv[v].hk[0]));
@@ -496,7 +595,7 @@ struct VectorScan {
                 for (int t0 = kRolledFrom; t0 < 64; t0 += 8) {
                     KwBlock(s, kw, t0, std::make_index_sequence<8>{});
                 }
-                Record(Hash2Test(s, pv[v].midstate, vmax, c), first + i, v, hits, found);
+                Record(Hash2Test<kRolledHash2>(s, pv[v].midstate, vmax, c), first + i, v, hits, found);
             }
             nonce = Add(nonce, Set(c.lanes));
         }
