@@ -74,10 +74,11 @@ struct Avx512 {
 #undef SOLOMINER_INLINE
 
 // Versions per scan (software AsicBoost, vector_body.h ScanRolled). Core cycles per hashed
-// header, fastest of 300 trials, one thread, Xeon model 207 (Emerald Rapids), December 2026:
-// K = 1 (the schedule per nonce) 95.0, K = 4 85.4, K = 8 83.4, K = 16 82.5. Counted vector
-// operations per hash say the same: 178.4 at K = 1, 150.4 + 29.1 / K with the schedule shared.
-// The gain flattens past 16 (1/K of 29 operations), and 16 uses 4 of BIP320's 16 bits.
+// header, fastest of 300 trials, one thread, Xeon model 207 (Emerald Rapids), December 2026,
+// versions in pairs: K = 1 (ScanOne, the schedule per nonce) 95.0, K = 2 98.7, K = 4 86.3,
+// K = 8 81.3, K = 16 78.8. Counted vector operations per header: 178.4 at K = 1, 149.7 + 29 / K
+// with the schedule shared (75.7 cycles bound at K = 16). Past 16 the gain is under 1% (1/K of
+// 29 operations), and 16 uses 4 of BIP320's 16 bits.
 constexpr uint32_t kVersions = 16;
 
 }  // namespace

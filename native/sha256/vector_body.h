@@ -26,8 +26,9 @@
 // same for every version (merkle tail, time, bits, nonce, padding: all in the second block),
 // so W18..W63 + K_t are computed once per nonce vector (ScanRolled), kept in L1, and read by
 // the rounds of each of the K midstates. That takes the schedule (about a sixth of the vector
-// operations per hash) and the "+ K_t" adds off all but one version. K = 1 runs ScanOne, the
-// formulation from before version rolling, unchanged.
+// operations per hash) and the "+ K_t" adds off all but one version. Where the instruction set
+// has the registers (Isa::kVersionPairs), two versions' rounds run side by side. K = 1 runs
+// ScanOne, the formulation from before version rolling, unchanged.
 //
 // The traits struct (see avx2.cpp and avx512.cpp) supplies the vector type, kLanes, and
 // Set, Add, Sigma<a,b,c> (ROTR^a ⊕ ROTR^b ⊕ ROTR^c), SigmaShr<a,b,s> (ROTR^a ⊕ ROTR^b ⊕
