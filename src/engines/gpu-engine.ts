@@ -48,7 +48,10 @@ export interface GpuEngineOptions extends Partial<GpuTuning> {
   readonly adapter?: string;
   /** Candidate nonces one dispatch can return (the kernel's RESULT_CAPACITY). */
   readonly resultCapacity?: number;
-  /** A fixed dispatch size in nonces instead of the calibration (tests, tuning). */
+  /**
+   * A fixed dispatch size in nonces of work with `versions` versions per nonce, instead of the
+   * calibration (tests, tuning); work with fewer versions gets proportionally more nonces.
+   */
   readonly dispatchNonces?: number;
 }
 
