@@ -377,8 +377,6 @@ struct VectorScan {
         s[3] = Set(pv.s3[6]);             // h = g3 (only read through pv.hk[0])
     }
 
-    // Hash 2 of hash 1's state after round 63 (in s, rotation 0) and the test on H7: the lanes
-    // whose bswap32(H7) <= max, as a bit mask.
     // Hash 2's message (hash 1's state after round 63, in s at rotation 0, plus the feed-forward
     // `midstate`) into w2[0..7], and its state before round 1 into s: round 0 sees only H(0) and
     // W0, so e1 = d + T1 = (H(0)_3 + C0) + W0 and a1 = T1 + T2 = (C0 + T2) + W0 (rotation 1: a is
