@@ -59,7 +59,7 @@ describe('bench --sweep and the choice of tune', { timeout: 180_000 }, () => {
       usable.flatMap((b) => sweepThreadCounts(most).map((t) => `${b}x${t}`)),
     );
     for (const x of rows) {
-      assert.deepEqual(Object.keys(x).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads']);
+      assert.deepEqual(Object.keys(x).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads', 'versions']);
       assert.ok(x.hashes > 0);
     }
     const text = await runCli(['bench', '--sweep', '--seconds', '0.1', '--threads', '1', '--backend', 'scalar']);
