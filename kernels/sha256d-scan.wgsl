@@ -1,31 +1,41 @@
 // sha256d-scan.wgsl — Bitcoin header nonce scan: double SHA-256 of an 80-byte header for a run of
-// nonces, reporting every nonce whose hash passes a filter on its most significant 32 bits.
+// nonces, each hashed with up to MAX_VERSIONS header versions (version rolling: software AsicBoost),
+// reporting every (nonce, version) whose hash passes a filter on its most significant 32 bits.
 //
 // Inputs, prepared once per header by the host (src/engines/gpu/header-precompute.ts):
-//   the SHA-256 state after the header's first 64-byte block (the midstate), the state after
-//   rounds 0..2 of the second block (they use only message words W0..W2: the last merkle root
-//   bytes, time and bits), the nonce-free part of round 3, and the message-schedule words (or
-//   their nonce-free parts) that do not depend on the nonce.
-// Per dispatch: the first nonce, how many nonces, and the target's top word (display order).
-// Output: a count and a list of candidate nonces. A candidate is a nonce n whose hash, read as a
-//   256-bit number in display order, has a top 32-bit word <= targetTopWord; the host re-hashes
-//   every candidate and compares the whole 256-bit target. The count keeps counting past the
-//   list's capacity, so the host can tell that it overflowed and rescan (no nonce is ever lost).
+//   per version, the SHA-256 state after the header's first 64-byte block (the midstate: the
+//   version is in that block), the state after rounds 0..2 of the second block (they use only
+//   message words W0..W2: the last merkle root bytes, time and bits) and the nonce-free part of
+//   round 3; once for all versions, the message-schedule words (or their nonce-free parts) that
+//   do not depend on the nonce. The second block is the same for every version, so its message
+//   schedule W16..W63 is computed once per nonce and used by every version's rounds.
+// Per dispatch: the first nonce, how many nonces and the target's top word (display order). The
+//   number of versions is the pipeline's VERSIONS (1..MAX_VERSIONS; 1 is a plain scan of one
+//   header): a loop whose trip count is a constant of the pipeline, so VERSIONS = 1 compiles to the
+//   straight-line code of one hash (a trip count read from the uniform cost lavapipe half its speed
+//   at one version).
+// Output: a count and a list of candidate (nonce, version index) pairs. A candidate is a pair
+//   whose hash, read as a 256-bit number in display order, has a top 32-bit word <=
+//   targetTopWord; the host re-hashes every candidate and compares the whole 256-bit target.
+//   The count keeps counting past the list's capacity, so the host can tell that it overflowed
+//   and rescan (no candidate is ever lost).
 //
 // Bindings (group 0):
-//   @binding(0) params   uniform              ScanParams (128 bytes, layout below)
-//   @binding(1) results  storage, read_write  ScanResults: count (atomic u32) then
-//                                             RESULT_CAPACITY u32 nonces (4 + 4 * capacity bytes);
-//                                             the host clears count before each dispatch
+//   @binding(0) params   uniform              ScanParams (48 + 64 * MAX_VERSIONS bytes, layout below)
+//   @binding(1) results  storage, read_write  ScanResults: count (atomic u32), a pad word, then
+//                                             RESULT_CAPACITY vec2<u32> (nonce, version index)
+//                                             (8 + 8 * capacity bytes); the host clears count
+//                                             before each dispatch
 //
 // Work per invocation: NONCES_PER_INVOCATION consecutive nonces, starting at
-//   first + invocation index * NONCES_PER_INVOCATION; offsets at or past count are skipped.
-//   The invocation index is linear over a 2-D grid of workgroups (x fastest), because one
-//   dimension holds at most 65535 workgroups and a fast GPU needs more per dispatch.
-// Per nonce: 61 rounds of the first hash's second block (rounds 3..63, round 3 partly done by
-//   the host) and 61 of the second hash (rounds 0..60: H7 = IV7 + e after round 60, so rounds
-//   61..63 cannot change the word the filter reads). Every round is written out with its
-//   constant as a literal; rotations use literal shift counts.
+//   first + invocation index * NONCES_PER_INVOCATION, each with every version; offsets at or past
+//   count are skipped. The invocation index is linear over a 2-D grid of workgroups (x fastest),
+//   because one dimension holds at most 65535 workgroups and a fast GPU needs more per dispatch.
+// Per nonce: the schedule of the first hash's second block (W18..W63; W16, W17 and parts of W18,
+//   W19 come from the host). Per (nonce, version): 61 rounds of the first hash's second block
+//   (rounds 3..63, round 3 partly done by the host) and 61 of the second hash (rounds 0..60: H7 =
+//   IV7 + e after round 60, so rounds 61..63 cannot change the word the filter reads). Every round
+//   is written out with its constant as a literal; rotations use literal shift counts.
 //
 // Byte order: SHA-256 reads message words big-endian; the header's nonce field is little-endian,
 // so W3 = bswap(nonce). The hash's display order is the byte reverse of its digest, so its most
@@ -37,24 +47,33 @@
 override WORKGROUP_SIZE: u32 = 64u;
 override NONCES_PER_INVOCATION: u32 = 16u;
 override RESULT_CAPACITY: u32 = 4096u;
+// Versions each nonce is hashed with, 1..MAX_VERSIONS; the host builds a pipeline per count.
+override VERSIONS: u32 = 16u;
 
-struct ScanParams {
+// Most versions one dispatch hashes each nonce with (the host's KERNEL_MAX_VERSIONS).
+const MAX_VERSIONS: u32 = 16u;
+
+// What differs between versions: 16 words.
+struct VersionParams {
   midstate0: vec4<u32>, // H0..H3 after the header's first block
   midstate1: vec4<u32>, // H4..H7
-  state2a: vec4<u32>,   // a, b, c after rounds 0..2 of the second block (w unused)
-  state2b: vec4<u32>,   // e, f, g after rounds 0..2 (w unused)
-  round3: vec4<u32>,    // x: T1 + T2 of round 3 without W3; y: d + T1 of round 3 without W3
+  state2a: vec4<u32>,   // a, b, c after rounds 0..2 of the second block; w: T1 + T2 of round 3 without W3
+  state2b: vec4<u32>,   // e, f, g after rounds 0..2; w: d + T1 of round 3 without W3
+}
+
+struct ScanParams {
   schedule: vec4<u32>,  // x: W16, y: W17, z: W18 without sigma0(W3), w: W19 without W3
   schedule2: vec4<u32>, // x: sigma0(W16) + W15, y: sigma0(W17) + W16 (the host's parts of W31, W32)
   first: u32,           // first nonce of this dispatch
   count: u32,           // nonces in this dispatch; first + count <= 2^32
   targetTopWord: u32,   // most significant 32 bits of the target (display order)
-  pad: u32,
+  versionCount: u32,    // VERSIONS, as the host filled the entries below (not read: the pipeline's constant rules)
+  versions: array<VersionParams, MAX_VERSIONS>,
 }
 
 struct ScanResults {
   count: atomic<u32>,
-  nonces: array<u32>, // RESULT_CAPACITY entries are read back
+  hits: array<vec2<u32>>, // (nonce, version index); RESULT_CAPACITY entries are read back
 }
 
 @group(0) @binding(0) var<uniform> params: ScanParams;
@@ -91,9 +110,8 @@ fn sha256Round(a: u32, b: u32, c: u32, d: ptr<function, u32>, e: u32, f: u32, g:
   *h = t1 + bigSigma0(a) + maj(a, b, c);
 }
 
-// The most significant word (bswap excluded) of SHA-256d(header with this nonce): IV7 + e
-// after round 60 of the second hash.
-fn hashH7(nonce: u32) -> u32 {
+// Hashes `nonce` with every version and records each (nonce, version) whose top word passes.
+fn scanNonce(nonce: u32) {
   let w3 = bswap(nonce);
 
   // Message schedule (FIPS 180-4 §6.2.2 step 1) from word 18 on; words 16 and 17 and the
@@ -147,205 +165,264 @@ fn hashH7(nonce: u32) -> u32 {
   let w62 = smallSigma1(w60) + w55 + smallSigma0(w47) + w46;
   let w63 = smallSigma1(w61) + w56 + smallSigma0(w48) + w47;
 
-  // Rounds 3..63; the host ran rounds 0..2 and the nonce-free part of round 3 (A3, E3).
-  var a = params.round3.x + w3;
-  var b = params.state2a.x;
-  var c = params.state2a.y;
-  var d = params.state2a.z;
-  var e = params.round3.y + w3;
-  var f = params.state2b.x;
-  var g = params.state2b.y;
-  var h = params.state2b.z;
-  sha256Round(a, b, c, &d, e, f, g, &h, 0xb956c25bu);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x59f111f1u);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x923f82a4u);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xab1c5ed5u);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0xd807aa98u);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x12835b01u);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x243185beu);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x550c7dc3u);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x72be5d74u);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x80deb1feu);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x9bdc06a7u);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xc19bf3f4u);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0xe49b69c1u + w16);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0xefbe4786u + w17);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x0fc19dc6u + w18);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x240ca1ccu + w19);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x2de92c6fu + w20);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x4a7484aau + w21);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x5cb0a9dcu + w22);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x76f988dau + w23);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x983e5152u + w24);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0xa831c66du + w25);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0xb00327c8u + w26);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0xbf597fc7u + w27);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0xc6e00bf3u + w28);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xd5a79147u + w29);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x06ca6351u + w30);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x14292967u + w31);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x27b70a85u + w32);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x2e1b2138u + w33);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x4d2c6dfcu + w34);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x53380d13u + w35);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x650a7354u + w36);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x766a0abbu + w37);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x81c2c92eu + w38);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x92722c85u + w39);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0xa2bfe8a1u + w40);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0xa81a664bu + w41);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0xc24b8b70u + w42);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0xc76c51a3u + w43);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0xd192e819u + w44);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xd6990624u + w45);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0xf40e3585u + w46);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x106aa070u + w47);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x19a4c116u + w48);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x1e376c08u + w49);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x2748774cu + w50);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x34b0bcb5u + w51);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x391c0cb3u + w52);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x4ed8aa4au + w53);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x5b9cca4fu + w54);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x682e6ff3u + w55);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x748f82eeu + w56);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x78a5636fu + w57);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x84c87814u + w58);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x8cc70208u + w59);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x90befffau + w60);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xa4506cebu + w61);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0xbef9a3f7u + w62);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xc67178f2u + w63);
+  // K[t] + W[t] of rounds 16..63, also the same for every version.
+  let kw16 = 0xe49b69c1u + w16;
+  let kw17 = 0xefbe4786u + w17;
+  let kw18 = 0x0fc19dc6u + w18;
+  let kw19 = 0x240ca1ccu + w19;
+  let kw20 = 0x2de92c6fu + w20;
+  let kw21 = 0x4a7484aau + w21;
+  let kw22 = 0x5cb0a9dcu + w22;
+  let kw23 = 0x76f988dau + w23;
+  let kw24 = 0x983e5152u + w24;
+  let kw25 = 0xa831c66du + w25;
+  let kw26 = 0xb00327c8u + w26;
+  let kw27 = 0xbf597fc7u + w27;
+  let kw28 = 0xc6e00bf3u + w28;
+  let kw29 = 0xd5a79147u + w29;
+  let kw30 = 0x06ca6351u + w30;
+  let kw31 = 0x14292967u + w31;
+  let kw32 = 0x27b70a85u + w32;
+  let kw33 = 0x2e1b2138u + w33;
+  let kw34 = 0x4d2c6dfcu + w34;
+  let kw35 = 0x53380d13u + w35;
+  let kw36 = 0x650a7354u + w36;
+  let kw37 = 0x766a0abbu + w37;
+  let kw38 = 0x81c2c92eu + w38;
+  let kw39 = 0x92722c85u + w39;
+  let kw40 = 0xa2bfe8a1u + w40;
+  let kw41 = 0xa81a664bu + w41;
+  let kw42 = 0xc24b8b70u + w42;
+  let kw43 = 0xc76c51a3u + w43;
+  let kw44 = 0xd192e819u + w44;
+  let kw45 = 0xd6990624u + w45;
+  let kw46 = 0xf40e3585u + w46;
+  let kw47 = 0x106aa070u + w47;
+  let kw48 = 0x19a4c116u + w48;
+  let kw49 = 0x1e376c08u + w49;
+  let kw50 = 0x2748774cu + w50;
+  let kw51 = 0x34b0bcb5u + w51;
+  let kw52 = 0x391c0cb3u + w52;
+  let kw53 = 0x4ed8aa4au + w53;
+  let kw54 = 0x5b9cca4fu + w54;
+  let kw55 = 0x682e6ff3u + w55;
+  let kw56 = 0x748f82eeu + w56;
+  let kw57 = 0x78a5636fu + w57;
+  let kw58 = 0x84c87814u + w58;
+  let kw59 = 0x8cc70208u + w59;
+  let kw60 = 0x90befffau + w60;
+  let kw61 = 0xa4506cebu + w61;
+  let kw62 = 0xbef9a3f7u + w62;
+  let kw63 = 0xc67178f2u + w63;
 
-  // Feed-forward: the first hash, which is the message of the second.
-  let x0 = params.midstate0.x + e;
-  let x1 = params.midstate0.y + f;
-  let x2 = params.midstate0.z + g;
-  let x3 = params.midstate0.w + h;
-  let x4 = params.midstate1.x + a;
-  let x5 = params.midstate1.y + b;
-  let x6 = params.midstate1.z + c;
-  let x7 = params.midstate1.w + d;
+  // Every version shares the schedule above; its own state starts the rounds.
+  for (var v = 0u; v < VERSIONS; v++) {
+    let vp = params.versions[v];
+    // Rounds 3..63; the host ran rounds 0..2 and the nonce-free part of round 3 (A3, E3).
+    var a = vp.state2a.w + w3;
+    var b = vp.state2a.x;
+    var c = vp.state2a.y;
+    var d = vp.state2a.z;
+    var e = vp.state2b.w + w3;
+    var f = vp.state2b.x;
+    var g = vp.state2b.y;
+    var h = vp.state2b.z;
+    sha256Round(a, b, c, &d, e, f, g, &h, 0xb956c25bu);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x59f111f1u);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x923f82a4u);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0xab1c5ed5u);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0xd807aa98u);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x12835b01u);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x243185beu);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x550c7dc3u);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x72be5d74u);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x80deb1feu);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x9bdc06a7u);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0xc19bf3f4u);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw16);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw17);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw18);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw19);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw20);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw21);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw22);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw23);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw24);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw25);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw26);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw27);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw28);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw29);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw30);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw31);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw32);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw33);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw34);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw35);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw36);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw37);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw38);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw39);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw40);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw41);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw42);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw43);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw44);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw45);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw46);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw47);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw48);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw49);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw50);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw51);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw52);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw53);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw54);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw55);
+    sha256Round(e, f, g, &h, a, b, c, &d, kw56);
+    sha256Round(d, e, f, &g, h, a, b, &c, kw57);
+    sha256Round(c, d, e, &f, g, h, a, &b, kw58);
+    sha256Round(b, c, d, &e, f, g, h, &a, kw59);
+    sha256Round(a, b, c, &d, e, f, g, &h, kw60);
+    sha256Round(h, a, b, &c, d, e, f, &g, kw61);
+    sha256Round(g, h, a, &b, c, d, e, &f, kw62);
+    sha256Round(f, g, h, &a, b, c, d, &e, kw63);
 
-  // Second hash: one block, the 32-byte first hash then padding for a 256-bit message.
-  // Only rounds 0..60 are needed: H7 = IV7 + h after round 63 = IV7 + e after round 60.
-  let v16 = smallSigma0(x1) + x0;
-  let v17 = smallSigma0(x2) + x1 + 0x00a00000u;
-  let v18 = smallSigma1(v16) + smallSigma0(x3) + x2;
-  let v19 = smallSigma1(v17) + smallSigma0(x4) + x3;
-  let v20 = smallSigma1(v18) + smallSigma0(x5) + x4;
-  let v21 = smallSigma1(v19) + smallSigma0(x6) + x5;
-  let v22 = smallSigma1(v20) + smallSigma0(x7) + x6 + 0x00000100u;
-  let v23 = smallSigma1(v21) + v16 + x7 + 0x11002000u;
-  let v24 = smallSigma1(v22) + v17 + 0x80000000u;
-  let v25 = smallSigma1(v23) + v18;
-  let v26 = smallSigma1(v24) + v19;
-  let v27 = smallSigma1(v25) + v20;
-  let v28 = smallSigma1(v26) + v21;
-  let v29 = smallSigma1(v27) + v22;
-  let v30 = smallSigma1(v28) + v23 + 0x00400022u;
-  let v31 = smallSigma1(v29) + v24 + smallSigma0(v16) + 0x00000100u;
-  let v32 = smallSigma1(v30) + v25 + smallSigma0(v17) + v16;
-  let v33 = smallSigma1(v31) + v26 + smallSigma0(v18) + v17;
-  let v34 = smallSigma1(v32) + v27 + smallSigma0(v19) + v18;
-  let v35 = smallSigma1(v33) + v28 + smallSigma0(v20) + v19;
-  let v36 = smallSigma1(v34) + v29 + smallSigma0(v21) + v20;
-  let v37 = smallSigma1(v35) + v30 + smallSigma0(v22) + v21;
-  let v38 = smallSigma1(v36) + v31 + smallSigma0(v23) + v22;
-  let v39 = smallSigma1(v37) + v32 + smallSigma0(v24) + v23;
-  let v40 = smallSigma1(v38) + v33 + smallSigma0(v25) + v24;
-  let v41 = smallSigma1(v39) + v34 + smallSigma0(v26) + v25;
-  let v42 = smallSigma1(v40) + v35 + smallSigma0(v27) + v26;
-  let v43 = smallSigma1(v41) + v36 + smallSigma0(v28) + v27;
-  let v44 = smallSigma1(v42) + v37 + smallSigma0(v29) + v28;
-  let v45 = smallSigma1(v43) + v38 + smallSigma0(v30) + v29;
-  let v46 = smallSigma1(v44) + v39 + smallSigma0(v31) + v30;
-  let v47 = smallSigma1(v45) + v40 + smallSigma0(v32) + v31;
-  let v48 = smallSigma1(v46) + v41 + smallSigma0(v33) + v32;
-  let v49 = smallSigma1(v47) + v42 + smallSigma0(v34) + v33;
-  let v50 = smallSigma1(v48) + v43 + smallSigma0(v35) + v34;
-  let v51 = smallSigma1(v49) + v44 + smallSigma0(v36) + v35;
-  let v52 = smallSigma1(v50) + v45 + smallSigma0(v37) + v36;
-  let v53 = smallSigma1(v51) + v46 + smallSigma0(v38) + v37;
-  let v54 = smallSigma1(v52) + v47 + smallSigma0(v39) + v38;
-  let v55 = smallSigma1(v53) + v48 + smallSigma0(v40) + v39;
-  let v56 = smallSigma1(v54) + v49 + smallSigma0(v41) + v40;
-  let v57 = smallSigma1(v55) + v50 + smallSigma0(v42) + v41;
-  let v58 = smallSigma1(v56) + v51 + smallSigma0(v43) + v42;
-  let v59 = smallSigma1(v57) + v52 + smallSigma0(v44) + v43;
-  let v60 = smallSigma1(v58) + v53 + smallSigma0(v45) + v44;
+    // Feed-forward: the first hash, which is the message of the second.
+    let x0 = vp.midstate0.x + e;
+    let x1 = vp.midstate0.y + f;
+    let x2 = vp.midstate0.z + g;
+    let x3 = vp.midstate0.w + h;
+    let x4 = vp.midstate1.x + a;
+    let x5 = vp.midstate1.y + b;
+    let x6 = vp.midstate1.z + c;
+    let x7 = vp.midstate1.w + d;
 
-  a = 0x6a09e667u;
-  b = 0xbb67ae85u;
-  c = 0x3c6ef372u;
-  d = 0xa54ff53au;
-  e = 0x510e527fu;
-  f = 0x9b05688cu;
-  g = 0x1f83d9abu;
-  h = 0x5be0cd19u;
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x428a2f98u + x0);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x71374491u + x1);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcfu + x2);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5u + x3);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x3956c25bu + x4);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x59f111f1u + x5);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x923f82a4u + x6);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5u + x7);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x5807aa98u);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x12835b01u);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x243185beu);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x550c7dc3u);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x72be5d74u);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x80deb1feu);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7u);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0xc19bf274u);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0xe49b69c1u + v16);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xefbe4786u + v17);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6u + v18);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x240ca1ccu + v19);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x2de92c6fu + v20);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x4a7484aau + v21);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dcu + v22);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x76f988dau + v23);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x983e5152u + v24);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xa831c66du + v25);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0xb00327c8u + v26);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xbf597fc7u + v27);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3u + v28);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0xd5a79147u + v29);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x06ca6351u + v30);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x14292967u + v31);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x27b70a85u + v32);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x2e1b2138u + v33);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfcu + v34);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x53380d13u + v35);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x650a7354u + v36);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x766a0abbu + v37);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x81c2c92eu + v38);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x92722c85u + v39);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1u + v40);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0xa81a664bu + v41);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0xc24b8b70u + v42);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0xc76c51a3u + v43);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0xd192e819u + v44);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0xd6990624u + v45);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0xf40e3585u + v46);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x106aa070u + v47);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x19a4c116u + v48);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x1e376c08u + v49);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x2748774cu + v50);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5u + v51);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x391c0cb3u + v52);
-  sha256Round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4au + v53);
-  sha256Round(c, d, e, &f, g, h, a, &b, 0x5b9cca4fu + v54);
-  sha256Round(b, c, d, &e, f, g, h, &a, 0x682e6ff3u + v55);
-  sha256Round(a, b, c, &d, e, f, g, &h, 0x748f82eeu + v56);
-  sha256Round(h, a, b, &c, d, e, f, &g, 0x78a5636fu + v57);
-  sha256Round(g, h, a, &b, c, d, e, &f, 0x84c87814u + v58);
-  sha256Round(f, g, h, &a, b, c, d, &e, 0x8cc70208u + v59);
-  sha256Round(e, f, g, &h, a, b, c, &d, 0x90befffau + v60);
+    // Second hash: one block, the 32-byte first hash then padding for a 256-bit message.
+    // Only rounds 0..60 are needed: H7 = IV7 + h after round 63 = IV7 + e after round 60.
+    let v16 = smallSigma0(x1) + x0;
+    let v17 = smallSigma0(x2) + x1 + 0x00a00000u;
+    let v18 = smallSigma1(v16) + smallSigma0(x3) + x2;
+    let v19 = smallSigma1(v17) + smallSigma0(x4) + x3;
+    let v20 = smallSigma1(v18) + smallSigma0(x5) + x4;
+    let v21 = smallSigma1(v19) + smallSigma0(x6) + x5;
+    let v22 = smallSigma1(v20) + smallSigma0(x7) + x6 + 0x00000100u;
+    let v23 = smallSigma1(v21) + v16 + x7 + 0x11002000u;
+    let v24 = smallSigma1(v22) + v17 + 0x80000000u;
+    let v25 = smallSigma1(v23) + v18;
+    let v26 = smallSigma1(v24) + v19;
+    let v27 = smallSigma1(v25) + v20;
+    let v28 = smallSigma1(v26) + v21;
+    let v29 = smallSigma1(v27) + v22;
+    let v30 = smallSigma1(v28) + v23 + 0x00400022u;
+    let v31 = smallSigma1(v29) + v24 + smallSigma0(v16) + 0x00000100u;
+    let v32 = smallSigma1(v30) + v25 + smallSigma0(v17) + v16;
+    let v33 = smallSigma1(v31) + v26 + smallSigma0(v18) + v17;
+    let v34 = smallSigma1(v32) + v27 + smallSigma0(v19) + v18;
+    let v35 = smallSigma1(v33) + v28 + smallSigma0(v20) + v19;
+    let v36 = smallSigma1(v34) + v29 + smallSigma0(v21) + v20;
+    let v37 = smallSigma1(v35) + v30 + smallSigma0(v22) + v21;
+    let v38 = smallSigma1(v36) + v31 + smallSigma0(v23) + v22;
+    let v39 = smallSigma1(v37) + v32 + smallSigma0(v24) + v23;
+    let v40 = smallSigma1(v38) + v33 + smallSigma0(v25) + v24;
+    let v41 = smallSigma1(v39) + v34 + smallSigma0(v26) + v25;
+    let v42 = smallSigma1(v40) + v35 + smallSigma0(v27) + v26;
+    let v43 = smallSigma1(v41) + v36 + smallSigma0(v28) + v27;
+    let v44 = smallSigma1(v42) + v37 + smallSigma0(v29) + v28;
+    let v45 = smallSigma1(v43) + v38 + smallSigma0(v30) + v29;
+    let v46 = smallSigma1(v44) + v39 + smallSigma0(v31) + v30;
+    let v47 = smallSigma1(v45) + v40 + smallSigma0(v32) + v31;
+    let v48 = smallSigma1(v46) + v41 + smallSigma0(v33) + v32;
+    let v49 = smallSigma1(v47) + v42 + smallSigma0(v34) + v33;
+    let v50 = smallSigma1(v48) + v43 + smallSigma0(v35) + v34;
+    let v51 = smallSigma1(v49) + v44 + smallSigma0(v36) + v35;
+    let v52 = smallSigma1(v50) + v45 + smallSigma0(v37) + v36;
+    let v53 = smallSigma1(v51) + v46 + smallSigma0(v38) + v37;
+    let v54 = smallSigma1(v52) + v47 + smallSigma0(v39) + v38;
+    let v55 = smallSigma1(v53) + v48 + smallSigma0(v40) + v39;
+    let v56 = smallSigma1(v54) + v49 + smallSigma0(v41) + v40;
+    let v57 = smallSigma1(v55) + v50 + smallSigma0(v42) + v41;
+    let v58 = smallSigma1(v56) + v51 + smallSigma0(v43) + v42;
+    let v59 = smallSigma1(v57) + v52 + smallSigma0(v44) + v43;
+    let v60 = smallSigma1(v58) + v53 + smallSigma0(v45) + v44;
 
-  return 0x5be0cd19u + h;
+    a = 0x6a09e667u;
+    b = 0xbb67ae85u;
+    c = 0x3c6ef372u;
+    d = 0xa54ff53au;
+    e = 0x510e527fu;
+    f = 0x9b05688cu;
+    g = 0x1f83d9abu;
+    h = 0x5be0cd19u;
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x428a2f98u + x0);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x71374491u + x1);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcfu + x2);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5u + x3);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x3956c25bu + x4);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x59f111f1u + x5);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x923f82a4u + x6);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5u + x7);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x5807aa98u);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x12835b01u);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x243185beu);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0x550c7dc3u);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x72be5d74u);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x80deb1feu);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7u);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0xc19bf274u);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0xe49b69c1u + v16);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0xefbe4786u + v17);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6u + v18);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0x240ca1ccu + v19);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x2de92c6fu + v20);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x4a7484aau + v21);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dcu + v22);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x76f988dau + v23);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x983e5152u + v24);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0xa831c66du + v25);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0xb00327c8u + v26);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0xbf597fc7u + v27);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3u + v28);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0xd5a79147u + v29);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x06ca6351u + v30);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x14292967u + v31);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x27b70a85u + v32);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x2e1b2138u + v33);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfcu + v34);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0x53380d13u + v35);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x650a7354u + v36);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x766a0abbu + v37);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x81c2c92eu + v38);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x92722c85u + v39);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1u + v40);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0xa81a664bu + v41);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0xc24b8b70u + v42);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0xc76c51a3u + v43);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0xd192e819u + v44);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0xd6990624u + v45);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0xf40e3585u + v46);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x106aa070u + v47);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x19a4c116u + v48);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x1e376c08u + v49);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x2748774cu + v50);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5u + v51);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x391c0cb3u + v52);
+    sha256Round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4au + v53);
+    sha256Round(c, d, e, &f, g, h, a, &b, 0x5b9cca4fu + v54);
+    sha256Round(b, c, d, &e, f, g, h, &a, 0x682e6ff3u + v55);
+    sha256Round(a, b, c, &d, e, f, g, &h, 0x748f82eeu + v56);
+    sha256Round(h, a, b, &c, d, e, f, &g, 0x78a5636fu + v57);
+    sha256Round(g, h, a, &b, c, d, e, &f, 0x84c87814u + v58);
+    sha256Round(f, g, h, &a, b, c, d, &e, 0x8cc70208u + v59);
+    sha256Round(e, f, g, &h, a, b, c, &d, 0x90befffau + v60);
+
+    if (bswap(0x5be0cd19u + h) <= params.targetTopWord) {
+      let slot = atomicAdd(&results.count, 1u);
+      if (slot < RESULT_CAPACITY) {
+        results.hits[slot] = vec2<u32>(nonce, v);
+      }
+    }
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -360,12 +437,6 @@ fn scanNonces(
     if (offset >= params.count) {
       break;
     }
-    let nonce = params.first + offset;
-    if (bswap(hashH7(nonce)) <= params.targetTopWord) {
-      let slot = atomicAdd(&results.count, 1u);
-      if (slot < RESULT_CAPACITY) {
-        results.nonces[slot] = nonce;
-      }
-    }
+    scanNonce(params.first + offset);
   }
 }

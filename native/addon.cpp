@@ -45,6 +45,7 @@ Napi::Value BackendsJs(const Napi::CallbackInfo& info) {
         row.Set("name", table[i].backend->name);
         row.Set("description", table[i].backend->description);
         row.Set("lanes", table[i].backend->lanes);
+        row.Set("versions", table[i].backend->versions);
         row.Set("usable", table[i].usable);
         row.Set("reason", table[i].reason);
         row.Set("state", BackendStateName(table[i].state));
@@ -63,7 +64,8 @@ const Backend* UsableBackend(Napi::Env env, const std::string& name) {
     return backend;
 }
 
-// probeBackend(name, trials, noncesPerTrial, threads = 1) -> {tscHz, coreHz, tscPerNonce, nsPerNonce}
+// probeBackend(name, trials, noncesPerTrial, threads = 1, versions = 1)
+//   -> {tscHz, coreHz, tscPerNonce, nsPerNonce}, per (version, nonce) hashed
 // Blocks the calling thread for the whole measurement (a few hundred ms at the bench's
 // sizes): for npm run bench only, never for a running miner.
 Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
@@ -72,12 +74,13 @@ Napi::Value ProbeBackendJs(const Napi::CallbackInfo& info) {
     const double trials = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : 0;
     const double nonces = info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
     const double threads = info.Length() > 3 && !info[3].IsUndefined() ? info[3].ToNumber().DoubleValue() : 1;
+    const double versions = info.Length() > 4 && !info[4].IsUndefined() ? info[4].ToNumber().DoubleValue() : 1;
     if (!(trials >= 1 && trials <= 100000) || !(nonces >= 16 && nonces <= (1 << 24)) ||
-        !(threads >= 1 && threads <= 256)) {
-        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000, nonces 16..2^24, threads 1..256");
+        !(threads >= 1 && threads <= 256) || !(versions >= 1 && versions <= kMaxVersions)) {
+        throw Napi::RangeError::New(env, "probeBackend: expected trials 1..100000, nonces 16..2^24, threads 1..256, versions 1..16");
     }
     const Backend* backend = UsableBackend(env, name);
-    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces), unsigned(threads));
+    const ProbeResult r = MeasureBackend(*backend, int(trials), uint32_t(nonces), unsigned(threads), uint32_t(versions));
     Napi::Object out = Napi::Object::New(env);
     out.Set("tscHz", r.tsc_hz);
     out.Set("coreHz", r.core_hz);
@@ -203,6 +206,7 @@ void DeliverUpdate(Napi::Env env, Napi::Function callback, Update* raw) {
     for (size_t i = 0; i < update->found.size(); ++i) {
         Napi::Object item = Napi::Object::New(env);
         item.Set("nonce", Napi::Number::New(env, update->found[i].nonce));
+        item.Set("version", Napi::Number::New(env, update->found[i].version));
         item.Set("hash", Hex(update->found[i].hash, 32));
         found.Set(uint32_t(i), item);
     }
@@ -216,9 +220,11 @@ void DeliverUpdate(Napi::Env env, Napi::Function callback, Update* raw) {
 }
 
 // new ScanJob({header, target, start, count, backend, threads, progressMs, stopOnFound,
-//              affinity?, priority?, cpuLimit?}, onUpdate)
-// starts at once; onUpdate({found, hashes, seconds, done, stopped}) is called with the nonces
-// found so far, then every progressMs with the hash count, and once with done = true.
+//              versions?, affinity?, priority?, cpuLimit?}, onUpdate)
+// starts at once; onUpdate({found, hashes, seconds, done, stopped}) is called with the
+// (version, nonce) pairs found so far, then every progressMs with the hash count (nonces ×
+// versions), and once with done = true. versions: the header versions to hash each nonce
+// with (1..16 distinct u32); the header's own version when absent.
 class ScanJob : public Napi::ObjectWrap<ScanJob> {
 public:
     static Napi::Function Define(Napi::Env env) {
@@ -238,6 +244,7 @@ public:
         if (!CopyBytes(options.Get("target"), request.target, 32)) {
             throw Napi::TypeError::New(env, "target: expected a Uint8Array of 32 bytes");
         }
+        ReadVersions(env, options.Get("versions"), request);
         const double start = options.Get("start").ToNumber().DoubleValue();
         const double count = options.Get("count").ToNumber().DoubleValue();
         if (!(start >= 0 && start < double(kNonceSpace) && start == double(uint64_t(start)))) {
@@ -277,6 +284,34 @@ public:
     }
 
 private:
+    // versions: an array of 1..kMaxVersions distinct integers 0..2^32-1, or absent (then the
+    // header's own version).
+    static void ReadVersions(Napi::Env env, const Napi::Value& value, ScanRequest& request) {
+        if (value.IsUndefined()) {
+            const uint8_t* h = request.header;
+            request.versions[0] = uint32_t(h[0]) | (uint32_t(h[1]) << 8) | (uint32_t(h[2]) << 16) |
+                                  (uint32_t(h[3]) << 24);
+            request.version_count = 1;
+            return;
+        }
+        const std::string expected = "versions: expected 1.." + std::to_string(kMaxVersions) +
+                                     " distinct integers 0..4294967295";
+        if (!value.IsArray()) throw Napi::TypeError::New(env, expected);
+        const Napi::Array list = value.As<Napi::Array>();
+        if (list.Length() < 1 || list.Length() > kMaxVersions) throw Napi::RangeError::New(env, expected);
+        for (uint32_t i = 0; i < list.Length(); ++i) {
+            const double v = list.Get(i).ToNumber().DoubleValue();
+            if (!(v >= 0 && v <= 4294967295.0 && v == double(uint64_t(v)))) {
+                throw Napi::RangeError::New(env, expected);
+            }
+            for (uint32_t j = 0; j < i; ++j) {
+                if (request.versions[j] == uint32_t(v)) throw Napi::RangeError::New(env, expected);
+            }
+            request.versions[i] = uint32_t(v);
+        }
+        request.version_count = list.Length();
+    }
+
     // affinity (array of CPU indices), priority ('idle' | 'low' | 'normal'), cpuLimit (1..100):
     // each optional.
     static void ReadGovernance(Napi::Env env, Napi::Object options, ScanRequest& request) {

@@ -72,7 +72,7 @@ struct Trials {
 
 void RunTrials(const Backend& backend, const HeaderWork& work, uint32_t first, uint32_t count,
                int trials, unsigned threads, std::atomic<unsigned>& arrived, Trials& out) {
-    std::vector<uint32_t> hits(count);  // max_top_word 0: hits are rare, but room for all
+    std::vector<ScanHit> hits(size_t(count) * work.versions);  // max_top_word 0: hits are rare
     for (int i = 0; i < trials; ++i) {
         // Barrier: every thread starts trial i together.
         arrived.fetch_add(1, std::memory_order_acq_rel);
@@ -95,13 +95,17 @@ void RunTrials(const Backend& backend, const HeaderWork& work, uint32_t first, u
 }  // namespace
 
 ProbeResult MeasureBackend(const Backend& backend, int trials, uint32_t nonces_per_trial,
-                           unsigned threads) {
+                           unsigned threads, uint32_t versions) {
     ProbeResult r;
     uint8_t header[80];
     for (int i = 0; i < 80; ++i) header[i] = uint8_t(i * 37 + 11);
+    uint32_t rolled[kMaxVersions];
+    for (uint32_t v = 0; v < versions; ++v) rolled[v] = 0x20000000u | (v << 13);
     HeaderWork work;
-    PrepareHeader(header, work);
-    const uint32_t count = nonces_per_trial - nonces_per_trial % backend.lanes;
+    PrepareHeader(header, rolled, versions, work);
+    // nonces_per_trial counts hashes: a trial covers that many (version, nonce) pairs.
+    const uint32_t nonces = std::max<uint32_t>(backend.lanes, nonces_per_trial / versions);
+    const uint32_t count = nonces - nonces % backend.lanes;
     std::vector<Trials> parts(threads);
     for (auto& t : parts) {
         t.tsc.resize(trials);
@@ -137,8 +141,9 @@ ProbeResult MeasureBackend(const Backend& backend, int trials, uint32_t nonces_p
     }
     r.tsc_hz = tsc_ended > tsc_began ? double(tsc_ended - tsc_began) / elapsed : 0;
     r.core_hz = best_core;
-    r.tsc_per_nonce = r.tsc_hz > 0 ? best_tsc / count : 0;
-    r.ns_per_nonce = best_s * 1e9 / count;
+    const double hashed = double(count) * versions;
+    r.tsc_per_nonce = r.tsc_hz > 0 ? best_tsc / hashed : 0;
+    r.ns_per_nonce = best_s * 1e9 / hashed;
     return r;
 }
 

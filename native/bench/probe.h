@@ -25,7 +25,9 @@ struct ProbeResult {
 // each), a trial lasts until its slowest thread is done, and the figures are per thread: so
 // threads × (1-thread time / n-thread time) is the scaling with every core busy, the turbo
 // and shared caches included, without the noise of other processes.
+// With versions > 1 every nonce is hashed with that many header versions (version rolling) and
+// the figures are per (version, nonce) pair: directly comparable with versions = 1.
 ProbeResult MeasureBackend(const Backend& backend, int trials, uint32_t nonces_per_trial,
-                           unsigned threads = 1);
+                           unsigned threads = 1, uint32_t versions = 1);
 
 }  // namespace solominer

@@ -22,9 +22,12 @@ bool HashMeetsTarget(const uint8_t hash[32], const uint8_t target[32]) {
 
 namespace {
 
-// Nonces per chunk for a back end: about a thousand steps, which keeps a stop request
-// answered in well under a millisecond even on the slowest back end.
-uint64_t ChunkFor(const Backend& backend) { return uint64_t(1024) * backend.lanes; }
+// Nonces per chunk for a back end: about a thousand steps of one version, which keeps a stop
+// request answered in well under a millisecond even on the slowest back end. With K versions
+// a step hashes K headers, so a chunk has K times fewer steps (at least 64).
+uint64_t ChunkFor(const Backend& backend, uint32_t versions) {
+    return uint64_t(std::max<uint32_t>(64, 1024 / std::max<uint32_t>(1, versions))) * backend.lanes;
+}
 
 // CPU time of the calling thread, in seconds (wall time where the OS has no per-thread clock).
 double ThreadCpuSeconds() {
@@ -33,6 +36,10 @@ double ThreadCpuSeconds() {
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return double(ts.tv_sec) + ts.tv_nsec * 1e-9;
 #endif
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void WriteLE32(uint8_t* p, uint32_t v) {
+    for (int b = 0; b < 4; ++b) p[b] = uint8_t(v >> (8 * b));
 }
 
 // The duty cycle's period: long enough that a chunk (about 0.5 ms) is a small part of it,
@@ -110,7 +117,9 @@ void Scanner::ThrottleAfterChunk(Throttle& throttle) {
 }
 
 Scanner::Scanner(const ScanRequest& request)
-    : request_(request), chunk_(ChunkFor(*request.backend)), counters_(request.threads) {}
+    : request_(request),
+      chunk_(ChunkFor(*request.backend, request.version_count)),
+      counters_(request.threads) {}
 
 Scanner::~Scanner() {
     RequestStop();
@@ -158,9 +167,10 @@ uint64_t Scanner::HashesDone() const {
     return total;
 }
 
-void Scanner::Report(uint32_t nonce, const uint8_t hash[32]) {
+void Scanner::Report(uint32_t nonce, uint32_t version, const uint8_t hash[32]) {
     FoundNonce f;
     f.nonce = nonce;
+    f.version = version;
     std::memcpy(f.hash, hash, 32);
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -179,11 +189,12 @@ void Scanner::Work(unsigned index) {
     changed_.notify_all();
     const Backend& backend = *request_.backend;
     HeaderWork work;
-    PrepareHeader(request_.header, work);
-    // The back end only filters on the hash's most significant word; every nonce it passes is
-    // hashed again here in full and compared with the whole target.
+    PrepareHeader(request_.header, request_.versions, request_.version_count, work);
+    const uint64_t versions = request_.version_count;
+    // The back end only filters on the hash's most significant word; every (version, nonce)
+    // it passes is hashed again here in full and compared with the whole target.
     const uint32_t top_word = ReadBE32(request_.target);
-    std::vector<uint32_t> hits(chunk_);  // before the loop: no allocation while hashing
+    std::vector<ScanHit> hits(chunk_ * versions);  // before the loop: no allocation while hashing
     uint8_t header[80];
     std::memcpy(header, request_.header, 80);
     uint8_t digest[32], display[32];
@@ -200,22 +211,21 @@ void Scanner::Work(unsigned index) {
         // tail goes to the scalar reference inside ScanExact, never past the range or `hits`.
         const uint32_t found = ScanExact(backend, work, first, uint32_t(n), top_word, hits.data());
         for (uint32_t i = 0; i < found; ++i) {
-            const uint32_t nonce = hits[i];
-            header[76] = uint8_t(nonce);
-            header[77] = uint8_t(nonce >> 8);
-            header[78] = uint8_t(nonce >> 16);
-            header[79] = uint8_t(nonce >> 24);
+            const uint32_t nonce = hits[i].nonce;
+            const uint32_t version = request_.versions[hits[i].version];
+            WriteLE32(header, version);
+            WriteLE32(header + 76, nonce);
             Sha256dHeader(header, digest);
             for (int b = 0; b < 32; ++b) display[b] = digest[31 - b];
             if (HashMeetsTarget(display, request_.target)) {
-                Report(nonce, display);
+                Report(nonce, version, display);
                 if (request_.stop_on_found) {
                     RequestStop();
                     break;
                 }
             }
         }
-        hashes.fetch_add(n, std::memory_order_relaxed);
+        hashes.fetch_add(n * versions, std::memory_order_relaxed);
         if (throttled) ThrottleAfterChunk(throttle);
     }
 

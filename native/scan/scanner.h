@@ -21,6 +21,10 @@ enum class ThreadPriority { kNormal, kLow, kIdle };
 // Everything a scan needs, copied out of JavaScript before any thread starts.
 struct ScanRequest {
     uint8_t header[80];
+    // The header versions to hash every nonce with (version rolling; the header's own version
+    // field is not used): 1..kMaxVersions distinct values. Hashes counted are nonces × count.
+    uint32_t versions[kMaxVersions] = {};
+    uint32_t version_count = 0;
     uint8_t target[32];  // big-endian: the number a hash in display order is compared with
     uint32_t start = 0;
     uint64_t count = 0;  // 1..2^32, start + count <= 2^32
@@ -41,12 +45,14 @@ struct ScanRequest {
 
 struct FoundNonce {
     uint32_t nonce;
+    uint32_t version;  // the header version it was found with (the value, not an index)
     uint8_t hash[32];  // display order (most significant byte first)
 };
 
 // Owns the worker threads of one scan. Workers claim chunks of the range from a shared
 // counter, so threads finish together however fast each runs; every chunk boundary is a
-// point where a stop request is seen (a chunk takes well under a millisecond).
+// point where a stop request is seen (a chunk takes well under a millisecond). A chunk is a
+// run of nonces, each hashed with every version of the request.
 class Scanner {
 public:
     explicit Scanner(const ScanRequest& request);
@@ -71,7 +77,7 @@ public:
 
 private:
     void Work(unsigned index);
-    void Report(uint32_t nonce, const uint8_t hash[32]);
+    void Report(uint32_t nonce, uint32_t version, const uint8_t hash[32]);
     std::string ApplyThreadSettings(unsigned index);
 
     // Duty cycle of one hashing thread under cpu_limit: after each chunk, if the thread has

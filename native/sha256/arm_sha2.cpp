@@ -90,8 +90,8 @@ struct Precomputed {
     uint32x4_t s24_second;          // second hash, SU0(W8..11, W12..15), all padding
 };
 
-void Precompute(const HeaderWork& work, Precomputed& p) {
-    const uint32_t* m = work.midstate;
+void Precompute(const HeaderWork& work, uint32_t version, Precomputed& p) {
+    const uint32_t* m = work.midstate[version];
     p.mid_abcd = Words(m[0], m[1], m[2], m[3]);
     p.mid_efgh = Words(m[4], m[5], m[6], m[7]);
 
@@ -125,10 +125,11 @@ void Precompute(const HeaderWork& work, Precomputed& p) {
     p.s24_second = vsha256su0q_u32(y2, y3);
 }
 
-uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t max_top_word,
-              uint32_t* hits) {
+// One version's scan: hits are written with version index `version`.
+uint32_t ScanVersion(const HeaderWork& work, uint32_t version, uint32_t first, uint32_t count,
+                     uint32_t max_top_word, ScanHit* hits) {
     Precomputed p;
-    Precompute(work, p);
+    Precompute(work, version, p);
     const uint32x4_t x1 = Words(0x80000000u, 0, 0, 0);  // first hash W4..W7
     const uint32x4_t x2 = vdupq_n_u32(0);                // first hash W8..W11
     const uint32x4_t x3 = Words(0, 0, 0, 80 * 8);        // first hash W12..W15
@@ -220,16 +221,26 @@ uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t m
             const uint32_t h7 = vgetq_lane_u32(efgh64, 3) + kSha256Init[7];
             // Branch-free: every nonce is written, and kept only if it qualifies;
             // found <= base + l < count, so the write stays inside hits.
-            hits[found] = first + base + uint32_t(l);
+            hits[found] = {first + base + uint32_t(l), version};
             found += Bswap32(h7) <= max_top_word ? 1u : 0u;
         }
     }
     return found;
 }
 
+// Every version in turn, each a full scan of its own: nothing is shared between versions.
+uint32_t Scan(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t max_top_word,
+              ScanHit* hits) {
+    uint32_t found = 0;
+    for (uint32_t v = 0; v < work.versions; ++v) {
+        found += ScanVersion(work, v, first, count, max_top_word, hits + found);
+    }
+    return found;
+}
+
 }  // namespace
 
-const Backend kBackend = {"arm_sha2", kDescription, kLanes, Scan};
+const Backend kBackend = {"arm_sha2", kDescription, kLanes, 1, Scan};
 
 }  // namespace arm_sha2
 }  // namespace solominer

@@ -62,43 +62,73 @@ void FillTestHeader(uint8_t header[80], uint32_t seed) {
     }
 }
 
-// Runs `candidate` and the scalar reference over the same nonces and demands the same hits.
-// Two paths are tested: the back end's own scan at a lane multiple, with guard words after
-// the caller's buffer that must stay untouched, and ScanExact() at counts that are not a lane
-// multiple (1, lanes - 1, lanes + 1, 255), which is how the scanner calls it for a chunk tail.
+// Versions for the self-test: pseudo-random values inside BIP320's mask 0x1fffe000 over a
+// fixed base (any 32-bit values would do for the hash; these are the ones a miner rolls).
+void FillTestVersions(uint32_t* versions, uint32_t count, uint32_t seed) {
+    uint32_t x = seed * 0x9e3779b9u + 7;
+    for (uint32_t v = 0; v < count; ++v) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        versions[v] = 0x20000000u | (x & 0x1fffe000u);
+    }
+}
+
+bool SameHits(const ScanHit* want, uint32_t n_want, const ScanHit* got, uint32_t n_got) {
+    if (n_want != n_got) return false;
+    // Both lists hold distinct (nonce, version) pairs; order may differ between back ends.
+    for (uint32_t i = 0; i < n_want; ++i) {
+        bool seen = false;
+        for (uint32_t j = 0; j < n_got && !seen; ++j) {
+            seen = got[j].nonce == want[i].nonce && got[j].version == want[i].version;
+        }
+        if (!seen) return false;
+    }
+    return true;
+}
+
+// Runs `candidate` and the scalar reference over the same (version, nonce) pairs and demands
+// the same hits. Two paths are tested: the back end's own scan at a lane multiple, with guard
+// entries after the caller's buffer that must stay untouched, and ScanExact() at counts that
+// are not a lane multiple (1, lanes - 1, lanes + 1, 255), which is how the scanner calls it for
+// a chunk tail. Each header is scanned with another number of versions: one (the plain scan),
+// an odd count, the back end's own K and the most a scan takes, so that sharing the message
+// schedule between versions is checked against a reference that shares nothing.
 bool AgreesWithReference(const Backend& candidate) {
     constexpr uint32_t kMax = 256;
     constexpr uint32_t kGuard = 8;
-    constexpr uint32_t kGuardWord = 0xa5a5a5a5u;
-    uint32_t want[kMax], got[kMax + kGuard];
+    constexpr ScanHit kGuardHit = {0xa5a5a5a5u, 0x5a5a5a5au};
+    static ScanHit want[kMax * kMaxVersions], got[kMax * kMaxVersions + kGuard];
     const uint32_t lanes = candidate.lanes;
     const uint32_t lane_multiple = kMax - kMax % lanes;
     const uint32_t counts[] = {lane_multiple, 1, lanes > 1 ? lanes - 1 : 1, lanes + 1, kMax - 1};
     const uint32_t limits[] = {0xffffffffu, 0x0fffffffu, 0};
+    const uint32_t version_counts[] = {1, 3, candidate.versions, kMaxVersions};
     for (uint32_t seed = 1; seed <= 4; ++seed) {
         uint8_t header[80];
         FillTestHeader(header, seed);
+        uint32_t versions[kMaxVersions];
+        const uint32_t k = version_counts[seed - 1];
+        FillTestVersions(versions, k, seed);
         HeaderWork work;
-        PrepareHeader(header, work);
+        PrepareHeader(header, versions, k, work);
         for (uint32_t c = 0; c < sizeof counts / sizeof counts[0]; ++c) {
             const uint32_t count = counts[c];
             const bool raw = c == 0;
             const uint32_t first = seed == 4 ? 0u - count : seed * 977u;  // one run ends at 2^32-1
             for (uint32_t limit : limits) {
-                for (uint32_t g = 0; g < kGuard; ++g) got[count + g] = kGuardWord;
+                const uint32_t room = count * k;
+                for (uint32_t g = 0; g < kGuard; ++g) got[room + g] = kGuardHit;
                 const uint32_t n_want = scalar::kBackend.scan(work, first, count, limit, want);
                 const uint32_t n_got = raw ? candidate.scan(work, first, count, limit, got)
                                            : ScanExact(candidate, work, first, count, limit, got);
                 for (uint32_t g = 0; g < kGuard; ++g) {
-                    if (got[count + g] != kGuardWord) return false;  // wrote past the buffer
+                    if (got[room + g].nonce != kGuardHit.nonce ||
+                        got[room + g].version != kGuardHit.version) {
+                        return false;  // wrote past the buffer
+                    }
                 }
-                if (n_want != n_got) return false;
-                // Both lists hold distinct nonces; order may differ between back ends.
-                for (uint32_t i = 0; i < n_want; ++i) {
-                    bool seen = false;
-                    for (uint32_t j = 0; j < n_got && !seen; ++j) seen = got[j] == want[i];
-                    if (!seen) return false;
-                }
+                if (!SameHits(want, n_want, got, n_got)) return false;
             }
         }
     }
@@ -107,10 +137,10 @@ bool AgreesWithReference(const Backend& candidate) {
 
 // Stand-ins for back ends this build lacks (another architecture, or a compiler without
 // the flags), so that asking for one says why instead of "unknown".
-const Backend kNotBuiltAvx512 = {"avx512", "avx512(16way)", 16, nullptr};
-const Backend kNotBuiltShani = {"x86_shani", "x86_shani(2way)", 2, nullptr};
-const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2", 1, nullptr};
-const Backend kNotBuiltAvx2 = {"avx2", "avx2(8way)", 8, nullptr};
+const Backend kNotBuiltAvx512 = {"avx512", "avx512(16way)", 16, 1, nullptr};
+const Backend kNotBuiltShani = {"x86_shani", "x86_shani(2way)", 2, 1, nullptr};
+const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2", 1, 1, nullptr};
+const Backend kNotBuiltAvx2 = {"avx2", "avx2(8way)", 8, 1, nullptr};
 
 std::vector<BackendStatus> BuildTable() {
     const CpuFeatures& cpu = DetectCpu();
@@ -156,7 +186,7 @@ std::vector<BackendStatus> BuildTable() {
 }  // namespace
 
 uint32_t ScanExact(const Backend& backend, const HeaderWork& work, uint32_t first, uint32_t count,
-                   uint32_t max_top_word, uint32_t* hits) {
+                   uint32_t max_top_word, ScanHit* hits) {
     const uint32_t main_part = count - count % backend.lanes;
     uint32_t found = main_part ? backend.scan(work, first, main_part, max_top_word, hits) : 0;
     if (main_part < count) {

@@ -34,12 +34,13 @@ struct BackendStatus {
 
 const char* BackendStateName(BackendState state);
 
-// Scans exactly `count` nonces (1..2^32 - first) with `backend`: the largest multiple of its
-// lane count on the back end, the rest on the scalar reference. `hits` has room for `count`
-// entries and nothing is written past them. Every caller that does not already hold a count
+// Scans exactly `count` nonces (1..2^32 - first), each with every version of `work`, with
+// `backend`: the largest multiple of its lane count on the back end, the rest on the scalar
+// reference. `hits` has room for `count` * work.versions entries and nothing is written past
+// them. Every caller that does not already hold a count
 // that is a multiple of the lanes (the scanner, the self-test) goes through here.
 uint32_t ScanExact(const Backend& backend, const HeaderWork& work, uint32_t first, uint32_t count,
-                   uint32_t max_top_word, uint32_t* hits);
+                   uint32_t max_top_word, ScanHit* hits);
 
 const CpuFeatures& DetectCpu();
 

@@ -21,14 +21,15 @@ void CompressWords(uint32_t state[8], const uint32_t block[16]) {
     for (int i = 0; i < 8; ++i) state[i] += s[i];
 }
 
-// Double hash of the header with the given nonce, as eight state words of the second hash.
-void DoubleHashWords(const HeaderWork& work, uint32_t nonce, uint32_t out[8]) {
+// Double hash of the header with the given nonce and version index, as eight state words of
+// the second hash.
+void DoubleHashWords(const HeaderWork& work, uint32_t version, uint32_t nonce, uint32_t out[8]) {
     // Second block of the header: 16 bytes of data, then the padding for an 80-byte message
     // (a 1 bit, zeros, and the length 640 bits in the last word).
     uint32_t block[16] = {work.tail[0], work.tail[1], work.tail[2], Bswap32(nonce), 0x80000000u};
     block[15] = 80 * 8;
     uint32_t first[8];
-    std::memcpy(first, work.midstate, sizeof first);
+    std::memcpy(first, work.midstate[version], sizeof first);
     CompressWords(first, block);
 
     // The 32-byte first hash is hashed again: one block with padding for a 256-bit message.
@@ -39,14 +40,18 @@ void DoubleHashWords(const HeaderWork& work, uint32_t nonce, uint32_t out[8]) {
     CompressWords(out, second_block);
 }
 
+// Every (nonce, version) on its own, two full compressions each: the reference shares nothing
+// between versions, so a back end that shares the schedule wrongly disagrees with it.
 uint32_t ScanScalar(const HeaderWork& work, uint32_t first, uint32_t count, uint32_t max_top_word,
-                    uint32_t* hits) {
+                    ScanHit* hits) {
     uint32_t found = 0;
     uint32_t hash[8];
     for (uint32_t i = 0; i < count; ++i) {
         const uint32_t nonce = first + i;
-        DoubleHashWords(work, nonce, hash);
-        if (Bswap32(hash[7]) <= max_top_word) hits[found++] = nonce;
+        for (uint32_t v = 0; v < work.versions; ++v) {
+            DoubleHashWords(work, v, nonce, hash);
+            if (Bswap32(hash[7]) <= max_top_word) hits[found++] = {nonce, v};
+        }
     }
     return found;
 }
@@ -59,10 +64,24 @@ void Sha256Compress(uint32_t state[8], const uint8_t block[64]) {
     CompressWords(state, words);
 }
 
-void PrepareHeader(const uint8_t header[80], HeaderWork& work) {
-    std::memcpy(work.midstate, kSha256Init, sizeof kSha256Init);
-    Sha256Compress(work.midstate, header);
+void PrepareHeader(const uint8_t header[80], const uint32_t* versions, uint32_t count,
+                   HeaderWork& work) {
+    uint8_t block[64];
+    std::memcpy(block, header, sizeof block);
+    work.versions = count;
+    for (uint32_t v = 0; v < count; ++v) {
+        // The version field is little-endian (bytes 0..3 of the header).
+        for (int b = 0; b < 4; ++b) block[b] = uint8_t(versions[v] >> (8 * b));
+        std::memcpy(work.midstate[v], kSha256Init, sizeof kSha256Init);
+        Sha256Compress(work.midstate[v], block);
+    }
     for (int t = 0; t < 3; ++t) work.tail[t] = ReadBE32(header + 64 + 4 * t);
+}
+
+void PrepareHeader(const uint8_t header[80], HeaderWork& work) {
+    const uint32_t version = uint32_t(header[0]) | (uint32_t(header[1]) << 8) |
+                             (uint32_t(header[2]) << 16) | (uint32_t(header[3]) << 24);
+    PrepareHeader(header, &version, 1, work);
 }
 
 void Sha256dHeader(const uint8_t header[80], uint8_t out[32]) {
@@ -71,12 +90,13 @@ void Sha256dHeader(const uint8_t header[80], uint8_t out[32]) {
     const uint32_t nonce = uint32_t(header[76]) | (uint32_t(header[77]) << 8) |
                            (uint32_t(header[78]) << 16) | (uint32_t(header[79]) << 24);
     uint32_t hash[8];
-    DoubleHashWords(work, nonce, hash);
+    DoubleHashWords(work, 0, nonce, hash);
     for (int t = 0; t < 8; ++t) WriteBE32(out + 4 * t, hash[t]);
 }
 
 namespace scalar {
-const Backend kBackend = {"scalar", "scalar(1way)", 1, ScanScalar};
+// versions 1: the reference gains nothing from rolling (it shares no work between versions).
+const Backend kBackend = {"scalar", "scalar(1way)", 1, 1, ScanScalar};
 }
 
 }  // namespace solominer

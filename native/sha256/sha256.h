@@ -11,31 +11,55 @@
 
 namespace solominer {
 
+// Most versions one scan hashes side by side (software AsicBoost, see HeaderWork). 16 = 2^4:
+// four of the sixteen bits BIP320 leaves to miners (mask 0x1fffe000).
+inline constexpr uint32_t kMaxVersions = 16;
+
 // A header prepared once before any nonce is tried. The first 64 bytes (version, previous
 // block hash, 28 bytes of merkle root) never change with the nonce, so their compression is
 // done here once; the second block holds the last 4 merkle bytes, time, bits and the nonce.
+//
+// Version rolling (BIP320 bits; overt AsicBoost done in software): a scan may cover K header
+// versions at once. Each version has its own midstate, but the second block is the same for
+// all of them, so its message schedule (a function of the nonce only) is computed once per
+// nonce and used K times. versions = 1 is a plain scan of one header.
 struct HeaderWork {
-    uint32_t midstate[8];  // SHA-256 state after compressing header bytes 0..63
     uint32_t tail[3];      // header bytes 64..75 as big-endian message words W0..W2
+    uint32_t versions = 1; // K, 1..kMaxVersions: how many midstates below are in use
+    uint32_t midstate[kMaxVersions][8];  // SHA-256 state after header bytes 0..63, per version
 };
 
-// Scans nonces first, first+1, ..., first+count-1. Contract shared by every back end:
+// A (version, nonce) pair worth a full comparison with the target: `version` is an index into
+// the HeaderWork's versions (0..K-1), not the 32-bit version value.
+struct ScanHit {
+    uint32_t nonce;
+    uint32_t version;
+};
+
+// Scans nonces first, first+1, ..., first+count-1, each with every version of `work`.
+// Contract shared by every back end:
 //  - count is a multiple of the back end's lane count, and first + count <= 2^32 (a back end
 //    steps a whole vector of lanes at a time and never looks at a tail; callers with any other
 //    count go through ScanExact() in dispatch.h, which hands the tail to the scalar reference);
-//  - for each nonce n, let H = SHA-256(SHA-256(header with nonce n)) as eight state words
-//    H0..H7; the most significant 32 bits of the hash read as a number (display order) are
-//    bswap32(H7). Every n with bswap32(H7) <= max_top_word is written to hits (in any order)
-//    and counted in the return value; hits has room for count entries;
+//  - any work.versions 1..kMaxVersions is accepted (Backend::versions is only the K the back
+//    end runs best at);
+//  - for each nonce n and version index v, let H = SHA-256(SHA-256(header v with nonce n)) as
+//    eight state words H0..H7; the most significant 32 bits of the hash read as a number
+//    (display order) are bswap32(H7). Every (n, v) with bswap32(H7) <= max_top_word is
+//    written to hits (in any order) and counted in the return value; hits has room for
+//    count * work.versions entries;
 //  - no allocation, no locks, no system calls: it runs in the hot loop of a worker thread.
-// A nonce listed here is only a candidate; the caller compares the full hash with the target.
+// A hit is only a candidate; the caller compares the full hash with the target.
 using ScanFn = uint32_t (*)(const HeaderWork& work, uint32_t first, uint32_t count,
-                            uint32_t max_top_word, uint32_t* hits);
+                            uint32_t max_top_word, ScanHit* hits);
 
 struct Backend {
     const char* name;         // stable identifier, used by --backend: "scalar", "x86_shani", ...
     const char* description;  // for the log, e.g. "x86_shani(2way)"
     uint32_t lanes;           // nonces per step; ScanFn counts are multiples of this
+    // Versions per scan this back end is fastest with (chosen by measurement, see npm run
+    // bench): 1 where sharing the schedule does not pay (then a work unit rolls no version).
+    uint32_t versions;
     ScanFn scan;
 };
 
@@ -58,7 +82,11 @@ inline constexpr uint32_t kSha256Init[8] = {
 
 // Portable reference pieces, shared by the dispatcher, the self-test and the scanner.
 void Sha256Compress(uint32_t state[8], const uint8_t block[64]);
+// One version: the header's own (K = 1).
 void PrepareHeader(const uint8_t header[80], HeaderWork& work);
+// `count` versions (1..kMaxVersions), each written over the header's version field in turn.
+void PrepareHeader(const uint8_t header[80], const uint32_t* versions, uint32_t count,
+                   HeaderWork& work);
 using CompressFn = void (*)(uint32_t state[8], const uint8_t block[64]);
 // Full double SHA-256 of an 80-byte header, bytes in internal (not display) order.
 void Sha256dHeader(const uint8_t header[80], uint8_t out[32]);

@@ -14,3 +14,4 @@ export * from './merkle.js';
 export * from './header.js';
 export * from './block.js';
 export * from './subsidy.js';
+export * from './version-rolling.js';

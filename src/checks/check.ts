@@ -18,6 +18,7 @@ import {
   probeStratum,
   probeSync,
   probeTemperature,
+  probeVersionRolling,
   probeZmq,
 } from './probes.js';
 import { runSmokeNetwork } from './smoke-network.js';
@@ -39,6 +40,7 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   probeCpuFeatures(list);
   probeCpuBackend(list, config);
   await probeGpuAdapters(list, config);
+  probeVersionRolling(list, config);
   await probeTemperature(list, config);
 
   const rpc = rpcClientFor(config);

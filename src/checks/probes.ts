@@ -14,6 +14,7 @@ import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
 import { cpuBackends, CpuEngine } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { checkKnownAnswers } from '../engines/known-answers.js';
+import { DEFAULT_TUNING, parseTuningLabel } from '../engines/gpu/tuning.js';
 import { formatCelsius, ThermalSensors, type ThermalSources } from '../engines/thermal.js';
 import { readPidFile } from '../miner/pid-file.js';
 import { authorityKeyPath } from '../miner/pool.js';
@@ -117,6 +118,39 @@ export function probeCpuBackend(list: Checklist, config: MineConfig, withUnusabl
   } catch (err) {
     (wanted ? list.fail : list.warn).call(list, label, errorText(err));
   }
+}
+
+/**
+ * Version rolling (software AsicBoost): on or off, and how many versions per scan each engine
+ * in --engines hashes (the CPU back end's measured K, the GPU tuning's v<n>). Rolling happens
+ * only on work whose template (or pool) allows BIP320's bits; the miner says so per job.
+ */
+export function probeVersionRolling(list: Checklist, config: MineConfig): void {
+  const label = 'version rolling';
+  if (config.engines.length === 0) {
+    list.ok(label, 'no engine hashes here (--engines none)');
+    return;
+  }
+  if (config.noVersionRolling) {
+    list.ok(label, 'off (--no-version-rolling): every engine hashes one version per nonce');
+    return;
+  }
+  const per: string[] = [];
+  try {
+    if (config.engines.includes('cpu')) {
+      const usable = cpuBackends().filter((b) => b.usable);
+      const b = usable.find((x) => x.name === config.cpuBackend) ?? usable[0];
+      if (b) per.push(`cpu/${b.name} ${b.versions}`);
+    }
+  } catch (err) {
+    per.push(`cpu unknown (${errorText(err)})`);
+  }
+  if (config.engines.includes('gpu')) {
+    const tuning = (config.gpuTuning === undefined ? undefined : parseTuningLabel(config.gpuTuning)) ?? DEFAULT_TUNING;
+    per.push(`gpu ${tuning.versions}`);
+  }
+  const where = config.pool !== undefined ? 'when the pool grants all of them' : "when the template's version leaves them free";
+  list.ok(label, `on: BIP320 bits 1fffe000 ${where}; versions per scan ${per.join(', ')}`);
 }
 
 /** ", 1 core reserved, pinned to 0,2, priority idle, at most 50% of a core each": what is set. */

@@ -58,7 +58,7 @@ async function bench(flags: BenchFlags): Promise<number> {
         process.stdout.write(`${JSON.stringify(row)}\n`);
       } else {
         process.stdout.write(
-          `${row.engine.padEnd(4)} ${row.backend.padEnd(12)} threads ${String(row.threads).padStart(2)}  ` +
+          `${row.engine.padEnd(4)} ${row.backend.padEnd(12)} threads ${String(row.threads).padStart(2)} versions ${String(row.versions).padStart(2)}  ` +
             `${(row.hashesPerSecond / 1e6).toFixed(2).padStart(8)} MH/s  (${row.hashes} hashes in ${row.seconds.toFixed(2)} s)\n`,
         );
       }

@@ -54,6 +54,12 @@ export function fieldValues(cmd: CommandUnknownOpts, fields: readonly FieldSpec[
   const opts = cmd.opts() as Record<string, unknown>;
   const out: Record<string, string | boolean | string[] | undefined> = {};
   for (const f of fields) {
+    if (f.flagType === 'boolean' && f.flag.startsWith('no-')) {
+      // commander reads --no-x as x = false with a default of true: only a flag actually given counts.
+      const attribute = f.flag.slice(3).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      if (cmd.getOptionValueSource(attribute) === 'cli' && opts[attribute] === false) out[f.flag] = true;
+      continue;
+    }
     const v = opts[f.key];
     if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) out[f.flag] = v as string | boolean | string[];
   }

@@ -12,6 +12,8 @@ export interface BenchRow {
   readonly engine: string;
   readonly backend: string;
   readonly threads: number;
+  /** Versions each nonce was hashed with (version rolling; 1: the formulation without it). */
+  readonly versions: number;
   readonly seconds: number;
   readonly hashes: number;
   readonly hashesPerSecond: number;
@@ -27,7 +29,16 @@ const BENCH_HEADER = Uint8Array.from({ length: 80 }, (_, i) => (i * 37 + 11) & 0
 /** Target 1: no hash of this header reaches it, so every nonce costs the full work. */
 const UNREACHABLE_TARGET = Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0));
 
-export async function benchEngine(engine: Engine, seconds: number): Promise<BenchRow> {
+/** `count` versions rolled over BIP320's lowest bits, as a job lets the engines roll them. */
+export function benchVersions(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => (0x20000000 | (i << 13)) >>> 0);
+}
+
+/**
+ * Hashes the bench header for `seconds` with `versions` versions per nonce (default: as many as
+ * the engine hashes on a job that lets it roll them, so the rate is the one it mines at).
+ */
+export async function benchEngine(engine: Engine, seconds: number, versions = engine.versionsPerScan): Promise<BenchRow> {
   const timer = setTimeout(() => void engine.stop(), seconds * 1000);
   try {
     const result = await scanRange(engine, {
@@ -36,11 +47,13 @@ export async function benchEngine(engine: Engine, seconds: number): Promise<Benc
       target: UNREACHABLE_TARGET,
       start: 0,
       count: 2 ** 32,
+      ...(versions > 1 && { versions: benchVersions(versions) }),
     });
     return {
       engine: engine.kind,
       backend: engine.backend,
       threads: engine.threads,
+      versions,
       seconds: result.seconds,
       hashes: result.hashes,
       hashesPerSecond: result.seconds > 0 ? result.hashes / result.seconds : 0,

@@ -382,6 +382,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     duration: values.duration,
     smokeTest: values.smokeTest ?? false,
     smokeNetwork: values.smokeNetwork ?? false,
+    noVersionRolling: values.noVersionRolling ?? false,
     logFormat: values.logFormat ?? DEFAULTS.logFormat,
     logLevel: values.logLevel ?? DEFAULTS.logLevel,
     stratumPort: values.stratumPort,

@@ -162,7 +162,7 @@ const celsius = (min: number) => z.number().min(min).max(TEMPERATURE_MAX_CELSIUS
 // Each axis within what GpuEngine.create accepts, so a bad value is refused at start-up in one line.
 const gpuTuning = z.string().refine((s) => {
   const t = parseTuningLabel(s);
-  return t !== undefined && t.workgroupSize <= 1024 && t.noncesPerInvocation <= 4096 && t.dispatchMs <= 10_000 && t.inFlight <= 8;
+  return t !== undefined && t.workgroupSize <= 1024 && t.noncesPerInvocation <= 4096 && t.dispatchMs <= 10_000 && t.inFlight <= 8 && t.versions <= 16;
 });
 
 export const fieldSchemas = {
@@ -189,6 +189,7 @@ export const fieldSchemas = {
   duration: z.number().positive(),
   smokeTest: z.boolean(),
   smokeNetwork: z.boolean(),
+  noVersionRolling: z.boolean(),
   logFormat: z.enum(LOG_FORMATS),
   logLevel: z.enum(LOG_LEVELS),
   stratumPort: z.int().min(0).max(65535),
@@ -284,6 +285,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('duration', 'duration', { arg: 'seconds', text: 'number', expected: 'seconds, a number greater than 0', help: 'stop after this many seconds', defaultText: 'no limit' }),
   spec('smokeTest', 'smoke-test', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "prove the deployment (known answers, a block proposal checked by the node), don't mine" }),
   spec('smokeNetwork', 'smoke-network', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: 'prove the node side (RPC, chain, ZMQ; one block on test chains), then exit' }),
+  spec('noVersionRolling', 'no-version-rolling', { flagType: 'boolean', text: 'boolean', expected: 'true or false (or 1/0, yes/no, on/off)', help: "hash every header with the template's (or pool job's) own version: no BIP320 version rolling in the engines", defaultText: 'false: the engines roll BIP320 bits where the template or the pool allows' }),
   spec('logFormat', 'log-format', { arg: 'text|json', text: 'string', expected: 'text or json', help: 'log line format', defaultText: 'text' }),
   spec('logLevel', 'log-level', { arg: 'info|debug', text: 'string', expected: 'info or debug', help: 'debug adds a line per Stratum connect, disconnect and rejected share', defaultText: 'info' }),
   spec('stratumPort', 'stratum-port', { arg: 'port', text: 'number', expected: 'a port 0..65535', help: 'serve Stratum V1 on this port: ASICs and rigs mine through this miner (0 picks a free one)', defaultText: 'none' }),
@@ -310,7 +312,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('cpuAffinity', 'cpu-affinity', { arg: 'list', text: 'string', expected: `CPU indices such as 0,2-3 (numbers and ranges 0..${CPU_INDEX_MAX}, comma-separated)`, help: 'pin hashing thread i to the i-th CPU of the list (Linux; the JavaScript thread keeps every CPU)', defaultText: 'not pinned' }),
   spec('cpuPriority', 'cpu-priority', { arg: 'idle|low|normal', text: 'string', expected: 'idle, low or normal', help: 'scheduling of the hashing threads only (Linux): idle runs only when nothing else wants the core (SCHED_IDLE), low is nice 19', defaultText: 'normal' }),
   spec('cpuLimit', 'cpu-limit', { arg: 'percent', text: 'number', expected: 'an integer percent 1..100', help: 'share of a core each hashing thread may use (a duty cycle in the native loop)', defaultText: '100' }),
-  spec('gpuTuning', 'gpu-tuning', { arg: 'tuning', text: 'string', expected: 'a GPU tuning such as "wg64 n16 40ms q2" (workgroup size, nonces per invocation, dispatch ms, dispatches queued; bench --sweep lists them)', help: 'GPU kernel shape and dispatch pacing (solominer tune picks one)', defaultText: 'wg64 n16 40ms q2' }),
+  spec('gpuTuning', 'gpu-tuning', { arg: 'tuning', text: 'string', expected: 'a GPU tuning such as "wg64 n16 40ms q2 v16" (workgroup size, nonces per invocation, dispatch ms, dispatches queued, versions per nonce 1..16; bench --sweep lists them)', help: 'GPU kernel shape, dispatch pacing and versions per nonce (solominer tune picks one)', defaultText: 'wg64 n16 40ms q2 v16' }),
   spec('maxTemp', 'max-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${TEMPERATURE_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS}`, help: 'pause hashing while the hottest CPU/GPU sensor is above this; needs a sensor (check lists them)', defaultText: 'no limit' }),
   spec('resumeTemp', 'resume-temp', { arg: 'celsius', text: 'number', expected: `degrees Celsius, a number ${RESUME_MIN_CELSIUS}..${TEMPERATURE_MAX_CELSIUS} below --max-temp`, help: 'resume hashing once the hottest sensor is below this', defaultText: '--max-temp minus 5' }),
   spec('pidFile', 'pid-file', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: 'write the process id here while running (solominer stop reads it)', defaultText: 'none' }),
@@ -360,6 +362,7 @@ export const mineConfigSchema = z
     duration: fieldSchemas.duration.optional(),
     smokeTest: fieldSchemas.smokeTest,
     smokeNetwork: fieldSchemas.smokeNetwork,
+    noVersionRolling: fieldSchemas.noVersionRolling,
     logFormat: fieldSchemas.logFormat,
     logLevel: fieldSchemas.logLevel,
     stratumPort: fieldSchemas.stratumPort.optional(),

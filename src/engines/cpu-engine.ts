@@ -199,6 +199,7 @@ export class CpuEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly backend: string;
   readonly description: string;
   readonly threads: number;
+  readonly versionsPerScan: number;
   readonly affinity: readonly number[] | undefined;
   readonly priority: CpuPriority;
   readonly cpuLimit: number;
@@ -214,6 +215,7 @@ export class CpuEngine extends EventEmitter<EngineEvents> implements Engine {
     const backend = resolveCpuBackend(options.backend);
     this.backend = backend.name;
     this.description = backend.description;
+    this.versionsPerScan = backend.versions;
     const threads = options.threads ?? defaultThreads({ reserveCores: checkReserveCores(options.reserveCores) });
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
       throw new RangeError(`threads: expected an integer 1..1024, got ${threads}`);
@@ -250,6 +252,7 @@ export class CpuEngine extends EventEmitter<EngineEvents> implements Engine {
         threads: this.threads,
         progressMs: this.progressMs,
         stopOnFound: work.stopOnFound ?? false,
+        ...(work.versions && { versions: work.versions }),
         ...(this.affinity && { affinity: this.affinity }),
         priority: this.priority,
         cpuLimit: this.cpuLimit,
@@ -260,7 +263,7 @@ export class CpuEngine extends EventEmitter<EngineEvents> implements Engine {
 
   private onUpdate(work: ScanWork, update: NativeUpdate, resolveFinished: () => void): void {
     for (const found of update.found) {
-      this.emit('candidate', { workId: work.id, nonce: found.nonce, hash: found.hash });
+      this.emit('candidate', { workId: work.id, nonce: found.nonce, version: found.version, hash: found.hash });
     }
     const delta = update.hashes - this.reported;
     if (delta > 0) {

@@ -3,12 +3,24 @@
 // a block is: the orchestrator re-checks every candidate with its own SHA-256d.
 import type { EventEmitter } from 'node:events';
 
-/** One piece of work: a nonce range of one header, with the target a candidate must meet. */
+/** Most versions one scan hashes side by side (native/sha256/sha256.h kMaxVersions). */
+export const MAX_SCAN_VERSIONS = 16;
+
+/**
+ * One piece of work: a nonce range of one header, with the target a candidate must meet. With
+ * `versions`, every nonce is hashed with each of those header versions (version rolling,
+ * software AsicBoost): count × versions headers in all.
+ */
 export interface ScanWork {
   /** Chosen by the scheduler; candidates carry it back so stale results can be told apart. */
   readonly id: string;
-  /** The 80-byte header; its nonce field (bytes 76..79) is ignored. */
+  /** The 80-byte header; its nonce field (bytes 76..79) is ignored, and so is its version field when `versions` is given. */
   readonly header: Uint8Array;
+  /**
+   * The header versions to hash every nonce with: 1..MAX_SCAN_VERSIONS distinct unsigned 32-bit
+   * values (the orchestrator rolls BIP320's bits). Absent: the header's own version only.
+   */
+  readonly versions?: readonly number[];
   /** 32 bytes, big-endian: a hash (display order) at or below it is a candidate. */
   readonly target: Uint8Array;
   /** First nonce, 0..2^32-1. */
@@ -26,19 +38,21 @@ export interface ScanWork {
 export interface Candidate {
   readonly workId: string;
   readonly nonce: number;
+  /** The header version it was found with (one of the work's versions; the header's own without them). */
+  readonly version: number;
   /** Double SHA-256 in display order, hex. */
   readonly hash: string;
 }
 
 export interface HashReport {
   readonly workId: string;
-  /** Nonces hashed since the previous report of the same work. */
+  /** Headers hashed since the previous report of the same work (nonces × versions). */
   readonly hashes: number;
 }
 
 export interface WorkDone {
   readonly workId: string;
-  /** Total nonces hashed for this work. */
+  /** Total headers hashed for this work (nonces × versions). */
   readonly hashes: number;
   readonly seconds: number;
   /** True when stop() ended it before the range was exhausted. */
@@ -58,6 +72,12 @@ export interface Engine extends EventEmitter<EngineEvents> {
   /** The back end (CPU) or adapter (GPU) doing the hashing, for logs and metrics. */
   readonly backend: string;
   readonly threads: number;
+  /**
+   * How many header versions this engine hashes best side by side (its back end's or kernel's
+   * K, measured: npm run bench); 1 where sharing work between versions does not pay. The
+   * orchestrator gives it that many when the job lets it roll versions.
+   */
+  readonly versionsPerScan: number;
   /** True between start() and the matching done event. */
   readonly busy: boolean;
   /** Starts hashing `work`; a previous scan must have finished or been stopped first. */

@@ -31,11 +31,12 @@ import { EventEmitter } from 'node:events';
 
 import type { Engine, EngineEvents, ScanWork } from './engine.js';
 import { loadWebGpu, type WebGpu } from './gpu/adapters.js';
-import { GpuKernelError, type KernelShape, readKernel, ScanDevice, type Slot } from './gpu/device.js';
-import { HEADER_PARAM_WORDS, headerScanParams, SCAN_PARAM_WORDS, targetTopWord } from './gpu/header-precompute.js';
+import { type DispatchResults, GpuKernelError, type KernelShape, readKernel, ScanDevice, type Slot } from './gpu/device.js';
+import { headerScanParams, KERNEL_MAX_VERSIONS, PARAM_TARGET_TOP_WORD, targetTopWord } from './gpu/header-precompute.js';
 import { type DispatchTiming, DispatchPacer, MAX_DISPATCH_NONCES, type NonceRange, overflowPieces } from './gpu/pacing.js';
 import { DEFAULT_TUNING, type GpuTuning } from './gpu/tuning.js';
-import { checkScanWork } from './work-checks.js';
+import { KNOWN_ANSWERS, knownAnswerHeader, knownAnswerVersions } from './known-answers.js';
+import { checkScanWork, scanHashes, scanVersions } from './work-checks.js';
 
 export { gpuAdapters, GpuAdapterError, type GpuAdapterInfo } from './gpu/adapters.js';
 export { GpuKernelError } from './gpu/device.js';
@@ -47,7 +48,10 @@ export interface GpuEngineOptions extends Partial<GpuTuning> {
   readonly adapter?: string;
   /** Candidate nonces one dispatch can return (the kernel's RESULT_CAPACITY). */
   readonly resultCapacity?: number;
-  /** A fixed dispatch size in nonces instead of the calibration (tests, tuning). */
+  /**
+   * A fixed dispatch size in nonces of work with `versions` versions per nonce, instead of the
+   * calibration (tests, tuning); work with fewer versions gets proportionally more nonces.
+   */
   readonly dispatchNonces?: number;
 }
 
@@ -75,7 +79,9 @@ export interface GpuEngineStats {
   mapWaitMs: number;
 }
 
-interface InFlight extends NonceRange, DispatchTiming {
+/** A queued dispatch: its nonces, and what the pacer planned (in headers hashed: nonces × versions). */
+interface InFlight extends DispatchTiming {
+  readonly range: NonceRange;
   readonly slot: Slot;
   /** The mapAsync once asked for; the background drain reuses it. */
   mapping?: Promise<void>;
@@ -111,6 +117,8 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly noncesPerInvocation: number;
   readonly resultCapacity: number;
   readonly inFlight: number;
+  /** Versions each nonce is hashed with when the work has them (the tuning's `versions`). */
+  readonly versionsPerScan: number;
   readonly stats: GpuEngineStats = { dispatches: 0, overflows: 0, devices: 0, mapWaitMs: 0 };
 
   private readonly webgpu: WebGpu;
@@ -138,6 +146,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
       noncesPerInvocation: checkPositiveInt('noncesPerInvocation', options.noncesPerInvocation ?? d.noncesPerInvocation, 4096),
       resultCapacity: checkPositiveInt('resultCapacity', options.resultCapacity ?? DEFAULT_RESULT_CAPACITY, 1 << 20),
       inFlight: checkPositiveInt('inFlight', options.inFlight ?? d.inFlight, 8),
+      versions: checkPositiveInt('versions', options.versions ?? d.versions, KERNEL_MAX_VERSIONS),
     };
     const dispatchMs = options.dispatchMs ?? d.dispatchMs;
     if (!(dispatchMs > 0 && dispatchMs <= 10_000)) throw new RangeError(`dispatchMs: expected 0 < ms <= 10000, got ${dispatchMs}`);
@@ -169,7 +178,10 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     this.noncesPerInvocation = shape.noncesPerInvocation;
     this.resultCapacity = shape.resultCapacity;
     this.inFlight = shape.inFlight;
-    this.pacer = new DispatchPacer({ granule: shape.workgroupSize * shape.noncesPerInvocation, inFlight: shape.inFlight });
+    this.versionsPerScan = shape.versions;
+    // The pacer counts headers hashed (nonces × versions): a dispatch of a scan with fewer
+    // versions gets more nonces for the same duration.
+    this.pacer = new DispatchPacer({ granule: shape.workgroupSize * shape.noncesPerInvocation * shape.versions, inFlight: shape.inFlight });
     this.stats.devices = 1;
     this.watch(dev);
   }
@@ -185,15 +197,21 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     return this.running;
   }
 
-  /** Nonces per dispatch chosen by the calibration. */
+  /** Nonces per dispatch chosen by the calibration, for work with versionsPerScan versions. */
   get dispatchNonces(): number {
-    return this.pacer.dispatchNonces;
+    return this.pacer.dispatchNonces / this.versionsPerScan;
   }
 
   /** The configuration this engine runs with (for bench rows and sweeps). */
   get tuning(): GpuTuning {
     const { workgroupSize, noncesPerInvocation, inFlight } = this;
-    return { workgroupSize, noncesPerInvocation, dispatchMs: this.pacer.dispatchMs, inFlight };
+    return { workgroupSize, noncesPerInvocation, dispatchMs: this.pacer.dispatchMs, inFlight, versions: this.versionsPerScan };
+  }
+
+  /** Nonces of a fresh dispatch of a scan with `weight` versions: the pacer's size in headers, in whole workgroups. */
+  private freshNonces(weight: number): number {
+    const granule = this.workgroupSize * this.noncesPerInvocation;
+    return Math.max(granule, Math.floor(this.pacer.nextDispatchSize() / weight / granule) * granule);
   }
 
   /** For tests of the loss path: destroys the device as a driver reset would lose it. */
@@ -259,9 +277,10 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     const started = performance.now();
     const header = Buffer.from(work.header);
     const target = Buffer.from(work.target);
-    const params = new Uint32Array(SCAN_PARAM_WORDS);
-    params.set(headerScanParams(work.header), 0);
-    params[HEADER_PARAM_WORDS + 2] = targetTopWord(work.target);
+    const versions = scanVersions(work);
+    const weight = versions.length;
+    const params = headerScanParams(work.header, versions);
+    params[PARAM_TARGET_TOP_WORD] = targetTopWord(work.target);
 
     let hashes = 0;
     let failure: Error | undefined;
@@ -270,6 +289,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     try {
       await this.drained;
       dev = await this.ensureDevice();
+      await dev.preparePipeline(weight);
       const end = work.start + work.count;
       let cursor = work.start;
       /** Pieces of overflowed dispatches, scanned before any fresh nonce. */
@@ -284,35 +304,34 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
         while (canSubmit() && this.pacer.shouldSubmit(inflight.length)) {
           let range = rescans.shift();
           if (range === undefined) {
-            range = { first: cursor, count: Math.min(freshLimit, this.pacer.nextDispatchSize(), end - cursor) };
+            range = { first: cursor, count: Math.min(freshLimit, this.freshNonces(weight), end - cursor) };
             cursor += range.count;
           }
-          inflight.push(this.submit(dev, free.shift()!, range, params));
+          inflight.push(this.submit(dev, free.shift()!, range, params, weight));
         }
         const head = inflight[0];
         if (head === undefined) break;
         const wake = this.pacer.nextWake(head, canSubmit());
         if (!(await this.sleepUntil(wake.at))) break;
         if (wake.then === 'submit') continue;
-        const words = await this.collect(dev, head, inflight);
-        if (words === undefined) break; // stopped or lost while waiting
+        const results = await this.collect(dev, head, inflight);
+        if (results === undefined) break; // stopped or lost while waiting
         inflight.shift();
         free.push(head.slot);
 
-        const qualifying = words[0]!;
-        // With stopOnFound one qualifying nonce is enough: an overflow needs no rescan.
-        if (qualifying > this.resultCapacity && !work.stopOnFound) {
+        // With stopOnFound one qualifying pair is enough: an overflow needs no rescan.
+        if (results.qualifying > this.resultCapacity && !work.stopOnFound) {
           // More candidates than the list holds: scan the range again in pieces expected to
           // fill half the list each, and make this scan's later dispatches that small too.
           this.stats.overflows++;
-          const parts = overflowPieces(head, qualifying, this.resultCapacity);
+          const parts = overflowPieces(head.range, results.qualifying, this.resultCapacity);
           rescans.unshift(...parts);
           freshLimit = Math.min(freshLimit, Math.max(this.resultCapacity, parts[0]!.count));
           continue;
         }
-        const foundOne = this.report(work, header, target, words, params[HEADER_PARAM_WORDS + 2]!);
-        hashes += head.count;
-        this.emit('hashes', { workId: work.id, hashes: head.count });
+        const foundOne = this.report(work, versions, header, target, results, params[PARAM_TARGET_TOP_WORD]!);
+        hashes += head.range.count * weight;
+        this.emit('hashes', { workId: work.id, hashes: head.range.count * weight });
         if (foundOne && work.stopOnFound) break;
       }
       failure = this.scanFailure(dev, work, hashes);
@@ -327,29 +346,37 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
       workId: work.id,
       hashes,
       seconds: (performance.now() - started) / 1000,
-      stopped: hashes < work.count,
+      stopped: hashes < scanHashes(work),
     });
     resolveFinished();
   }
 
   /**
-   * Re-hashes the nonces a dispatch returned (`header` is a scratch copy of the work's) and
-   * emits those at or below the target, in nonce order; true when one was. A nonce that fails the kernel's own filter means the
-   * kernel cannot be trusted.
+   * Re-hashes the (nonce, version) pairs a dispatch returned (`header` is a scratch copy of the
+   * work's) and emits those at or below the target, in nonce order (then version order); true
+   * when one was. A pair that fails the kernel's own filter, or names a version the work does
+   * not have, means the kernel cannot be trusted.
    */
-  private report(work: ScanWork, header: Buffer, target: Buffer, words: Uint32Array, topWord: number): boolean {
-    const nonces = Array.from(words.subarray(1, 1 + Math.min(words[0]!, this.resultCapacity))).sort((a, b) => a - b);
+  private report(work: ScanWork, versions: readonly number[], header: Buffer, target: Buffer, results: DispatchResults, topWord: number): boolean {
+    const pairs: [number, number][] = [];
+    for (let i = 0; i + 1 < results.hits.length; i += 2) pairs.push([results.hits[i]!, results.hits[i + 1]!]);
+    pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let foundOne = false;
-    for (const nonce of nonces) {
+    for (const [nonce, index] of pairs) {
+      const version = versions[index];
+      if (version === undefined) {
+        throw new GpuKernelError(`gpu engine: the kernel reported version index ${index} of ${versions.length} (${this.backend}); its results cannot be trusted`);
+      }
+      header.writeUInt32LE(version, 0);
       header.writeUInt32LE(nonce, 76);
       const hash = sha256d(header).reverse();
       if (hash.readUInt32BE(0) > topWord) {
         throw new GpuKernelError(
-          `gpu engine: the kernel reported nonce ${nonce}, whose hash ${hash.toString('hex')} fails its own filter (${this.backend}); its results cannot be trusted`,
+          `gpu engine: the kernel reported nonce ${nonce} version ${version.toString(16)}, whose hash ${hash.toString('hex')} fails its own filter (${this.backend}); its results cannot be trusted`,
         );
       }
       if (Buffer.compare(hash, target) <= 0) {
-        this.emit('candidate', { workId: work.id, nonce, hash: hash.toString('hex') });
+        this.emit('candidate', { workId: work.id, nonce, version, hash: hash.toString('hex') });
         foundOne = true;
         if (work.stopOnFound) break;
       }
@@ -362,7 +389,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     if (dev.fault !== undefined) {
       const message =
         `gpu engine: WebGPU reported an error on ${this.backend} during work ${work.id} (${dev.fault.message.split('\n')[0]}); ` +
-        `the scan ended after ${hashes} of ${work.count} nonces`;
+        `the scan ended after ${hashes} of ${scanHashes(work)} hashes`;
       dev.fault = undefined;
       return new GpuKernelError(message);
     }
@@ -371,7 +398,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
       return new GpuDeviceLostError(
         work.id,
         String(reason),
-        `gpu engine: the device (${this.backend}) was lost (${String(reason)}: ${message}) after ${hashes} of ${work.count} nonces of work ${work.id}; ` +
+        `gpu engine: the device (${this.backend}) was lost (${String(reason)}: ${message}) after ${hashes} of ${scanHashes(work)} hashes of work ${work.id}; ` +
           'hand the work to another engine; the next start() opens a new device',
       );
     }
@@ -389,10 +416,11 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     return dev;
   }
 
-  private submit(dev: ScanDevice, slot: Slot, range: NonceRange, params: Uint32Array): InFlight {
-    dev.submit(slot, range, params);
+  /** Queues `range` with `weight` versions per nonce; the pacer plans it in headers hashed. */
+  private submit(dev: ScanDevice, slot: Slot, range: NonceRange, params: Uint32Array, weight: number): InFlight {
+    dev.submit(slot, range, params, weight);
     this.stats.dispatches++;
-    return { ...this.pacer.planDispatch(range.count), first: range.first, slot };
+    return { ...this.pacer.planDispatch(range.count * weight), range, slot };
   }
 
   /** Sleeps on a plain timer (no GPU promise pending, so no polling); false when interrupted. */
@@ -409,7 +437,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
    * Maps `entry`'s read-back buffer (the caller has slept until it should be done) and returns
    * a copy of the candidate count and list; undefined when stop() or a device loss interrupted.
    */
-  private async collect(dev: ScanDevice, entry: InFlight, inflight: readonly InFlight[]): Promise<Uint32Array | undefined> {
+  private async collect(dev: ScanDevice, entry: InFlight, inflight: readonly InFlight[]): Promise<DispatchResults | undefined> {
     const askedAt = this.pacer.now();
     entry.mapping = dev.map(entry.slot);
     let mapFailure: unknown;
@@ -426,10 +454,10 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     }
     const doneAt = this.pacer.now();
     this.stats.mapWaitMs += doneAt - askedAt;
-    const words = dev.readResults(entry.slot);
+    const results = dev.readResults(entry.slot);
     entry.mapping = undefined;
     this.pacer.collected(entry, askedAt, doneAt, inflight);
-    return words;
+    return results;
   }
 
   /** Lets dispatches abandoned by stop() finish, so their buffers can be reused. */
@@ -456,38 +484,60 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   // Start-up checks.
 
   /** One dispatch, waited for directly (start-up only: it may poll). */
-  private async runOnce(range: NonceRange, params: Uint32Array): Promise<{ words: Uint32Array; ms: number }> {
+  private async runOnce(range: NonceRange, params: Uint32Array, versions: number): Promise<{ results: DispatchResults; ms: number }> {
     const slot = this.dev.slots[0]!;
+    await this.dev.preparePipeline(versions);
     const t0 = this.pacer.now();
-    this.submit(this.dev, slot, range, params);
+    this.submit(this.dev, slot, range, params, versions);
     await this.dev.map(slot);
     const ms = this.pacer.now() - t0;
-    const words = this.dev.readResults(slot);
+    const results = this.dev.readResults(slot);
     this.pacer.idle();
     this.pacer.settled();
-    return { words, ms };
+    return { results, ms };
   }
 
-  /** The genesis header's nonce must come back, and nothing else near it: catches a miscompiled kernel. */
+  /**
+   * Catches a miscompiled kernel: the genesis header's nonce must come back, and nothing else
+   * near it; and block 785530 (mined with rolled version bits), scanned with this engine's
+   * versions per scan (at least two, its un-rolled version first), must come back with its real
+   * version only.
+   */
   private async selfTest(): Promise<void> {
-    const params = new Uint32Array(SCAN_PARAM_WORDS);
-    params.set(headerScanParams(Buffer.from(GENESIS_HEADER_HEX, 'hex')), 0);
-    params[HEADER_PARAM_WORDS + 2] = 0; // the genesis target's top word
-    const first = GENESIS_NONCE - 2000;
-    const { words } = await this.runOnce({ first, count: 4001 }, params);
-    const found = Array.from(words.subarray(1, 1 + Math.min(words[0]!, this.resultCapacity)));
-    if (words[0] !== 1 || found[0] !== GENESIS_NONCE) {
+    const genesis = Buffer.from(GENESIS_HEADER_HEX, 'hex');
+    await this.expectOnly('the genesis header', headerScanParams(genesis), GENESIS_NONCE, [1], 0);
+    const rolled = KNOWN_ANSWERS.find((k) => k.unrolledVersion !== undefined)!;
+    const versions = knownAnswerVersions(rolled, Math.max(2, this.versionsPerScan));
+    const params = headerScanParams(knownAnswerHeader(rolled), versions);
+    await this.expectOnly(rolled.name, params, rolled.nonce, versions, versions.length - 1);
+  }
+
+  /** Scans 4001 nonces around `nonce`, which must come back alone, with version index `index`. */
+  private async expectOnly(what: string, params: Uint32Array, nonce: number, versions: readonly number[], index: number): Promise<void> {
+    params[PARAM_TARGET_TOP_WORD] = 0; // both headers' targets have a zero top word
+    const first = nonce - 2000;
+    const { results } = await this.runOnce({ first, count: 4001 }, params, versions.length);
+    const got = [];
+    for (let i = 0; i + 1 < results.hits.length; i += 2) got.push(`${results.hits[i]} version ${(versions[results.hits[i + 1]!] ?? NaN).toString(16)}`);
+    const want = `${nonce} version ${versions[index]!.toString(16)}`;
+    if (results.qualifying !== 1 || got[0] !== want) {
       throw new GpuKernelError(
-        `gpu engine: self-test failed on ${this.backend}: the genesis header's nonce range ${first}..${first + 4000} gave [${found.join(', ')}], expected [${GENESIS_NONCE}]`,
+        `gpu engine: self-test failed on ${this.backend}: ${what}, nonces ${first}..${first + 4000} with ${versions.length} version(s), gave [${got.join(', ')}], expected [${want}]`,
       );
     }
   }
 
   /** Sizes dispatches to take about `dispatchMs`, measured on this device. */
   private async calibrate(dispatchMs: number, fixed: number | undefined): Promise<void> {
-    const params = new Uint32Array(SCAN_PARAM_WORDS);
-    params.set(headerScanParams(new Uint8Array(80)), 0);
-    params[HEADER_PARAM_WORDS + 2] = 0; // practically nothing qualifies: pure hashing
-    await this.pacer.calibrate(async (count) => (await this.runOnce({ first: 0, count }, params)).ms, dispatchMs, fixed);
+    // With versionsPerScan versions, as most work has; the pacer counts headers hashed.
+    const k = this.versionsPerScan;
+    const versions = Array.from({ length: k }, (_, i) => (0x20000000 | (i << 13)) >>> 0);
+    const params = headerScanParams(new Uint8Array(80), versions);
+    params[PARAM_TARGET_TOP_WORD] = 0; // practically nothing qualifies: pure hashing
+    const measure = async (hashes: number) => {
+      const { ms } = await this.runOnce({ first: 0, count: Math.ceil(hashes / k) }, params, k);
+      return ms;
+    };
+    await this.pacer.calibrate(measure, dispatchMs, fixed === undefined ? undefined : fixed * k);
   }
 }

@@ -1,9 +1,13 @@
 // Known answers (docs/architecture.md): real mainnet headers whose nonces and
 // hashes are published. The same data as test/fixtures/headers/known-blocks.json, kept here so
 // that shipped code (`mine --smoke-test`) can prove every engine and back end on this machine.
+// Block 785530 was mined with rolled version bits (version 3fffe000: all of BIP320's bits
+// set): scanned among versions rolled from its un-rolled 20000000, it proves that an engine
+// hashes each version of a scan with the right midstate and reports the right one.
 import { hexToBytes, reverseBytes } from '../bitcoin/bytes.js';
-import { serializeHeader } from '../bitcoin/header.js';
+import { BIP320_VERSION_MASK, serializeHeader } from '../bitcoin/header.js';
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
+import { rolledVersions } from '../bitcoin/version-rolling.js';
 import type { Engine } from './engine.js';
 import { scanRange } from './scan-range.js';
 
@@ -19,6 +23,8 @@ export interface KnownAnswer {
   readonly nonce: number;
   /** Display hex of the block hash. */
   readonly hash: string;
+  /** A block mined with rolled BIP320 bits: its version with those bits cleared. */
+  readonly unrolledVersion?: number;
 }
 
 export const KNOWN_ANSWERS: readonly KnownAnswer[] = [
@@ -42,7 +48,29 @@ export const KNOWN_ANSWERS: readonly KnownAnswer[] = [
     nonce: 2504433986,
     hash: '00000000000000001e8d6829a8a21adc5d38d0a473b144b6765798e61f98bd1d',
   },
+  {
+    name: 'block 785530',
+    version: 0x3fffe000,
+    previousblockhash: '00000000000000000001d5521794ee7c51e45292c1ed187e43dc47920d3bfe5f',
+    merkleroot: 'c0971e71060d7a8d34c4c9d09392781c606304a7fb282fcb2a6e82103ade6b20',
+    time: 1681568188,
+    bits: '1705e0b2',
+    nonce: 1083895875,
+    hash: '000000000000000000039a294df2039d5fc759f5fd4dde06f09a17efc29a01e4',
+    unrolledVersion: 0x20000000,
+  },
 ];
+
+/**
+ * The versions to scan a rolled known answer with: `count` - 1 versions rolled from its
+ * un-rolled version (index 0 is the un-rolled version itself), then its real version last.
+ * None of the others can meet its target (a chance of about 2^-70 each), so exactly the real
+ * (version, nonce) must come back. count >= 2.
+ */
+export function knownAnswerVersions(k: KnownAnswer, count: number): number[] {
+  if (k.unrolledVersion === undefined) throw new RangeError(`${k.name}: not a block with rolled version bits`);
+  return [...rolledVersions(k.unrolledVersion, BIP320_VERSION_MASK, count - 1), k.version >>> 0];
+}
 
 /** The 80-byte header with nonce 0: the engine has to find the nonce itself. */
 export function knownAnswerHeader(k: KnownAnswer): Uint8Array {
@@ -58,24 +86,32 @@ export function knownAnswerHeader(k: KnownAnswer): Uint8Array {
 
 /**
  * Scans a window of `window` nonces around each known nonce (not aligned to any lane count)
- * and checks that exactly the published nonce and hash come back. Resolves to the names of the
+ * and checks that exactly the published nonce and hash come back. A block mined with rolled
+ * version bits is scanned with the engine's number of versions per scan (at least 2; see
+ * knownAnswerVersions), and must come back with its real version. Resolves to the names of the
  * headers checked; rejects with one line naming the header and what came back instead.
  */
 export async function checkKnownAnswers(engine: Engine, window = 20_003): Promise<string[]> {
   const names: string[] = [];
   for (const k of KNOWN_ANSWERS) {
     const half = Math.floor(window / 2);
+    const versions = k.unrolledVersion === undefined ? undefined : knownAnswerVersions(k, Math.max(2, engine.versionsPerScan));
     const result = await scanRange(engine, {
       id: `known-answer ${k.name}`,
       header: knownAnswerHeader(k),
       target: targetToBytes(bitsToTarget(bitsFromHex(k.bits))),
       start: k.nonce - half,
       count: window,
+      ...(versions && { versions }),
     });
-    const got = result.found.map((f) => `${f.nonce}:${f.hash}`);
-    if (result.hashes !== window || got.length !== 1 || got[0] !== `${k.nonce}:${k.hash}`) {
-      const what = got.length === 0 ? 'nothing' : got.map((g) => g.split(':')[0]).join(', ');
-      throw new Error(`${k.name}: expected nonce ${k.nonce} (hash ${k.hash.slice(0, 16)}…), got ${what} after ${result.hashes} of ${window} nonces`);
+    const hashes = window * (versions?.length ?? 1);
+    const got = result.found.map((f) => `${f.nonce}:${f.version.toString(16)}:${f.hash}`);
+    const want = `${k.nonce}:${k.version.toString(16)}:${k.hash}`;
+    if (result.hashes !== hashes || got.length !== 1 || got[0] !== want) {
+      const what = got.length === 0 ? 'nothing' : got.map((g) => g.split(':').slice(0, 2).join(' version ')).join(', ');
+      throw new Error(
+        `${k.name}: expected nonce ${k.nonce} version ${k.version.toString(16)} (hash ${k.hash.slice(0, 16)}…), got ${what} after ${result.hashes} of ${hashes} hashes`,
+      );
     }
     names.push(k.name);
   }

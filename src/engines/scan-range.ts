@@ -2,10 +2,11 @@
 import type { Candidate, Engine, ScanWork, WorkDone } from './engine.js';
 
 export interface ScanResult {
+  /** Headers hashed: nonces × versions. */
   readonly hashes: number;
   readonly seconds: number;
   readonly stopped: boolean;
-  /** Every nonce at or below the target, in nonce order. */
+  /** Every (version, nonce) at or below the target, in nonce order (then in the work's version order). */
   readonly found: readonly Candidate[];
 }
 
@@ -22,7 +23,8 @@ export function scanRange(engine: Engine, work: ScanWork, signal?: AbortSignal):
     const onDone = (done: WorkDone) => {
       if (done.workId !== work.id) return;
       cleanup();
-      found.sort((a, b) => a.nonce - b.nonce);
+      const order = work.versions ?? [];
+      found.sort((a, b) => a.nonce - b.nonce || order.indexOf(a.version) - order.indexOf(b.version));
       resolve({ hashes: done.hashes, seconds: done.seconds, stopped: done.stopped, found });
     };
     const onAbort = () => void engine.stop();

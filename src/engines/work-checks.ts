@@ -1,5 +1,5 @@
 // Range checks shared by every engine, done before anything reaches C++ or WGSL.
-import type { ScanWork } from './engine.js';
+import { MAX_SCAN_VERSIONS, type ScanWork } from './engine.js';
 
 export const NONCE_SPACE = 2 ** 32;
 
@@ -14,6 +14,18 @@ export class ScanInputError extends Error {
   }
 }
 
+/** Headers a scan of `work` hashes: its nonces times its versions. */
+export function scanHashes(work: ScanWork): number {
+  return work.count * (work.versions?.length ?? 1);
+}
+
+/** The versions a scan of `work` hashes each nonce with: its own list, or the header's version. */
+export function scanVersions(work: ScanWork): readonly number[] {
+  if (work.versions !== undefined) return work.versions;
+  const h = work.header;
+  return [(h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0];
+}
+
 export function checkScanWork(work: ScanWork): void {
   if (!(work.header instanceof Uint8Array) || work.header.length !== 80) {
     throw new ScanInputError('header', `expected 80 bytes, got ${work.header?.length ?? typeof work.header}`);
@@ -26,6 +38,17 @@ export function checkScanWork(work: ScanWork): void {
   }
   if (!Number.isInteger(work.count) || work.count < 1 || work.count > NONCE_SPACE) {
     throw new ScanInputError('count', `expected an integer 1..4294967296, got ${work.count}`);
+  }
+  if (work.versions !== undefined) {
+    const v = work.versions;
+    const expected = `expected 1..${MAX_SCAN_VERSIONS} distinct integers 0..4294967295`;
+    if (!Array.isArray(v) || v.length < 1 || v.length > MAX_SCAN_VERSIONS) {
+      throw new ScanInputError('versions', `${expected}, got ${Array.isArray(v) ? `${v.length} values` : typeof v}`);
+    }
+    for (const [i, x] of v.entries()) {
+      if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new ScanInputError('versions', `${expected}, got ${String(x)} at ${i}`);
+      if (v.indexOf(x) !== i) throw new ScanInputError('versions', `${expected}, got ${x} twice`);
+    }
   }
   if (work.start + work.count > NONCE_SPACE) {
     throw new ScanInputError(

@@ -17,7 +17,7 @@ import type { EngineKind } from '../engines/create-engine.js';
 import type { ThermalGovernor } from '../engines/thermal.js';
 import { Miner } from './miner.js';
 import { openSensors, startThermal, type ThermalOptions } from './thermal-wiring.js';
-import { recordMinerEvents } from './record-events.js';
+import { configuredRolling, describeRolling, logRollingChanges, recordMinerEvents } from './record-events.js';
 import { buildEngines } from './service.js';
 
 /** After the pool is lost, its last job is hashed this long (its shares wait), then hashing holds. */
@@ -79,16 +79,21 @@ export async function runPoolClientService(options: PoolClientOptions): Promise<
       payoutScript: new Uint8Array(0),
       onBlock: async () => {},
       requestTemplate: () => {},
+      versionRolling: !config.noVersionRolling,
     });
+    // Whether the pool grants BIP320's bits is known at login; the line below says what is asked.
+    const rolling = configuredRolling(engines, !config.noVersionRolling);
     log('info', `mining through ${config.pool!.join(', then ')} as ${config.user}`, {
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
+      versionRolling: describeRolling(rolling).replace(/^version rolling /, ''),
     });
 
     // One recorder call per event, as in node mode.
     recordMinerEvents(miner, rec, log);
+    logRollingChanges(miner, log, rolling);
     miner.on('job', (s) => rec.workSwitch(s));
     miner.on('poolShare', (p) =>
-      stratum.submit({ job: p.job, extranonce: p.unit.extranonce, ntime: p.unit.time, nonce: p.nonce, version: p.unit.version, difficulty: p.job.pool!.difficulty }),
+      stratum.submit({ job: p.job, extranonce: p.unit.extranonce, ntime: p.unit.time, nonce: p.nonce, version: p.version, difficulty: p.job.pool!.difficulty }),
     );
 
     // Hashing holds while the pool is gone too long, or while too hot (--max-temp).

@@ -9,17 +9,20 @@ import { EventEmitter } from 'node:events';
 import { DIFF1_TARGET, targetToBytes, targetToDifficulty } from '../bitcoin/target.js';
 import type { Candidate, Engine, WorkDone } from '../engines/engine.js';
 import type { TemplateReason, TemplateUpdate } from '../node/template-source.js';
-import { assembleBlock, buildJob, jobTime, makeWorkUnit, unitHash, type AssembledBlock, type Job, type WorkUnit } from '../work/job.js';
+import { assembleBlock, buildJob, jobTime, makeWorkUnit, unitHash, versionsFor, type AssembledBlock, type Job, type JobRolling, type WorkUnit } from '../work/job.js';
 
 /** 4 bytes fixed per miner process + 4 bytes counted per work unit. */
 export const EXTRANONCE1_SIZE = 4;
 export const EXTRANONCE2_SIZE = 4;
 const NONCE_SPACE = 2 ** 32;
+const hex8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
 
 export interface FoundBlock {
   readonly job: Job;
   readonly unit: WorkUnit;
   readonly nonce: number;
+  /** The header version of the block (one of the unit's rolled versions, or a worker's). */
+  readonly version: number;
   readonly block: AssembledBlock;
   readonly engine: string;
   readonly backend: string;
@@ -62,6 +65,16 @@ export interface WorkSwitch {
   readonly rpcMs: number;
 }
 
+/** Whether the engines roll versions on the jobs from now on, and how many per scan each hashes. */
+export interface RollingState {
+  /** The version bits rolled (0: none; every engine hashes one version). */
+  readonly mask: number;
+  /** Why no bits (or not all of BIP320's) are rolled; absent when rolling is fully on. */
+  readonly reason?: string;
+  /** Versions per scan each engine gets on such a job. */
+  readonly engines: readonly { readonly kind: string; readonly backend: string; readonly versions: number }[];
+}
+
 export interface ShareEvent {
   readonly hash: string;
   readonly difficulty: number;
@@ -75,6 +88,8 @@ export interface MinerEvents {
   /** A share for the pool this miner mines through (mine --pool): re-checked, on a live job. */
   poolShare: [PoolShare];
   hashes: [{ engine: Engine; hashes: number }];
+  /** Version rolling turned on or off (or changed its reason) with the job that just started. */
+  rolling: [RollingState];
   /** A candidate dropped: stale work, a solved tip, or an engine that reported a wrong hash. */
   discarded: [{ reason: 'stale' | 'solved' | 'bad-hash'; engine: string; nonce: number }];
   warning: [string];
@@ -85,6 +100,8 @@ export interface PoolShare {
   readonly job: Job;
   readonly unit: WorkUnit;
   readonly nonce: number;
+  /** The header version the share was found with (submitted as BIP310 version bits when rolled). */
+  readonly version: number;
   readonly hash: string;
   readonly difficulty: number;
   readonly engine: string;
@@ -102,6 +119,8 @@ export interface MinerOptions {
   readonly requestTemplate: (reason: TemplateReason) => void;
   /** Random when absent; distinct per process so two miners never hash the same coinbase. */
   readonly extranonce1?: Uint8Array;
+  /** Roll BIP320 version bits in the engines (default true; --no-version-rolling sets false). */
+  readonly versionRolling?: boolean;
 }
 
 interface EngineSlot {
@@ -134,6 +153,8 @@ export class Miner extends EventEmitter<MinerEvents> {
   /** Previous-block hashes a block has been found on: their templates are dead. */
   private readonly solvedTips = new Set<string>();
   private switching: Promise<void> = Promise.resolve();
+  /** The rolling state last announced (a 'rolling' event when a job changes it). */
+  private rollingKey: string | undefined;
   private stopped = false;
   private held = false;
   private readonly detachers: (() => void)[] = [];
@@ -180,6 +201,7 @@ export class Miner extends EventEmitter<MinerEvents> {
         this.livePoolJobs.add(job.id);
         const previous = this.job;
         this.job = job;
+        this.announceRolling(job.rolling);
         await Promise.all(this.slots.map((slot) => this.restart(slot, job)));
         const latencyMs = performance.now() - requestedAt;
         const newTip = previous === undefined || previous.previousBlockHash !== job.previousBlockHash;
@@ -221,11 +243,22 @@ export class Miner extends EventEmitter<MinerEvents> {
       coinbaseTag: this.options.coinbaseTag,
       extranonceSize: EXTRANONCE1_SIZE + EXTRANONCE2_SIZE,
       cleanJobs: newTip,
+      ...(this.options.versionRolling === false && { versionRolling: false }),
     });
     this.job = job;
+    this.announceRolling(job.rolling);
     await Promise.all(this.slots.map((slot) => this.restart(slot, job)));
     const latencyMs = performance.now() - update.requestedAt;
     this.emit('job', { job, reason: update.reason, newTip, requestedAt: update.requestedAt, latencyMs, rpcMs: update.rpcMs, overheadMs: Math.max(0, latencyMs - update.rpcMs) });
+  }
+
+  /** One 'rolling' event when a job rolls other bits than the job before it (or none, or again). */
+  private announceRolling(rolling: JobRolling): void {
+    const key = `${rolling.mask}:${rolling.reason ?? ''}`;
+    if (key === this.rollingKey) return;
+    this.rollingKey = key;
+    const engines = this.slots.map(({ engine }) => ({ kind: engine.kind, backend: engine.backend, versions: versionsFor(rolling, engine.versionsPerScan) }));
+    this.emit('rolling', { mask: rolling.mask, ...(rolling.reason !== undefined && { reason: rolling.reason }), engines });
   }
 
   private async restart(slot: EngineSlot, job: Job): Promise<void> {
@@ -264,8 +297,10 @@ export class Miner extends EventEmitter<MinerEvents> {
     new DataView(counter.buffer).setUint32(0, this.extranonce2);
     extranonce.set(en2Size >= 4 ? counter : counter.subarray(4 - en2Size), extranonce.length - Math.min(4, en2Size));
     this.extranonce2 = (this.extranonce2 + 1) >>> 0;
-    // A pool's job is hashed with its own ntime (shares are submitted with it).
-    const unit = makeWorkUnit(job, extranonce, job.pool ? job.curtime : jobTime(job));
+    // A pool's job is hashed with its own ntime (shares are submitted with it). The engine gets
+    // as many versions as it hashes best side by side and the job lets it roll: the extranonce
+    // keeps every unit disjoint, the versions are a dimension inside it.
+    const unit = makeWorkUnit(job, extranonce, job.pool ? job.curtime : jobTime(job), job.version, versionsFor(job.rolling, slot.engine.versionsPerScan));
     const id = `${job.id}/${this.extranonce2}`;
     // Engines report at the share target (at least difficulty 1) so the best share is known;
     // only a hash at or below the block target becomes a block. Pool work reports at the pool's
@@ -278,7 +313,15 @@ export class Miner extends EventEmitter<MinerEvents> {
     slot.current = unit;
     slot.stopAsked = false;
     try {
-      slot.engine.start({ id, header: unit.header, target: shareTarget, start: 0, count: NONCE_SPACE, stopOnFound: blockIsEasier });
+      slot.engine.start({
+        id,
+        header: unit.header,
+        target: shareTarget,
+        start: 0,
+        count: NONCE_SPACE,
+        stopOnFound: blockIsEasier,
+        ...(unit.versions.length > 1 && { versions: unit.versions }),
+      });
     } catch (err) {
       slot.current = undefined;
       this.emit('warning', `${slot.engine.kind} engine refused work: ${(err as Error).message}`);
@@ -328,11 +371,17 @@ export class Miner extends EventEmitter<MinerEvents> {
       this.emit('discarded', { reason: 'solved', engine: engine.kind, nonce: c.nonce });
       return;
     }
-    // An engine only proposes: the orchestrator hashes the header itself before trusting it.
-    const hash = unitHash(unit, c.nonce);
+    // An engine only proposes: the orchestrator hashes the header itself before trusting it,
+    // with the version the engine reports, which must be one of the unit's.
+    if (!unit.versions.includes(c.version >>> 0)) {
+      this.emit('discarded', { reason: 'bad-hash', engine: engine.kind, nonce: c.nonce });
+      this.emit('warning', `${engine.kind}/${engine.backend} reported nonce ${c.nonce} with version ${hex8(c.version)}, which its work does not have (${unit.versions.map(hex8).join(', ')}); ignored`);
+      return;
+    }
+    const hash = unitHash(unit, c.nonce, c.version);
     if (hash !== c.hash) {
       this.emit('discarded', { reason: 'bad-hash', engine: engine.kind, nonce: c.nonce });
-      this.emit('warning', `${engine.kind}/${engine.backend} reported nonce ${c.nonce} with hash ${c.hash}, but it hashes to ${hash}; ignored`);
+      this.emit('warning', `${engine.kind}/${engine.backend} reported nonce ${c.nonce} version ${hex8(c.version)} with hash ${c.hash}, but it hashes to ${hash}; ignored`);
       return;
     }
     const value = BigInt(`0x${hash}`);
@@ -346,7 +395,7 @@ export class Miner extends EventEmitter<MinerEvents> {
         this.emit('discarded', { reason: 'stale', engine: engine.kind, nonce: c.nonce });
         return;
       }
-      this.emit('poolShare', { job, unit, nonce: c.nonce, hash, difficulty, engine: engine.kind, foundAt });
+      this.emit('poolShare', { job, unit, nonce: c.nonce, version: c.version >>> 0, hash, difficulty, engine: engine.kind, foundAt });
       if (value <= job.target) {
         // A block: the pool will move every miner to a new tip, so the jobs of this one are done
         // (shares on them would only come back stale). The engines wait for the pool's next job.
@@ -366,9 +415,9 @@ export class Miner extends EventEmitter<MinerEvents> {
     }
     // Retire the tip before anything else can happen: every later candidate on it is dropped.
     this.solvedTips.add(job.previousBlockHash);
-    const block = assembleBlock(unit, c.nonce);
+    const block = assembleBlock(unit, c.nonce, c.version);
     for (const s of this.slots) void this.stopSlot(s);
-    const found: FoundBlock = { job, unit, nonce: c.nonce, block, engine: engine.kind, backend: engine.backend, foundAt };
+    const found: FoundBlock = { job, unit, nonce: c.nonce, version: c.version >>> 0, block, engine: engine.kind, backend: engine.backend, foundAt };
     this.emit('block', found);
     void this.options.onBlock(found).finally(() => this.options.requestTemplate('submit'));
   }
@@ -396,6 +445,7 @@ export class Miner extends EventEmitter<MinerEvents> {
       job: b.job,
       unit,
       nonce: b.nonce,
+      version: b.version >>> 0,
       block,
       engine: b.engine,
       backend: b.backend,

@@ -24,7 +24,7 @@ import { Recorder, type RewardsView, type TelemetryTiming } from '../telemetry/r
 import { percentile, type RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 import { startPool } from './pool.js';
-import { recordMinerEvents } from './record-events.js';
+import { configuredRolling, describeRolling, logRollingChanges, recordMinerEvents } from './record-events.js';
 import { ServiceError } from './service-error.js';
 
 export { ServiceError };
@@ -241,12 +241,14 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         log('warn', `cpu: back end ${b.name} failed its self-test against the scalar reference on a CPU that supports it; it is not used (please report this)`);
       }
     }
+    const rolling = configuredRolling(engines, !config.noVersionRolling);
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
       node: `${config.rpcUrl} ${node.version}`,
       payout: `${config.address} (${payout.type})`,
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
       ...gpuTuningField(engines),
       work: config.zmq ? `zmq ${config.zmq}` : 'longpoll',
+      ...(engines.length > 0 && { versionRolling: describeRolling(rolling).replace(/^version rolling /, '') }),
     });
 
     const source = new TemplateSource({
@@ -296,6 +298,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
           blockHex: found.block.hex,
           engine: found.engine,
           backend: found.backend,
+          version: found.version,
           ...(found.worker !== undefined && { worker: found.worker }),
           // A Stratum worker's block pays its own address; the local engines' the operator's.
           ...rewardOf(found.job.coinbaseValue, found.job.height),
@@ -336,9 +339,11 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       requestTemplate: (reason) => {
         if (!finishing) void source.request(reason);
       },
+      versionRolling: !config.noVersionRolling,
     });
     // One recorder call per event: it feeds the tally, reports, metrics and status alike.
     recordMinerEvents(miner, rec, log);
+    if (engines.length > 0) logRollingChanges(miner, log, rolling);
     miner.on('job', (s) => {
       rec.workSwitch(s);
       if (s.newTip) log('info', `new work: height ${s.job.height}`, { reason: s.reason, txs: s.job.txCount - 1, switchMs: s.latencyMs });

@@ -22,6 +22,8 @@ export interface NativeBackend {
   /** For the log, e.g. "avx512(16way)". */
   readonly description: string;
   readonly lanes: number;
+  /** Versions per scan it is fastest with (software AsicBoost; 1: it shares nothing between versions). */
+  readonly versions: number;
   /** False when this CPU lacks the instructions or the back end failed its self-test. */
   readonly usable: boolean;
   readonly reason: string;
@@ -37,13 +39,15 @@ export type BackendState = 'usable' | 'not-built' | 'cpu-lacks' | 'self-test-fai
 
 export interface NativeFound {
   readonly nonce: number;
+  /** The header version it was found with. */
+  readonly version: number;
   /** Double SHA-256 in display order (hex), already compared in full with the target. */
   readonly hash: string;
 }
 
 export interface NativeUpdate {
   readonly found: readonly NativeFound[];
-  /** Nonces hashed so far in this scan. */
+  /** Headers hashed so far in this scan (nonces × versions). */
   readonly hashes: number;
   readonly seconds: number;
   readonly done: boolean;
@@ -59,6 +63,8 @@ export interface NativeScanOptions {
   readonly backend: string;
   readonly threads: number;
   readonly progressMs: number;
+  /** Header versions to hash every nonce with (1..16 distinct); the header's own when absent. */
+  readonly versions?: readonly number[];
   /** End the scan at the first nonce found (stopped = true in the last update). */
   readonly stopOnFound: boolean;
   /** Hashing thread i runs only on CPU affinity[i % length] (Linux). */
@@ -99,9 +105,11 @@ interface NativeAddon {
   allowedCpus(): number[];
   /**
    * Bench only: blocks the calling thread for trials × (hashing + ~0.1 ms). With threads > 1,
-   * that many threads hash every trial together and the figures are per thread.
+   * that many threads hash every trial together and the figures are per thread. With versions
+   * > 1 each nonce is hashed with that many versions (the rolling formulation) and the figures
+   * are per header hashed.
    */
-  probeBackend(backend: string, trials: number, noncesPerTrial: number, threads?: number): NativeProbe;
+  probeBackend(backend: string, trials: number, noncesPerTrial: number, threads?: number, versions?: number): NativeProbe;
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 

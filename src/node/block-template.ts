@@ -25,6 +25,9 @@ const blockTemplateSchema = z.object({
   height: z.number().int().min(1).max(0x7fffffff),
   default_witness_commitment: hex().optional(),
   mutable: z.array(z.string()).optional(),
+  // BIP9 §getblocktemplate: the deployments the node tracks (name → bit); their bits are not
+  // rolled (src/bitcoin/version-rolling.ts).
+  vbavailable: z.record(z.string(), z.number().int().min(0).max(31)).optional(),
 });
 
 export interface TemplateTransaction {

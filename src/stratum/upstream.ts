@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 
 import { targetToBytes } from '../bitcoin/target.js';
+import { poolRolling } from '../bitcoin/version-rolling.js';
 import type { Job } from '../work/job.js';
 
 export interface UpstreamOptions {
@@ -209,6 +210,8 @@ export interface UpstreamJobFields {
   readonly shareTarget: bigint;
   /** The version bits the pool lets this job roll (0: none). */
   readonly versionMask: number;
+  /** Why the mask is 0, in the wire's own terms (the engines' one line); BIP310's by default. */
+  readonly noRollingReason?: string;
 }
 
 /** The BIP34 height at the start of the coinbase's scriptSig, when it is there (for the log). */
@@ -244,6 +247,7 @@ export function upstreamJob(f: UpstreamJobFields): Job {
     transactionsHex: '',
     cleanJobs: f.clean,
     longpollId: undefined,
+    rolling: poolRolling(f.versionMask, f.noRollingReason),
     createdAt: Date.now(),
     pool: { jobId: f.poolJobId, extranonce1: Uint8Array.from(f.extranoncePrefix), difficulty: f.difficulty, shareTarget: f.shareTarget, versionMask: f.versionMask },
   };

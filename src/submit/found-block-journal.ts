@@ -49,6 +49,8 @@ export interface FoundBlockRecord extends BlockReward {
   readonly blockHex: string;
   readonly engine?: string;
   readonly backend?: string;
+  /** The header's version, unsigned (a rolled one when version rolling found the block; absent in earlier journals). */
+  readonly version?: number;
   /** The Stratum worker whose share solved the block (absent for the miner's own engines). */
   readonly worker?: string;
 }
@@ -338,6 +340,7 @@ function parseRecord(line: string): JournalRecord | typeof UNKNOWN | undefined {
     o.blockHex.length > 0 &&
     // Fields added later are optional, but a value of the wrong type is not a record of ours.
     optional(o.worker, 'string') &&
+    optional(o.version, 'number') &&
     optional(o.address, 'string') &&
     optional(o.coinbaseValue, 'number') &&
     optional(o.subsidy, 'number') &&

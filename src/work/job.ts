@@ -14,6 +14,7 @@ import { sha256d } from '../bitcoin/hash.js';
 import { serializeHeader, withNonce } from '../bitcoin/header.js';
 import { rootFromBranch } from '../bitcoin/merkle.js';
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
+import { rolledVersions, templateRolling, versionsInMask, type TemplateRolling } from '../bitcoin/version-rolling.js';
 import { coinbaseMerkleBranch, witnessCommitmentOf } from './merkle-native.js';
 import { TemplateError, type BlockTemplate } from '../node/block-template.js';
 
@@ -28,7 +29,18 @@ export interface JobOptions {
   readonly extranonceSize: number;
   /** Whether engines must drop earlier work at once (a new tip) or may finish it (refresh). */
   readonly cleanJobs: boolean;
+  /** Version rolling in the engines (default on); off: every header keeps the template's version. */
+  readonly versionRolling?: boolean;
 }
+
+/**
+ * The version bits the engines may roll on a job (software AsicBoost) and, when none (or not
+ * all of BIP320's), why: a line for the log.
+ */
+export type JobRolling = TemplateRolling;
+
+/** Why the engines roll no version bits with --no-version-rolling. */
+export const ROLLING_OFF_REASON = 'off (--no-version-rolling)';
 
 export interface Job {
   readonly id: string;
@@ -58,6 +70,8 @@ export interface Job {
   readonly transactionsHex: string;
   readonly cleanJobs: boolean;
   readonly longpollId: string | undefined;
+  /** Which version bits the engines may roll (mask 0: none, each header keeps `version`). */
+  readonly rolling: JobRolling;
   /** Milliseconds since the epoch when the job was built. */
   readonly createdAt: number;
   /**
@@ -77,19 +91,26 @@ export interface PoolWork {
   /**
    * The version bits the pool lets this job roll (BIP310's negotiated mask on Stratum V1; on
    * Stratum V2 1fffe000 unless the pool requires a fixed version or the job forbids rolling);
-   * 0: the job's version as it is.
+   * 0: the job's version as it is (no version rolling).
    */
-  readonly versionMask?: number;
+  readonly versionMask: number;
 }
 
-/** One engine's share of a job: a distinct coinbase (extranonce) and time. */
+/**
+ * One engine's share of a job: a distinct coinbase (extranonce) and time, hashed with each of
+ * `versions` (version rolling: the extranonce keeps units disjoint, the versions are a
+ * dimension inside a unit).
+ */
 export interface WorkUnit {
   readonly job: Job;
   readonly extranonce: Uint8Array;
   readonly time: number;
+  /** The header's version (the job's, or a Stratum worker's rolled one). */
   readonly version: number;
+  /** The versions engines hash this unit with: `version` first, then rolled ones (job.rolling). */
+  readonly versions: readonly number[];
   readonly coinbaseTx: Uint8Array;
-  /** 80 bytes with nonce 0. */
+  /** 80 bytes with nonce 0 and `version`. */
   readonly header: Uint8Array;
 }
 
@@ -136,6 +157,9 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
   if (target.toString(16).padStart(64, '0') !== template.target.toLowerCase()) {
     throw new TemplateError(`getblocktemplate/target: ${template.target} does not match bits ${template.bits}`);
   }
+  const rolling: JobRolling = options.versionRolling === false
+    ? { mask: 0, reason: ROLLING_OFF_REASON }
+    : templateRolling(template.version >>> 0, Object.values(template.vbavailable ?? {}));
   return {
     id: options.id,
     height: template.height,
@@ -159,6 +183,7 @@ export function buildJob(template: BlockTemplate, options: JobOptions): Job {
     transactionsHex: txs.map((tx) => tx.data).join(''),
     cleanJobs: options.cleanJobs,
     longpollId: template.longpollid,
+    rolling,
     createdAt: Date.now(),
   };
 }
@@ -185,20 +210,37 @@ export function jobTime(job: Job, nowSeconds = Math.floor(Date.now() / 1000)): n
   return Math.min(Math.max(nowSeconds, job.mintime, job.curtime), nowSeconds + MAX_FUTURE_SECONDS);
 }
 
-export function makeWorkUnit(job: Job, extranonce: Uint8Array, time: number, version = job.version): WorkUnit {
+/** How many versions an engine wanting `wanted` per scan gets on a job that rolls `rolling` (1: no rolling). */
+export function versionsFor(rolling: JobRolling, wanted: number): number {
+  return Math.max(1, Math.min(wanted, versionsInMask(rolling.mask, wanted)));
+}
+
+/**
+ * A unit of `job` with this extranonce and time, hashed with `rolled` versions (1..2^bits of
+ * the job's rolling mask): `version`, then the versions rolled from it over job.rolling.mask.
+ */
+export function makeWorkUnit(job: Job, extranonce: Uint8Array, time: number, version = job.version, rolled = 1): WorkUnit {
   const tx = coinbaseTx(job.coinbase, extranonce);
   const merkleRoot = rootFromBranch(txidOf(tx), job.merkleBranch);
   const header = serializeHeader({ version, prevHash: job.prevHash, merkleRoot, time, bits: job.bits, nonce: 0 });
-  return { job, extranonce, time, version, coinbaseTx: tx, header };
+  const versions = rolled > 1 ? rolledVersions(version, job.rolling.mask, rolled) : [version >>> 0];
+  return { job, extranonce, time, version, versions, coinbaseTx: tx, header };
 }
 
-/** The double hash of a unit's header with `nonce`, display hex: the orchestrator's own check. */
-export function unitHash(unit: WorkUnit, nonce: number): string {
-  return bytesToHex(reverseBytes(sha256d(withNonce(unit.header, nonce))));
+/** `header` with its version field set (a rolled version of a unit). */
+function withVersion(header: Uint8Array, version: number): Uint8Array {
+  const out = Uint8Array.from(header);
+  new DataView(out.buffer).setUint32(0, version >>> 0, true);
+  return out;
 }
 
-export function assembleBlock(unit: WorkUnit, nonce: number): AssembledBlock {
-  const header = withNonce(unit.header, nonce);
+/** The double hash of a unit's header with `nonce` and `version`, display hex: the orchestrator's own check. */
+export function unitHash(unit: WorkUnit, nonce: number, version = unit.version): string {
+  return bytesToHex(reverseBytes(sha256d(withNonce(withVersion(unit.header, version), nonce))));
+}
+
+export function assembleBlock(unit: WorkUnit, nonce: number, version = unit.version): AssembledBlock {
+  const header = withNonce(withVersion(unit.header, version), nonce);
   const coinbase = unit.job.coinbase.hasWitnessCommitment ? coinbaseWithWitness(unit.coinbaseTx) : unit.coinbaseTx;
   return {
     hash: bytesToHex(reverseBytes(sha256d(header))),

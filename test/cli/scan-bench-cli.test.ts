@@ -77,8 +77,10 @@ describe('solominer bench', { timeout: 60_000 }, () => {
       cpuBackends().filter((b) => b.usable).map((b) => b.name),
     );
     for (const row of rows) {
-      assert.deepEqual(Object.keys(row).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads']);
+      assert.deepEqual(Object.keys(row).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads', 'versions']);
       assert.equal(row.engine, 'cpu');
+      // Each back end is measured as it mines: with its own number of versions per nonce.
+      assert.equal(row.versions, cpuBackends().find((b) => b.name === row.backend)!.versions);
       assert.equal(row.threads, 1);
       assert.ok((row.hashes as number) > 0);
       assert.ok(Math.abs((row.hashesPerSecond as number) - (row.hashes as number) / (row.seconds as number)) < 1e-6 * (row.hashesPerSecond as number) + 1);

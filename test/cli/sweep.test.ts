@@ -11,7 +11,7 @@ import { DEFAULT_TUNING, tuningLabel } from '../../src/engines/gpu/tuning.js';
 import { runCli } from '../support/cli.js';
 
 function row(backend: string, threads: number, mhs: number, tuning?: string): SweepRow {
-  return { engine: tuning === undefined ? 'cpu' : 'gpu', backend, threads, seconds: 1, hashes: mhs * 1e6, hashesPerSecond: mhs * 1e6, ...(tuning !== undefined && { tuning }) };
+  return { engine: tuning === undefined ? 'cpu' : 'gpu', backend, threads, versions: 1, seconds: 1, hashes: mhs * 1e6, hashesPerSecond: mhs * 1e6, ...(tuning !== undefined && { tuning }) };
 }
 
 describe('bench --sweep and the choice of tune', { timeout: 180_000 }, () => {
@@ -59,7 +59,7 @@ describe('bench --sweep and the choice of tune', { timeout: 180_000 }, () => {
       usable.flatMap((b) => sweepThreadCounts(most).map((t) => `${b}x${t}`)),
     );
     for (const x of rows) {
-      assert.deepEqual(Object.keys(x).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads']);
+      assert.deepEqual(Object.keys(x).sort(), ['backend', 'engine', 'hashes', 'hashesPerSecond', 'seconds', 'threads', 'versions']);
       assert.ok(x.hashes > 0);
     }
     const text = await runCli(['bench', '--sweep', '--seconds', '0.1', '--threads', '1', '--backend', 'scalar']);

@@ -1,13 +1,14 @@
 // Every CPU back end against an independent SHA-256d (node:crypto): a thousand random headers
 // per back end, targets admitting none, exactly one, several and all nonces of the range,
-// ranges ending at 0xffffffff and ranges of every length modulo the lane counts. The whole set
-// of nonces found is compared, not just the first.
+// ranges ending at 0xffffffff and ranges of every length modulo the lane counts; and random
+// headers × random version sets (version rolling: one schedule, many midstates). The whole set
+// of (nonce, version) pairs found is compared, not just the first.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { CpuEngine, cpuBackends } from '../../src/engines/cpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import { agreementCase, assertCaseAgrees, assertCasesCoverEveryKind, targetBytes } from '../support/engine-suite.js';
+import { agreementCase, assertCaseAgrees, assertCasesCoverEveryKind, assertRolledCaseAgrees, rolledAgreementCase, targetBytes } from '../support/engine-suite.js';
 import { headerHashHex, seededBytes } from '../support/reference.js';
 
 const HEADERS = 1000;
@@ -15,15 +16,34 @@ const usable = cpuBackends().filter((b) => b.usable);
 
 // 40..80 nonces: every remainder modulo 2, 4, 8 and 16 (the lane counts).
 const cases = Array.from({ length: HEADERS }, (_, i) => agreementCase(i, 40 + (i % 41)));
+// 2..16 versions × 17..40 nonces.
+const ROLLED = 150;
+const rolled = Array.from({ length: ROLLED }, (_, i) => rolledAgreementCase(i, 17 + (i % 24)));
 
 describe('CPU back ends agree with node:crypto SHA-256d', { timeout: 120_000 }, () => {
   it('covers targets that admit none, one, several and all nonces', () => assertCasesCoverEveryKind(cases));
+  it('rolled cases cover none, one, several and all pairs, and 2 to 16 versions', () => {
+    assert.ok(rolled.some((c) => c.expected.length === 0));
+    assert.ok(rolled.some((c) => c.expected.length === 1));
+    assert.ok(rolled.some((c) => c.expected.length > 2 && c.expected.length < c.count * c.versions.length));
+    assert.ok(rolled.some((c) => c.expected.length === c.count * c.versions.length));
+    assert.deepEqual(new Set(rolled.map((c) => c.versions.length)).size, 15);
+  });
 
   for (const backend of usable) {
     it(`${backend.name}: ${HEADERS} random headers, 1 and 2 threads`, async () => {
       const engines = [1, 2].map((threads) => new CpuEngine({ backend: backend.name, threads }));
       try {
         for (const [i, c] of cases.entries()) await assertCaseAgrees(engines[i % 2]!, c, i);
+      } finally {
+        await Promise.all(engines.map((e) => e.close()));
+      }
+    });
+
+    it(`${backend.name}: ${ROLLED} random headers × random version sets, 1 and 2 threads`, async () => {
+      const engines = [1, 2].map((threads) => new CpuEngine({ backend: backend.name, threads }));
+      try {
+        for (const [i, c] of rolled.entries()) await assertRolledCaseAgrees(engines[i % 2]!, c, i);
       } finally {
         await Promise.all(engines.map((e) => e.close()));
       }

@@ -2,7 +2,9 @@
 // machine without a GPU) against the same known answers as the CPU engine and against two
 // independent SHA-256d paths: node:crypto and the CPU engine's scalar back end. Random headers
 // with targets admitting none, one, several and all nonces, ranges ending at 0xffffffff, and
-// targets loose enough to overflow the kernel's result list. Whole sets are compared.
+// targets loose enough to overflow the kernel's result list; random headers × random version
+// sets (version rolling: one schedule per nonce, many midstates) and block 785530, mined with
+// rolled version bits. Whole sets are compared.
 //
 // No adapter is a failure, not a skip: run `bash scripts/provision-vulkan.sh` and
 // `. .cache/vulkan/env.sh` (VK_ICD_FILENAMES, LD_LIBRARY_PATH) before node starts.
@@ -12,7 +14,18 @@ import { after, describe, it } from 'node:test';
 import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { GpuAdapterError, GpuEngine, type GpuEngineOptions } from '../../src/engines/gpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import { agreementCase, assertCaseAgrees, assertCasesCoverEveryKind, assertKnownAnswer, GPU_PROVISION_HINT, targetBytes } from '../support/engine-suite.js';
+import {
+  agreementCase,
+  assertCaseAgrees,
+  assertCasesCoverEveryKind,
+  assertKnownAnswer,
+  assertRolledCaseAgrees,
+  assertRolledKnownAnswer,
+  GPU_PROVISION_HINT,
+  rolledAgreementCase,
+  targetBytes,
+  withVersion,
+} from '../support/engine-suite.js';
 import { headerHashHex, knownBlocks, seededBytes } from '../support/reference.js';
 
 const opened: Promise<GpuEngine>[] = [];
@@ -42,7 +55,7 @@ after(async () => {
 // some past the default list of 4096.
 const cases = Array.from({ length: 48 }, (_, i) => agreementCase(i, i % 3 === 0 ? 4000 + 20 * i : 40 + (i % 41)));
 
-describe('GPU engine known answers (genesis, block 125552)', { timeout: 120_000 }, () => {
+describe('GPU engine known answers (genesis, block 125552, block 785530 rolled)', { timeout: 120_000 }, () => {
   for (const block of knownBlocks()) {
     it(`${block.name} → nonce ${block.nonce}`, async () => {
       const engine = await calibrated();
@@ -51,6 +64,58 @@ describe('GPU engine known answers (genesis, block 125552)', { timeout: 120_000 
       assert.ok(engine.backend.length > 0);
     });
   }
+  for (const block of knownBlocks().filter((b) => b.unrolledVersion !== undefined)) {
+    it(`${block.name} among the engine's versions per scan, rolled from ${block.unrolledVersion!.toString(16)}`, async () => {
+      const engine = await calibrated();
+      assert.ok(engine.versionsPerScan >= 2, `versions per scan ${engine.versionsPerScan}`);
+      await assertRolledKnownAnswer(engine, block, engine.versionsPerScan);
+    });
+  }
+});
+
+describe('GPU engine agrees with node:crypto on random headers × random version sets', { timeout: 120_000 }, () => {
+  const rolled = Array.from({ length: 24 }, (_, i) => rolledAgreementCase(i, 30 + 7 * i));
+  it(`${rolled.length} rolled cases: the same (nonce, version) pairs and hashes, and the same as the CPU scalar back end`, async () => {
+    const engine = await calibrated();
+    const cpu = new CpuEngine({ backend: 'scalar', threads: 1 });
+    try {
+      for (const [i, c] of rolled.entries()) {
+        await assertRolledCaseAgrees(engine, c, i);
+        const work = { id: `rolled-${i}`, header: c.header, versions: c.versions, target: targetBytes(c.target), start: c.start, count: c.count };
+        const [gpu, reference] = [await scanRange(engine, work), await scanRange(cpu, work)];
+        assert.deepEqual(
+          gpu.found.map((f) => [f.nonce, f.version, f.hash]),
+          reference.found.map((f) => [f.nonce, f.version, f.hash]),
+          `rolled case ${i}: CPU scalar`,
+        );
+      }
+    } finally {
+      await cpu.close();
+    }
+  });
+
+  it('an overflowing list of (nonce, version) pairs is rescanned: none lost, none twice', async () => {
+    const engine = await smallList();
+    const header = seededBytes(4_711, 80);
+    const versions = [0x20000000, 0x20002000, 0x20004000, 0x20006000, 0x3fffe000];
+    const targetHex = `0f${'f'.repeat(62)}`; // about one pair in 16: some 2500 per 8192-nonce dispatch
+    const start = 1_000_000;
+    const before = engine.stats.overflows;
+    const result = await scanRange(engine, { id: 'rolled overflow', header, versions, target: targetBytes(targetHex), start, count: 20_000 });
+    assert.ok(engine.stats.overflows > before, 'the list overflowed');
+    const expected = [];
+    for (let n = start; n < start + 20_000; n++) {
+      for (const v of versions) {
+        const hash = headerHashHex(withVersion(header, v), n);
+        if (hash <= targetHex) expected.push([n, v, hash]);
+      }
+    }
+    assert.equal(result.hashes, 20_000 * versions.length);
+    assert.deepEqual(
+      result.found.map((f) => [f.nonce, f.version, f.hash]),
+      expected,
+    );
+  });
 });
 
 describe('GPU engine agrees with node:crypto and the CPU scalar back end', { timeout: 120_000 }, () => {

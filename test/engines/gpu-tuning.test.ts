@@ -22,6 +22,8 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.equal(new Set(wide.map((t) => `${t.workgroupSize}x${t.noncesPerInvocation}`)).size, 6 * 6);
     assert.ok(all.some((t) => t.dispatchMs !== DEFAULT_TUNING.dispatchMs));
     assert.ok(all.some((t) => t.inFlight !== DEFAULT_TUNING.inFlight));
+    // Versions per nonce from 1 (no version rolling) to 16.
+    assert.deepEqual([...new Set(all.map((t) => t.versions))].sort((a, b) => a - b), [1, 2, 4, 8, 16]);
   });
 
   it("leave out workgroups the adapter does not allow", () => {
@@ -32,7 +34,7 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
   });
 
   it('label a configuration in a few characters', () => {
-    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2');
+    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2 v16');
   });
 });
 
@@ -41,13 +43,14 @@ const EXTREMES: GpuTuning[] = [
   { ...DEFAULT_TUNING, workgroupSize: 32, noncesPerInvocation: 1 },
   { ...DEFAULT_TUNING, workgroupSize: 256, noncesPerInvocation: 64 },
   { ...DEFAULT_TUNING, workgroupSize: 128, noncesPerInvocation: 4, dispatchMs: 10, inFlight: 1 },
-  { ...DEFAULT_TUNING, dispatchMs: 80, inFlight: 3 },
+  { ...DEFAULT_TUNING, dispatchMs: 80, inFlight: 3, versions: 1 },
+  { ...DEFAULT_TUNING, versions: 2 },
 ];
 
 describe('GPU engine with candidate tunings', { timeout: 180_000 }, () => {
   it('the extremes are among the candidates', () => {
     const labels = new Set(gpuTuningCandidates().map(tuningLabel));
-    for (const t of EXTREMES.slice(0, 2)) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
+    for (const t of [...EXTREMES.slice(0, 2), EXTREMES[4]!]) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
   });
 
   async function openEngine(tuning: GpuTuning): Promise<GpuEngine> {
@@ -60,7 +63,7 @@ describe('GPU engine with candidate tunings', { timeout: 180_000 }, () => {
   async function assertFindsExactly(engine: GpuEngine, tuning: GpuTuning): Promise<void> {
     assert.deepEqual(engine.tuning, tuning);
     assert.equal(engine.dispatchNonces % (tuning.workgroupSize * tuning.noncesPerInvocation), 0);
-    assert.deepEqual(await checkKnownAnswers(engine), ['genesis', 'block 125552']);
+    assert.deepEqual(await checkKnownAnswers(engine), ['genesis', 'block 125552', 'block 785530']);
     // Several of 3000 qualify; all of 5000 do, more than the list of 4096 holds (a rescan).
     await assertCaseAgrees(engine, agreementCase(2, 3000), 2);
     const overflows = engine.stats.overflows;

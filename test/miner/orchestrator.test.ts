@@ -1,6 +1,7 @@
 // The orchestrator (src/miner/miner.ts) with fake engines the test drives by hand: what it
 // does with stale candidates, a solved tip, a wrong hash, the last block wanted (hold) and an
-// engine whose scan ended on its own. Templates are synthetic but well-formed (regtest bits,
+// engine whose scan ended on its own; version rolling (the versions each engine gets, what a
+// rolled candidate becomes, and when rolling is off, with the line that says why). Templates are synthetic but well-formed (regtest bits,
 // so that about every other nonce is a block); hashes are computed with node:crypto.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import { addressToScript } from '../../src/bitcoin/address.js';
 import type { Candidate, Engine, EngineEvents, ScanWork } from '../../src/engines/engine.js';
-import { Miner, type FoundBlock } from '../../src/miner/miner.js';
+import { Miner, type FoundBlock, type RollingState } from '../../src/miner/miner.js';
 import type { BlockTemplate } from '../../src/node/block-template.js';
 import type { TemplateUpdate } from '../../src/node/template-source.js';
 import { nextEvent } from '../support/events.js';
@@ -37,9 +38,10 @@ function update(t: BlockTemplate, reason: TemplateUpdate['reason'] = 'zmq'): Tem
   return { template: t, reason, requestedAt: performance.now(), rpcMs: 0 };
 }
 
-/** Display-order SHA-256d of `header` with `nonce`. */
-function hashWith(header: Uint8Array, nonce: number): string {
+/** Display-order SHA-256d of `header` with `nonce` (and `version` in place of its own). */
+function hashWith(header: Uint8Array, nonce: number, version?: number): string {
   const h = Buffer.from(header);
+  if (version !== undefined) h.writeUInt32LE(version >>> 0, 0);
   h.writeUInt32LE(nonce >>> 0, 76);
   const once = createHash('sha256').update(h).digest();
   return Buffer.from(createHash('sha256').update(once).digest()).reverse().toString('hex');
@@ -53,6 +55,10 @@ class FakeEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly started: ScanWork[] = [];
   work: ScanWork | undefined;
   stops = 0;
+
+  constructor(readonly versionsPerScan = 1) {
+    super();
+  }
 
   get busy(): boolean {
     return this.work !== undefined;
@@ -73,13 +79,14 @@ class FakeEngine extends EventEmitter<EngineEvents> implements Engine {
     await this.stop();
   }
 
-  /** A nonce of the current work whose hash meets its target (a block at regtest's target). */
-  findBlock(): Candidate {
+  /** A nonce of the current work whose hash with its version `index` meets its target (a block at regtest's target). */
+  findBlock(index = 0): Candidate {
     const work = this.work!;
+    const version = work.versions?.[index] ?? Buffer.from(work.header).readUInt32LE(0);
     const target = Buffer.from(work.target).toString('hex');
     for (let nonce = 0; ; nonce++) {
-      const hash = hashWith(work.header, nonce);
-      if (hash <= target) return { workId: work.id, nonce, hash };
+      const hash = hashWith(work.header, nonce, version);
+      if (hash <= target) return { workId: work.id, nonce, version, hash };
     }
   }
 
@@ -91,7 +98,7 @@ class FakeEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 }
 
-function harness(engines: FakeEngine[]) {
+function harness(engines: FakeEngine[], versionRolling?: boolean) {
   const blocks: FoundBlock[] = [];
   const requests: string[] = [];
   let settle: () => void = () => {};
@@ -106,6 +113,7 @@ function harness(engines: FakeEngine[]) {
       return submitted;
     },
     requestTemplate: (reason) => requests.push(reason),
+    ...(versionRolling !== undefined && { versionRolling }),
   });
   return { miner, blocks, requests, settleSubmission: () => settle() };
 }
@@ -166,7 +174,7 @@ describe('orchestrator with fake engines', { timeout: 30_000 }, () => {
     const good = engine.findBlock();
     const warned = nextEvent<[string]>(miner, 'warning');
     engine.emit('candidate', { ...good, hash: 'ff'.repeat(32) });
-    assert.match((await warned)[0], /reported nonce \d+ with hash f+, but it hashes to/);
+    assert.match((await warned)[0], /reported nonce \d+ version 20000000 with hash f+, but it hashes to/);
     assert.equal(blocks.length, 0);
     assert.ok(engine.busy, 'still hashing');
     engine.emit('candidate', good);
@@ -204,6 +212,105 @@ describe('orchestrator with fake engines', { timeout: 30_000 }, () => {
     assert.equal(engine.busy, false, 'not before the pause');
     t.mock.timers.tick(1);
     assert.equal(engine.busy, true, 'fresh work after the pause');
+    await miner.stop();
+  });
+});
+
+describe('version rolling in the orchestrator', { timeout: 30_000 }, () => {
+  it('gives each engine as many versions as it asks for: the job version first, the rest inside BIP320 bits', async () => {
+    const engines = [new FakeEngine(8), new FakeEngine(1)];
+    const { miner } = harness(engines);
+    const rolling = nextEvent<[RollingState]>(miner, 'rolling');
+    await miner.onTemplate(update(template(), 'initial'));
+    const [state] = await rolling;
+    assert.equal(state.mask, 0x1fffe000);
+    assert.equal(state.reason, undefined);
+    assert.deepEqual(state.engines.map((e) => e.versions), [8, 1]);
+    const versions = engines[0]!.work!.versions!;
+    assert.equal(versions.length, 8);
+    assert.equal(versions[0], 0x20000000);
+    assert.equal(new Set(versions).size, 8);
+    for (const v of versions) assert.equal((v & ~0x1fffe000) >>> 0, 0x20000000, v.toString(16));
+    assert.equal(engines[1]!.work!.versions, undefined, 'one version: a plain scan');
+    await miner.stop();
+  });
+
+  it('a candidate on a rolled version becomes a block whose header carries that version and hashes as found', async () => {
+    const engine = new FakeEngine(4);
+    const { miner, blocks } = harness([engine]);
+    await miner.onTemplate(update(template(), 'initial'));
+    const candidate = engine.findBlock(3);
+    assert.notEqual(candidate.version, 0x20000000);
+    engine.emit('candidate', candidate);
+    assert.equal(blocks.length, 1);
+    const found = blocks[0]!;
+    assert.equal(found.version, candidate.version);
+    assert.equal(Buffer.from(found.block.header).readUInt32LE(0), candidate.version);
+    assert.equal(Buffer.from(found.block.header).readUInt32LE(76), candidate.nonce);
+    const header = Buffer.from(found.block.header);
+    assert.equal(Buffer.from(createHash('sha256').update(createHash('sha256').update(header).digest()).digest()).reverse().toString('hex'), found.block.hash);
+    assert.equal(found.block.hash, candidate.hash);
+    assert.ok(found.block.hex.startsWith(header.toString('hex')), 'the block hex begins with the rolled header');
+    await miner.stop();
+  });
+
+  it('a candidate whose version is not one of its work\'s is dropped, even with a hash that matches it', async () => {
+    const engine = new FakeEngine(2);
+    const { miner, blocks } = harness([engine]);
+    await miner.onTemplate(update(template(), 'initial'));
+    const work = engine.work!;
+    const stranger = 0x20000000 | 0x10000000;
+    let nonce = 0;
+    while (hashWith(work.header, nonce, stranger) > Buffer.from(work.target).toString('hex')) nonce++;
+    const warned = nextEvent<[string]>(miner, 'warning');
+    const discarded = nextEvent<[{ reason: string }]>(miner, 'discarded');
+    engine.emit('candidate', { workId: work.id, nonce, version: stranger, hash: hashWith(work.header, nonce, stranger) });
+    assert.equal((await discarded)[0].reason, 'bad-hash');
+    assert.match((await warned)[0], /version 30000000, which its work does not have/);
+    assert.equal(blocks.length, 0);
+    await miner.stop();
+  });
+
+  it('a template whose version sets bits inside the mask: one version per scan, and one line saying why', async () => {
+    const engine = new FakeEngine(16);
+    const { miner } = harness([engine]);
+    const rolling = nextEvent<[RollingState]>(miner, 'rolling');
+    await miner.onTemplate(update({ ...template(), version: 0x30000000, vbavailable: { testdummy: 28 } }, 'initial'));
+    const [state] = await rolling;
+    assert.equal(state.mask, 0);
+    assert.match(state.reason!, /version 30000000 sets bit 28 inside BIP320's mask/);
+    assert.deepEqual(state.engines.map((e) => e.versions), [1]);
+    assert.equal(engine.work!.versions, undefined);
+    assert.equal(Buffer.from(engine.work!.header).readUInt32LE(0), 0x30000000, 'the signalling version untouched');
+    // Back to a version with free bits: rolling again, announced once.
+    const again = nextEvent<[RollingState]>(miner, 'rolling');
+    await miner.onTemplate(update(template()));
+    assert.equal((await again)[0].mask, 0x1fffe000);
+    assert.equal(engine.work!.versions!.length, 16);
+    await miner.stop();
+  });
+
+  it('a deployment the node tracks inside the mask keeps its bit out of the rolled ones', async () => {
+    const engine = new FakeEngine(16);
+    const { miner } = harness([engine]);
+    const rolling = nextEvent<[RollingState]>(miner, 'rolling');
+    await miner.onTemplate(update({ ...template(), vbavailable: { future: 13 } }, 'initial'));
+    const [state] = await rolling;
+    assert.equal(state.mask, 0x1fffc000);
+    assert.match(state.reason!, /bit 13 of BIP320's mask belongs to a deployment the node tracks/);
+    for (const v of engine.work!.versions!) assert.equal(v & 0x2000, 0, v.toString(16));
+    await miner.stop();
+  });
+
+  it('--no-version-rolling: every engine hashes the template version only, and the line says so', async () => {
+    const engine = new FakeEngine(16);
+    const { miner } = harness([engine], false);
+    const rolling = nextEvent<[RollingState]>(miner, 'rolling');
+    await miner.onTemplate(update(template(), 'initial'));
+    const [state] = await rolling;
+    assert.equal(state.mask, 0);
+    assert.equal(state.reason, 'off (--no-version-rolling)');
+    assert.equal(engine.work!.versions, undefined);
     await miner.stop();
   });
 });

@@ -44,7 +44,14 @@ describe('check', { timeout: 300_000 }, () => {
     assert.ok(out.some((l) => /^ok {3}zmq: the node publishes hashblock at /.test(l)), r.stdout);
     assert.ok(out.some((l) => l.startsWith(`ok   payout address: ${address} (p2wpkh) is a valid regtest address`)), r.stdout);
     assert.ok(out.some((l) => /^(ok|warn) {1,3}gpu: /.test(l)), r.stdout);
+    assert.ok(out.some((l) => l === `ok   version rolling: on: BIP320 bits 1fffe000 when the template's version leaves them free; versions per scan cpu/${best.name} ${best.versions}`), r.stdout);
     assert.match(out.at(-1)!, /^check: passed/);
+  });
+
+  it('--no-version-rolling: check says rolling is off', async () => {
+    const r = await runCli(['check', ...mineArgs(node, address, dir), '--no-version-rolling']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(lines(r).includes('ok   version rolling: off (--no-version-rolling): every engine hashes one version per nonce'), r.stdout);
   });
 
   it('without a payout address: the rest is still checked, the address is a fail, exit 1', async () => {

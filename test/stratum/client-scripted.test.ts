@@ -1,5 +1,7 @@
 // The pool client of `mine --pool` against scripted Stratum servers written in this test (the
-// pool side reversed): a version-rolling mask, a fractional difficulty, set_extranonce,
+// pool side reversed): a version-rolling mask (the engines roll BIP320 bits; the server rebuilds
+// each share's version from its BIP310 bits), no mask or a narrower one (no rolling, one line
+// saying why), a fractional difficulty, set_extranonce,
 // client.reconnect, fail-over to the second URL, every form of reject reason, and garbage — each
 // garbage line one warning and a reconnect, never a crash or a wrong share. The shares are real:
 // the CPU engine hashes, the server checks each header independently (test/support/stratum-client.ts).
@@ -26,6 +28,8 @@ interface Submitted {
   readonly params: unknown[];
   readonly en1: string;
   readonly notify: Notify;
+  /** The header version the server hashed: the job's, with the share's BIP310 bits inside its mask. */
+  readonly version: number;
   readonly ok: boolean;
 }
 
@@ -37,6 +41,8 @@ class ScriptedPool {
   port = 0;
   en1 = 'a1b2c3d4';
   difficulty = 0.001;
+  /** The mask mining.configure grants (BIP310); undefined: version rolling refused. */
+  mask: string | undefined = '1fffe000';
   notifies = new Map<string, Notify>();
   answer: (params: unknown[], ok: boolean) => unknown = (_p, ok) => (ok ? { result: true, error: null } : { result: null, error: [23, 'low difficulty share', null] });
 
@@ -73,18 +79,24 @@ class ScriptedPool {
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const msg = JSON.parse(buffer.slice(0, nl)) as { id: number; method: string; params: unknown[] };
         buffer = buffer.slice(nl + 1);
-        if (msg.method === 'mining.configure') send({ id: msg.id, result: { 'version-rolling': true, 'version-rolling.mask': '1fffe000' }, error: null });
+        if (msg.method === 'mining.configure') {
+          send({ id: msg.id, result: this.mask === undefined ? { 'version-rolling': false } : { 'version-rolling': true, 'version-rolling.mask': this.mask }, error: null });
+        }
         else if (msg.method === 'mining.subscribe') send({ id: msg.id, result: [[['mining.notify', 'x']], this.en1, 4], error: null });
         else if (msg.method === 'mining.authorize') {
           send({ id: msg.id, result: true, error: null });
           send({ id: null, method: 'mining.set_difficulty', params: [this.difficulty] });
           this.script(this, socket, send);
         } else if (msg.method === 'mining.submit') {
-          const [, jobId, en2, ntime, nonce] = msg.params as string[];
+          const [, jobId, en2, ntime, nonce, bits] = msg.params as string[];
           const n = this.notifies.get(jobId!)!;
-          const hash = hashOf(headerOf(n, this.en1, en2!, Number.parseInt(ntime!, 16), Number.parseInt(nonce!, 16), Number.parseInt(n.version, 16)));
-          const ok = BigInt(`0x${hash}`) <= targetOfDifficulty(this.difficulty) && ntime === n.ntime;
-          this.submitted.push({ params: msg.params, en1: this.en1, notify: n, ok });
+          // BIP310: version = (job version & ~mask) | (bits & mask); bits outside the mask: refused.
+          const mask = this.mask === undefined ? 0 : Number.parseInt(this.mask, 16);
+          const rolled = bits === undefined ? 0 : Number.parseInt(bits, 16);
+          const version = ((Number.parseInt(n.version, 16) & ~mask) | (rolled & mask)) >>> 0;
+          const hash = hashOf(headerOf(n, this.en1, en2!, Number.parseInt(ntime!, 16), Number.parseInt(nonce!, 16), version));
+          const ok = BigInt(`0x${hash}`) <= targetOfDifficulty(this.difficulty) && ntime === n.ntime && (rolled & ~mask) === 0;
+          this.submitted.push({ params: msg.params, en1: this.en1, notify: n, version, ok });
           send({ id: msg.id, ...(this.answer(msg.params, ok) as object) });
         } else send({ id: msg.id, result: true, error: null });
       }
@@ -97,12 +109,17 @@ class ScriptedPool {
   }
 }
 
-async function clientRun(urls: string[], onStarted: (live: { recorder: Recorder; client: UpstreamClient }) => void, stop: AbortSignal): Promise<PoolClientSummary> {
+async function clientRun(
+  urls: string[],
+  onStarted: (live: { recorder: Recorder; client: UpstreamClient }) => void,
+  stop: AbortSignal,
+  log: (line: string) => void = () => undefined,
+): Promise<PoolClientSummary> {
   const dir = await scratchDir();
   const config = await loadMineConfig({ argv: ['--report-dir', dir, ...urls.flatMap((u) => ['--pool', u]), '--user', 'tb1qworker.rig', '--threads', '1'], env: {}, cwd: dir });
   return runPoolClientService({
     config,
-    log: () => undefined,
+    log: (_level, msg) => log(msg),
     signal: stop,
     engines: [new CpuEngine({ threads: 1 })],
     reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
@@ -136,6 +153,52 @@ describe('the pool client against scripted servers', { timeout: 120_000 }, () =>
     assert.ok(summary.sharesAccepted >= 3);
     assert.equal(rec!.status().upstream?.difficulty, 0.0005);
   });
+
+  it('version rolling: the engine rolls the granted BIP320 bits, and the server accepts each share with its BIP310 bits', async () => {
+    const pool = await new ScriptedPool((p, _s, send) => p.notify(send, 'v1')).listen();
+    pools.push(pool);
+    pool.difficulty = 0.0005;
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const run = clientRun([pool.url], ({ client }) => {
+      // Each share's version is one of 16 (the CPU engine's K): wait until rolled ones came.
+      client.on('share', () => {
+        if (pool.submitted.filter((s) => s.version !== 0x20000000).length >= 3) stop.abort();
+      });
+    }, stop.signal, (l) => lines.push(l));
+    const summary = await within('three shares with rolled versions', run, 90_000);
+    assert.ok(pool.submitted.every((s) => s.ok), 'every share meets the difficulty with the version its bits make');
+    const rolled = pool.submitted.filter((s) => s.version !== 0x20000000);
+    for (const s of rolled) {
+      assert.equal((s.version & ~0x1fffe000) >>> 0, 0x20000000, s.version.toString(16));
+      assert.equal(s.params[5], ((s.version & 0x1fffe000) >>> 0).toString(16).padStart(8, '0'), 'the bits sent are the version inside the mask');
+    }
+    for (const s of pool.submitted.filter((x) => x.version === 0x20000000)) assert.equal(s.params.length, 5, 'an un-rolled share sends no version bits');
+    assert.ok(summary.sharesAccepted >= 3);
+    assert.ok(lines.some((l) => l.startsWith('mining through')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.startsWith('version rolling off')), lines.join('\n'));
+  });
+
+  for (const [what, mask, reason] of [
+    ['no mask', undefined, /^version rolling off: the pool granted no version-rolling mask \(BIP310 mining\.configure\); one version per scan$/],
+    ['a narrower mask', '00ffe000', /^version rolling off: the pool granted the mask 00ffe000, narrower than BIP320's 1fffe000; one version per scan$/],
+  ] as const) {
+    it(`a pool that grants ${what}: the job's version only, no version bits, one line saying why`, async () => {
+      const pool = await new ScriptedPool((p, _s, send) => p.notify(send, 'n1')).listen();
+      pools.push(pool);
+      pool.mask = mask;
+      pool.difficulty = 0.001;
+      const stop = new AbortController();
+      const lines: string[] = [];
+      await within('three shares', clientRun([pool.url], ({ client }) => {
+        client.on('share', () => {
+          if (pool.submitted.length >= 3) stop.abort();
+        });
+      }, stop.signal, (l) => lines.push(l)), 60_000);
+      assert.ok(pool.submitted.every((s) => s.ok && s.version === 0x20000000 && s.params.length === 5));
+      assert.equal(lines.filter((l) => reason.test(l)).length, 1, lines.join('\n'));
+    });
+  }
 
   it('set_extranonce: shares of later jobs carry the new extranonce1', async () => {
     const pool = await new ScriptedPool((p, _s, send) => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 
 import type { Engine } from '../../src/engines/engine.js';
+import { knownAnswerVersions } from '../../src/engines/known-answers.js';
 import { scanRange, type ScanResult } from '../../src/engines/scan-range.js';
 import { bitsTarget, headerHashHex, knownHeader, seededBytes, type KnownBlock } from './reference.js';
 
@@ -71,6 +72,82 @@ export async function assertCaseAgrees(engine: Engine, c: AgreementCase, i: numb
   );
   for (const f of result.found) assert.equal(f.hash, headerHashHex(c.header, f.nonce), `${label}: hash of ${f.nonce}`);
   return result;
+}
+
+/** One random header, range and set of versions (version rolling) with a target chosen from their own hashes. */
+export interface RolledCase {
+  readonly header: Uint8Array;
+  readonly versions: number[];
+  readonly start: number;
+  readonly count: number;
+  readonly target: string;
+  /** Every (nonce, version) at or below the target (node:crypto), by nonce then by the order of `versions`. */
+  readonly expected: [number, number][];
+}
+
+/**
+ * Case `i`: a random header hashed with 2..16 random distinct versions (random bits of BIP320's
+ * mask over a random base), `count` nonces; targets as in agreementCase (none, one, several,
+ * all), every fifth range ending at 0xffffffff.
+ */
+export function rolledAgreementCase(i: number, count: number): RolledCase {
+  const header = seededBytes(i + 500_000, 80);
+  const words = Buffer.from(seededBytes(i + 600_000, 4 * 64));
+  const k = 2 + (words.readUInt32LE(0) % 15);
+  const base = words.readUInt32LE(4);
+  const set = new Set<number>();
+  for (let j = 3; set.size < k && j < 64; j++) set.add(((base & ~0x1fffe000) | (words.readUInt32LE(4 * j) & 0x1fffe000)) >>> 0);
+  const versions = [...set];
+  const start = i % 5 === 0 ? 2 ** 32 - count : words.readUInt32LE(8) % (2 ** 32 - count);
+  const hashes: { nonce: number; version: number; hash: string }[] = [];
+  for (let n = start; n < start + count; n++) {
+    for (const version of versions) hashes.push({ nonce: n, version, hash: headerHashHex(withVersion(header, version), n) });
+  }
+  const sorted = [...hashes].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const target = [minusOne(sorted[0]!.hash), sorted[0]!.hash, sorted[1 + (i % 7)]!.hash, 'f'.repeat(64)][i % 4]!;
+  const expected = hashes.filter((h) => h.hash <= target).map((h): [number, number] => [h.nonce, h.version]);
+  return { header, versions, start, count, target, expected };
+}
+
+/** `header` with its version field set. */
+export function withVersion(header: Uint8Array, version: number): Uint8Array {
+  const h = Buffer.from(header);
+  h.writeUInt32LE(version >>> 0, 0);
+  return new Uint8Array(h);
+}
+
+/** Scans a rolled case on `engine` and checks every (nonce, version) found, and each hash, against node:crypto. */
+export async function assertRolledCaseAgrees(engine: Engine, c: RolledCase, i: number): Promise<void> {
+  const result = await scanRange(engine, { id: `rolled-${i}`, header: c.header, versions: c.versions, target: targetBytes(c.target), start: c.start, count: c.count });
+  const label = `rolled case ${i}: ${c.versions.length} versions, start ${c.start} count ${c.count} target ${c.target} (${engine.kind} ${engine.backend} x${engine.threads})`;
+  assert.equal(result.hashes, c.count * c.versions.length, `${label}: hash count`);
+  assert.deepEqual(
+    result.found.map((f) => [f.nonce, f.version]),
+    c.expected,
+    label,
+  );
+  for (const f of result.found) assert.equal(f.hash, headerHashHex(withVersion(c.header, f.version), f.nonce), `${label}: hash of ${f.nonce}/${f.version.toString(16)}`);
+}
+
+/**
+ * A block mined with rolled version bits, scanned from its header (140 003 nonces around its
+ * nonce) first with the version un-rolled alone — nothing — then with `k` versions rolled from
+ * it, the real one last: exactly its nonce, version and hash.
+ */
+export async function assertRolledKnownAnswer(engine: Engine, block: KnownBlock, k: number): Promise<void> {
+  const window = { target: bitsTarget(block.bits), start: block.nonce - 70_001, count: 140_003 };
+  const header = knownHeader(block);
+  const unrolled = await scanRange(engine, { id: `${block.name} un-rolled`, header, versions: [block.unrolledVersion!], ...window });
+  assert.equal(unrolled.hashes, 140_003);
+  assert.deepEqual(unrolled.found, [], 'the un-rolled header meets no target');
+  const versions = knownAnswerVersions(block, k);
+  const rolled = await scanRange(engine, { id: `${block.name} rolled`, header, versions, ...window });
+  assert.equal(rolled.hashes, 140_003 * k);
+  assert.equal(rolled.stopped, false);
+  assert.deepEqual(
+    rolled.found.map((f) => [f.nonce, f.version, f.hash]),
+    [[block.nonce, block.version, block.hash]],
+  );
 }
 
 /** A window of 140 003 nonces around the block's published nonce (aligned to no lane count): exactly that nonce and hash. */

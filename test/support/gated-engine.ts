@@ -2,6 +2,9 @@
 // finds are held until open() (then delivered in order): tests use it to decide who wins a race
 // — a rival block before the miner's own — without making the miner slower or the outcome a
 // matter of luck, or let exactly `pass(n)` through (on a chain where every hash is a block).
+// LastVersionFirst hashes the versions it is given in reverse order: at a trivial target (regtest,
+// where the first hash of a scan is usually a block) its blocks carry a rolled version, not the
+// job's own, so a test can prove that the node accepts rolled versions without waiting on luck.
 // WithheldEngine hashes at full speed against a target no hash can meet, so it
 // finds nothing at all until release() lets one block through: a regtest miner with a steady hash
 // rate and no blocks, whose one block comes when the test says.
@@ -31,6 +34,9 @@ abstract class EngineWrapper extends EventEmitter<EngineEvents> implements Engin
   }
   get threads(): number {
     return this.inner.threads;
+  }
+  get versionsPerScan(): number {
+    return this.inner.versionsPerScan;
   }
   get busy(): boolean {
     return this.inner.busy;
@@ -69,6 +75,12 @@ export class GatedEngine extends EngineWrapper {
     const held = this.held ?? [];
     this.held = undefined;
     for (const c of held) this.emit('candidate', c);
+  }
+}
+
+export class LastVersionFirst extends EngineWrapper {
+  override start(work: ScanWork): void {
+    this.inner.start(work.versions ? { ...work, versions: [...work.versions].reverse() } : work);
   }
 }
 

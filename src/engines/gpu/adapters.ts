@@ -19,6 +19,7 @@ export interface WebGpuConstants {
     readonly UNIFORM: number;
   };
   readonly GPUMapMode: { readonly READ: number };
+  readonly GPUShaderStage: { readonly COMPUTE: number };
 }
 
 export interface WebGpu {

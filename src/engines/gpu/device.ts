@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { describeAdapter, selectAdapter, type WebGpu } from './adapters.js';
-import { HEADER_PARAM_WORDS, SCAN_PARAM_BYTES } from './header-precompute.js';
+import { PARAM_COUNT, PARAM_FIRST, SCAN_PARAM_BYTES } from './header-precompute.js';
 import type { NonceRange } from './pacing.js';
 
 const KERNEL_URL = new URL('../../../../kernels/sha256d-scan.wgsl', import.meta.url);
@@ -25,6 +25,21 @@ export interface KernelShape {
   readonly noncesPerInvocation: number;
   readonly resultCapacity: number;
   readonly inFlight: number;
+  /** Versions per nonce of the engine's work (the kernel's VERSIONS); a pipeline for 1 is built too. */
+  readonly versions: number;
+}
+
+/** What one dispatch returned: how many (nonce, version) pairs qualified, and as many as the list holds. */
+export interface DispatchResults {
+  /** Qualifying pairs counted by the kernel (more than the list holds when it overflowed). */
+  readonly qualifying: number;
+  /** The listed pairs, flattened: nonce, version index, nonce, version index, ... */
+  readonly hits: Uint32Array;
+}
+
+/** Bytes of a results buffer: the count, a pad word, then `capacity` (nonce, version index) pairs. */
+export function resultBytes(capacity: number): number {
+  return 8 + 8 * capacity;
 }
 
 /** The buffers of one in-flight dispatch. */
@@ -55,7 +70,10 @@ export class ScanDevice {
     readonly adapterName: string,
     private readonly shape: KernelShape,
     private readonly device: GPUDevice,
-    private readonly pipeline: GPUComputePipeline,
+    private readonly module: GPUShaderModule,
+    private readonly layout: GPUPipelineLayout,
+    /** One pipeline per number of versions (the kernel's VERSIONS): the engine's K and 1 from the start. */
+    private readonly pipelines: Map<number, GPUComputePipeline>,
     readonly slots: readonly Slot[],
   ) {}
 
@@ -80,13 +98,32 @@ export class ScanDevice {
         : undefined;
     const device = await adapter.requestDevice({ label: 'solominer gpu engine', ...(requiredLimits && { requiredLimits }) });
     try {
-      const pipeline = await buildPipeline(device, adapterName, kernel, shape);
-      const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, pipeline, shape, i));
-      return new ScanDevice(webgpu, adapterName, shape, device, pipeline, slots);
+      const module = await compileKernel(device, adapterName, kernel);
+      // One explicit layout, so that every pipeline (one per number of versions) takes the
+      // same bind groups.
+      const usage = webgpu.constants.GPUShaderStage;
+      const bindings = device.createBindGroupLayout({
+        label: 'scan bindings',
+        entries: [
+          { binding: 0, visibility: usage.COMPUTE, buffer: { type: 'uniform' } },
+          { binding: 1, visibility: usage.COMPUTE, buffer: { type: 'storage' } },
+        ],
+      });
+      const layout = device.createPipelineLayout({ label: 'scan layout', bindGroupLayouts: [bindings] });
+      const pipelines = new Map<number, GPUComputePipeline>();
+      for (const versions of new Set([shape.versions, 1])) pipelines.set(versions, await buildPipeline(device, adapterName, module, layout, shape, versions));
+      const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, bindings, shape, i));
+      return new ScanDevice(webgpu, adapterName, shape, device, module, layout, pipelines, slots);
     } catch (err) {
       device.destroy();
       throw err;
     }
+  }
+
+  /** Makes sure a pipeline for `versions` versions per nonce exists (built on first use). */
+  async preparePipeline(versions: number): Promise<void> {
+    if (this.pipelines.has(versions)) return;
+    this.pipelines.set(versions, await buildPipeline(this.device, this.adapterName, this.module, this.layout, this.shape, versions));
   }
 
   /**
@@ -110,10 +147,15 @@ export class ScanDevice {
     return this.device.lost;
   }
 
-  /** Queues a scan of `range` with `params` (the header part filled in; first and count are set here) on `slot`. */
-  submit(slot: Slot, range: NonceRange, params: Uint32Array): void {
-    params[HEADER_PARAM_WORDS] = range.first;
-    params[HEADER_PARAM_WORDS + 1] = range.count;
+  /**
+   * Queues a scan of `range` with `params` (the header part filled in; first and count are set
+   * here) on `slot`, with the pipeline of `versions` versions per nonce (preparePipeline first).
+   */
+  submit(slot: Slot, range: NonceRange, params: Uint32Array, versions: number): void {
+    const pipeline = this.pipelines.get(versions);
+    if (pipeline === undefined) throw new GpuKernelError(`gpu engine: no pipeline for ${versions} versions per nonce (preparePipeline first)`);
+    params[PARAM_FIRST] = range.first;
+    params[PARAM_COUNT] = range.count;
     this.device.queue.writeBuffer(slot.params, 0, params);
     const noncesPerWorkgroup = this.shape.workgroupSize * this.shape.noncesPerInvocation;
     const workgroups = Math.ceil(range.count / noncesPerWorkgroup);
@@ -123,7 +165,7 @@ export class ScanDevice {
     const encoder = this.device.createCommandEncoder({ label: 'nonce scan' });
     encoder.clearBuffer(slot.results, 0, 4); // the candidate count
     const pass = encoder.beginComputePass({ label: 'sha256d nonce scan' });
-    pass.setPipeline(this.pipeline);
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, slot.bindGroup);
     pass.dispatchWorkgroups(x, y);
     pass.end();
@@ -137,12 +179,13 @@ export class ScanDevice {
   }
 
   /** The count and as much of the list as it fills, copied out of a mapped read-back buffer, which is then unmapped. */
-  readResults(slot: Slot): Uint32Array {
+  readResults(slot: Slot): DispatchResults {
     const mapped = slot.readback.getMappedRange();
-    const listed = Math.min(new Uint32Array(mapped, 0, 1)[0]!, this.shape.resultCapacity);
-    const words = new Uint32Array(mapped.slice(0, 4 * (1 + listed)));
+    const qualifying = new Uint32Array(mapped, 0, 1)[0]!;
+    const listed = Math.min(qualifying, this.shape.resultCapacity);
+    const hits = new Uint32Array(mapped.slice(8, 8 + 8 * listed));
     slot.readback.unmap();
-    return words;
+    return { qualifying, hits };
   }
 
   /**
@@ -154,7 +197,7 @@ export class ScanDevice {
   }
 }
 
-async function buildPipeline(device: GPUDevice, adapterName: string, kernel: string, shape: KernelShape): Promise<GPUComputePipeline> {
+async function compileKernel(device: GPUDevice, adapterName: string, kernel: string): Promise<GPUShaderModule> {
   const module = device.createShaderModule({ label: 'sha256d-scan.wgsl', code: kernel });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -163,10 +206,21 @@ async function buildPipeline(device: GPUDevice, adapterName: string, kernel: str
       `gpu engine: kernels/sha256d-scan.wgsl does not compile on ${adapterName}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
     );
   }
+  return module;
+}
+
+async function buildPipeline(
+  device: GPUDevice,
+  adapterName: string,
+  module: GPUShaderModule,
+  layout: GPUPipelineLayout,
+  shape: KernelShape,
+  versions: number,
+): Promise<GPUComputePipeline> {
   return device
     .createComputePipelineAsync({
-      label: 'sha256d nonce scan',
-      layout: 'auto',
+      label: `sha256d nonce scan, ${versions} version(s) per nonce`,
+      layout,
       compute: {
         module,
         entryPoint: KERNEL_ENTRY,
@@ -174,6 +228,7 @@ async function buildPipeline(device: GPUDevice, adapterName: string, kernel: str
           WORKGROUP_SIZE: shape.workgroupSize,
           NONCES_PER_INVOCATION: shape.noncesPerInvocation,
           RESULT_CAPACITY: shape.resultCapacity,
+          VERSIONS: versions,
         },
       },
     })
@@ -182,15 +237,15 @@ async function buildPipeline(device: GPUDevice, adapterName: string, kernel: str
     });
 }
 
-function createSlot(webgpu: WebGpu, device: GPUDevice, pipeline: GPUComputePipeline, shape: KernelShape, i: number): Slot {
+function createSlot(webgpu: WebGpu, device: GPUDevice, bindings: GPUBindGroupLayout, shape: KernelShape, i: number): Slot {
   const usage = webgpu.constants.GPUBufferUsage;
-  const resultBytes = 4 + 4 * shape.resultCapacity;
+  const bytes = resultBytes(shape.resultCapacity);
   const params = device.createBuffer({ label: `scan params ${i}`, size: SCAN_PARAM_BYTES, usage: usage.UNIFORM | usage.COPY_DST });
-  const results = device.createBuffer({ label: `scan results ${i}`, size: resultBytes, usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST });
-  const readback = device.createBuffer({ label: `scan readback ${i}`, size: resultBytes, usage: usage.MAP_READ | usage.COPY_DST });
+  const results = device.createBuffer({ label: `scan results ${i}`, size: bytes, usage: usage.STORAGE | usage.COPY_SRC | usage.COPY_DST });
+  const readback = device.createBuffer({ label: `scan readback ${i}`, size: bytes, usage: usage.MAP_READ | usage.COPY_DST });
   const bindGroup = device.createBindGroup({
     label: `scan bindings ${i}`,
-    layout: pipeline.getBindGroupLayout(0),
+    layout: bindings,
     entries: [
       { binding: 0, resource: { buffer: params } },
       { binding: 1, resource: { buffer: results } },

@@ -64,20 +64,40 @@ export function headerMidstate(header: Uint8Array): Uint32Array {
   return regs.map((v, i) => (v + IV[i]!) >>> 0);
 }
 
-/** Words of the kernel's ScanParams before the per-dispatch fields (7 vec4<u32>). */
-export const HEADER_PARAM_WORDS = 28;
-/** The whole uniform: header words, then first, count, targetTopWord, pad. */
-export const SCAN_PARAM_WORDS = HEADER_PARAM_WORDS + 4;
+/** Versions one dispatch can hash each nonce with (the kernel's MAX_VERSIONS). */
+export const KERNEL_MAX_VERSIONS = 16;
+/** Word offsets of the per-dispatch fields in the kernel's ScanParams. */
+export const PARAM_FIRST = 8;
+export const PARAM_COUNT = 9;
+export const PARAM_TARGET_TOP_WORD = 10;
+export const PARAM_VERSION_COUNT = 11;
+/** Where the per-version entries start, and the words of one (4 vec4<u32>). */
+const VERSION_BASE = 12;
+const VERSION_WORDS = 16;
+/** The whole uniform: shared schedule words, the per-dispatch fields, KERNEL_MAX_VERSIONS version entries. */
+export const SCAN_PARAM_WORDS = VERSION_BASE + VERSION_WORDS * KERNEL_MAX_VERSIONS;
 export const SCAN_PARAM_BYTES = SCAN_PARAM_WORDS * 4;
 
+/** `header` with its version field set to `version`. */
+function withVersion(header: Uint8Array, version: number): Uint8Array {
+  const out = Uint8Array.from(header);
+  new DataView(out.buffer).setUint32(0, version >>> 0, true);
+  return out;
+}
+
 /**
- * The nonce-independent part of the kernel's ScanParams for `header` (its nonce field is
- * ignored), laid out as in kernels/sha256d-scan.wgsl: midstate, the registers after rounds
- * 0..2 of the second block, round 3 without W3, and the host parts of W16..W19, W31, W32.
+ * The kernel's ScanParams for `header` (its nonce field is ignored) hashed with `versions`
+ * (the header's own version when absent), laid out as in kernels/sha256d-scan.wgsl: the host
+ * parts of W16..W19, W31, W32 (the second block is the same for every version), the version
+ * count, and per version its midstate, the registers after rounds 0..2 of the second block and
+ * round 3 without W3. first, count and the target's top word are left for the dispatch.
  */
-export function headerScanParams(header: Uint8Array): Uint32Array {
+export function headerScanParams(header: Uint8Array, versions?: readonly number[]): Uint32Array {
   if (header.length !== 80) throw new RangeError(`header: expected 80 bytes, got ${header.length}`);
-  const midstate = headerMidstate(header);
+  const list = versions ?? [new DataView(header.buffer, header.byteOffset, 80).getUint32(0, true)];
+  if (list.length < 1 || list.length > KERNEL_MAX_VERSIONS) {
+    throw new RangeError(`versions: expected 1..${KERNEL_MAX_VERSIONS}, got ${list.length}`);
+  }
   // Second block with nonce 0: W3 is the only word that changes, and each use of it below
   // is kept out of the host's sums.
   const block = new Uint32Array(16);
@@ -85,10 +105,6 @@ export function headerScanParams(header: Uint8Array): Uint32Array {
   block[4] = 0x80000000;
   block[15] = 80 * 8;
   const w = expandSchedule(block);
-  const [a, b, c, d, e, f, g, h] = runRounds(midstate, w, 3) as unknown as [number, number, number, number, number, number, number, number];
-  const t1WithoutW3 = (h + bigSigma1(e) + ch(e, f, g) + K[3]!) >>> 0;
-  const t2 = (bigSigma0(a) + maj(a, b, c)) >>> 0;
-
   const w16 = w[16]!;
   const w17 = w[17]!;
   const w18Part = (smallSigma1(w16) + block[2]!) >>> 0; // + sigma0(W3) on the GPU (W11 = 0)
@@ -96,13 +112,20 @@ export function headerScanParams(header: Uint8Array): Uint32Array {
   const w31Part = (smallSigma0(w16) + block[15]!) >>> 0;
   const w32Part = (smallSigma0(w17) + w16) >>> 0;
 
-  const out = new Uint32Array(HEADER_PARAM_WORDS);
-  out.set(midstate, 0);
-  out.set([a, b, c, 0], 8);
-  out.set([e, f, g, 0], 12);
-  out.set([(t1WithoutW3 + t2) >>> 0, (d + t1WithoutW3) >>> 0, 0, 0], 16);
-  out.set([w16, w17, w18Part, w19Part], 20);
-  out.set([w31Part, w32Part, 0, 0], 24);
+  const out = new Uint32Array(SCAN_PARAM_WORDS);
+  out.set([w16, w17, w18Part, w19Part], 0);
+  out.set([w31Part, w32Part, 0, 0], 4);
+  out[PARAM_VERSION_COUNT] = list.length;
+  for (const [v, version] of list.entries()) {
+    const midstate = headerMidstate(withVersion(header, version));
+    const [a, b, c, d, e, f, g, h] = runRounds(midstate, w, 3) as unknown as [number, number, number, number, number, number, number, number];
+    const t1WithoutW3 = (h + bigSigma1(e) + ch(e, f, g) + K[3]!) >>> 0;
+    const t2 = (bigSigma0(a) + maj(a, b, c)) >>> 0;
+    const at = VERSION_BASE + VERSION_WORDS * v;
+    out.set(midstate, at);
+    out.set([a, b, c, (t1WithoutW3 + t2) >>> 0], at + 8);
+    out.set([e, f, g, (d + t1WithoutW3) >>> 0], at + 12);
+  }
   return out;
 }
 

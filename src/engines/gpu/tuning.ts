@@ -15,9 +15,15 @@ export interface GpuTuning {
   readonly dispatchMs: number;
   /** Dispatches queued on the GPU at once. */
   readonly inFlight: number;
+  /**
+   * Header versions each nonce is hashed with when the job lets the engine roll them (software
+   * AsicBoost: one message schedule per nonce, `versions` midstates), 1..16. The kernel takes
+   * it per dispatch, so a job without rolling runs the same pipeline with one version.
+   */
+  readonly versions: number;
 }
 
-export const DEFAULT_TUNING: GpuTuning = { workgroupSize: 64, noncesPerInvocation: 16, dispatchMs: 40, inFlight: 2 };
+export const DEFAULT_TUNING: GpuTuning = { workgroupSize: 64, noncesPerInvocation: 16, dispatchMs: 40, inFlight: 2, versions: 16 };
 
 /** What the adapter allows (GPUSupportedLimits' fields of the same names); WebGPU's defaults when unknown. */
 export interface TuningLimits {
@@ -31,11 +37,13 @@ const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024] as const;
 const NONCES_PER_INVOCATION = [1, 4, 8, 16, 32, 64] as const;
 const DISPATCH_MS = [10, 20, 40, 80] as const;
 const IN_FLIGHT = [1, 2, 3] as const;
+const VERSIONS = [1, 2, 4, 8, 16] as const;
 
 /**
  * The configurations to compare, the default first: every workgroup size with every count of
  * nonces per invocation (at the default dispatch timing), then the default shape with other
- * dispatch durations and queue depths. Shapes the adapter does not allow are left out (with
+ * dispatch durations, queue depths and versions per nonce (1: the formulation without version
+ * rolling, each nonce's schedule used once). Shapes the adapter does not allow are left out (with
  * WebGPU's default limits, workgroups above 256; the engine asks for more when the adapter has it).
  */
 export function gpuTuningCandidates(limits: TuningLimits = WEBGPU_DEFAULT_LIMITS): GpuTuning[] {
@@ -51,31 +59,33 @@ export function gpuTuningCandidates(limits: TuningLimits = WEBGPU_DEFAULT_LIMITS
   }
   for (const dispatchMs of DISPATCH_MS) add({ ...DEFAULT_TUNING, dispatchMs });
   for (const inFlight of IN_FLIGHT) add({ ...DEFAULT_TUNING, inFlight });
+  for (const versions of VERSIONS) add({ ...DEFAULT_TUNING, versions });
   return candidates;
 }
 
-/** A short name for a configuration, for bench rows: "wg64 n16 40ms q2". */
+/** A short name for a configuration, for bench rows: "wg64 n16 40ms q2 v16". */
 export function tuningLabel(t: GpuTuning): string {
-  return `wg${t.workgroupSize} n${t.noncesPerInvocation} ${t.dispatchMs}ms q${t.inFlight}`;
+  return `wg${t.workgroupSize} n${t.noncesPerInvocation} ${t.dispatchMs}ms q${t.inFlight} v${t.versions}`;
 }
 
 /**
- * The tuning a label names ("wg256 n32 40ms q2", the words in any order; an axis left out keeps
- * its default), or undefined when a word is not one of wg<n>, n<n>, <n>ms, q<n>. The config's
- * gpuTuning and `tune` use the same words as bench rows.
+ * The tuning a label names ("wg256 n32 40ms q2 v16", the words in any order; an axis left out
+ * keeps its default), or undefined when a word is not one of wg<n>, n<n>, <n>ms, q<n>, v<n>.
+ * The config's gpuTuning and `tune` use the same words as bench rows.
  */
 export function parseTuningLabel(label: string): GpuTuning | undefined {
   const t: { -readonly [K in keyof GpuTuning]: GpuTuning[K] } = { ...DEFAULT_TUNING };
   const words = label.trim().split(/\s+/).filter((w) => w !== '');
   if (words.length === 0) return undefined;
   for (const word of words) {
-    const m = /^(wg|n|q)?(\d+)(ms)?$/.exec(word);
+    const m = /^(wg|n|q|v)?(\d+)(ms)?$/.exec(word);
     if (!m || (m[1] === undefined) === (m[3] === undefined)) return undefined;
     const n = Number(m[2]);
     if (!Number.isSafeInteger(n) || n < 1) return undefined;
     if (m[1] === 'wg') t.workgroupSize = n;
     else if (m[1] === 'n') t.noncesPerInvocation = n;
     else if (m[1] === 'q') t.inFlight = n;
+    else if (m[1] === 'v') t.versions = n;
     else t.dispatchMs = n;
   }
   return t;

@@ -1,7 +1,8 @@
 /**
  * The Stratum V1 client of `mine --pool` (docs/stratum.md, "Mining through a pool"): connects to
  * the first pool that answers (several URLs are tried in order as fail-over), offers BIP310
- * version rolling (a pool without it is fine: the engines keep a fixed version), subscribes,
+ * version rolling (the engines roll BIP320's bits when the pool grants all of them; a pool
+ * without it, or with a narrower mask, is fine: the engines keep the job's version), subscribes,
  * asks for extranonce changes, authorizes, suggests a difficulty when told to, and turns each
  * mining.notify into a Job for the orchestrator. Shares go back with the job's ntime.
  *
@@ -90,10 +91,17 @@ export class StratumClient extends UpstreamClient<Session> {
 
   protected send(s: Session, share: ShareToSubmit): void {
     const pool = share.job.pool!;
+    // The mask may have narrowed since the share's job (mining.set_version_mask): such a
+    // share would be rebuilt with another version by the pool, so it is dropped, not sent.
+    if (((share.version ^ share.job.version) & ~s.versionMask) !== 0) {
+      this.emit('dropped', { reason: 'its version has bits outside the version-rolling mask the pool grants now' });
+      return;
+    }
     const extranonce2 = Buffer.from(share.extranonce.subarray(pool.extranonce1.length)).toString('hex');
     const params: unknown[] = [this.options.user, pool.jobId, extranonce2, hex32(share.ntime), hex32(share.nonce)];
-    const rolled = (share.version ^ share.job.version) >>> 0;
-    if (rolled !== 0) params.push(hex32(rolled & s.versionMask));
+    // BIP310: the pool rebuilds the version as (job version & ~mask) | (bits & mask), so the
+    // bits sent are the share's version inside the mask (not its difference from the job's).
+    if (share.version >>> 0 !== share.job.version >>> 0) params.push(hex32((share.version & s.versionMask) >>> 0));
     this.call(s, 'mining.submit', params, (reply) => {
       const accepted = reply.result === true && (reply.error === null || reply.error === undefined);
       const code = Array.isArray(reply.error) && typeof reply.error[0] === 'number' ? reply.error[0] : undefined;

@@ -356,6 +356,7 @@ export class Sv2Client extends UpstreamClient<Session> {
       difficulty: s.difficulty,
       shareTarget: s.target,
       versionMask: s.fixedVersion || !m.versionRollingAllowed ? 0 : SERVER_VERSION_MASK,
+      noRollingReason: s.fixedVersion ? 'the pool requires a fixed version (Stratum V2 REQUIRES_FIXED_VERSION)' : 'the pool does not allow version rolling on this job (Stratum V2 version_rolling_allowed)',
     });
     this.emit('job', { job, clean, receivedAt: performance.now() });
     return undefined;
