@@ -93,10 +93,14 @@ export function buildHint(root: string): string {
 }
 
 /**
- * Loads the first candidate that works. `verify` runs on the loaded module (the back ends'
- * self-test) and returns notes of its own; it never rejects a module.
+ * Loads the first candidate that works (`only`: of that kind). `verify` runs on the loaded
+ * module (the back ends' self-test) and returns notes of its own; it never rejects a module.
  */
-export function loadAddon<T>(sys: LoaderSystem, verify: (addon: T) => string[] = () => []): { addon: T; origin: AddonOrigin } {
+export function loadAddon<T>(
+  sys: LoaderSystem,
+  verify: (addon: T) => string[] = () => [],
+  only?: AddonKind,
+): { addon: T; origin: AddonOrigin } {
   const target = `${sys.platform}-${sys.arch}`;
   const notes: string[] = [];
   const passedOver: string[] = [];
@@ -120,7 +124,11 @@ export function loadAddon<T>(sys: LoaderSystem, verify: (addon: T) => string[] =
 
   // 1. Built from source on this machine.
   const source = join(sys.root, SOURCE_BUILD);
-  if (existsSync(source)) {
+  if (only === 'prebuilt') {
+    // not asked for
+  } else if (!existsSync(source)) {
+    passedOver.push(`no build from source (${SOURCE_BUILD})`);
+  } else {
     const machine = sys.platform === 'linux' ? elfMachine(readFileSync(source)) : expected;
     if (sys.platform === 'linux' && machine !== expected) {
       passedOver.push(`${SOURCE_BUILD} is built for another architecture (ELF machine ${machine ?? 'none'})`);
@@ -133,7 +141,9 @@ export function loadAddon<T>(sys: LoaderSystem, verify: (addon: T) => string[] =
   // 2. The prebuilt for this platform and architecture.
   const manifest = readManifest(sys.root);
   const entry = manifest?.[target];
-  if (manifest === undefined) {
+  if (only === 'source') {
+    // not asked for
+  } else if (manifest === undefined) {
     passedOver.push('no prebuilt addons here (prebuilds/manifest.json is missing)');
   } else if (entry === undefined) {
     passedOver.push(`no prebuilt for ${target} (there are: ${Object.keys(manifest).join(', ') || 'none'})`);

@@ -6,9 +6,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-import { loadAddon, runtimeGlibc, type AddonOrigin } from './addon-loader.js';
+import { loadAddon, runtimeGlibc, type AddonKind, type AddonOrigin } from './addon-loader.js';
 
-export { NativeAddonError, type AddonOrigin } from './addon-loader.js';
+export { NativeAddonError, type AddonKind, type AddonOrigin } from './addon-loader.js';
 
 export interface CpuFeatures {
   readonly sse41: boolean;
@@ -133,12 +133,13 @@ function selfTestNotes(addon: NativeAddon): string[] {
     .map((b) => `native engine: back end ${b.name} failed its self-test against the scalar reference on a CPU that supports it; using ${best?.description ?? 'no back end'} instead (please report this)`);
 }
 
-export function nativeAddon(): NativeAddon {
+export function nativeAddon(only?: AddonKind): NativeAddon {
   if (loaded) return loaded.addon;
   const require = createRequire(import.meta.url);
   loaded = loadAddon<NativeAddon>(
     { root, platform: process.platform, arch: process.arch, glibc: runtimeGlibc, load: (path) => require(path) },
     selfTestNotes,
+    only,
   );
   for (const note of loaded.origin.notes) noteSink?.(note);
   return loaded.addon;
