@@ -19,7 +19,12 @@ function testFiles(dir) {
   });
 }
 
-const files = testFiles('dist/test').sort().map((f) => relative('.', f));
+// SOLOMINER_TEST_EXCLUDE: comma-separated parts of paths not run this time, each named below
+// (scripts/run-node-lines.mjs leaves out what does not depend on the Node line).
+const excluded = (process.env.SOLOMINER_TEST_EXCLUDE ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const all = testFiles('dist/test').sort().map((f) => relative('.', f));
+const files = all.filter((f) => !excluded.some((part) => f.includes(part)));
+for (const f of all.filter((f) => !files.includes(f))) console.log(`run-tests: not run this time (SOLOMINER_TEST_EXCLUDE): ${f}`);
 if (files.length === 0) {
   console.error('run-tests: no compiled tests under dist/test (did tsc run?)');
   process.exit(1);
