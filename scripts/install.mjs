@@ -2,8 +2,10 @@
 // The package's install script (package.json "install"); docs/install.md tells the whole story.
 //
 // In a checkout (a .git beside package.json): builds the addon from source, as a developer
-// expects after changing native/, and links the `solominer` bin into node_modules/.bin so that
-// `npx solominer` runs the checkout itself.
+// expects after changing native/, and links the `solominer` bin into node_modules/.bin. When
+// `npx solominer` links a checkout into npx's cache before `npm install` (no dependencies yet),
+// it says what to do in one line and succeeds: a failure would leave npx's cache entry half-made
+// and every later `npx solominer` in the folder failing until the entry is removed.
 //
 // In an installed package: checks the prebuilt addon for this platform in a child process (it
 // loads, and its back ends pass their self-test against the scalar reference) and prints one
@@ -53,7 +55,9 @@ function checkPrebuilt() {
 const checkout = existsSync(join(ROOT, '.git'));
 const fromSource = process.env.SOLOMINER_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true';
 
-if (checkout) {
+if (checkout && process.env.npm_command === 'exec' && !existsSync(join(ROOT, 'node_modules', 'cmake-js'))) {
+  say(`not installed yet: run npm install in ${ROOT}, then npx solominer runs this checkout`);
+} else if (checkout) {
   run('build-native.mjs');
   run('link-bin.mjs');
 } else if (fromSource) {

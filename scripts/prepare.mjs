@@ -5,9 +5,9 @@
 //
 // That last one can come before `npm install`, when there is no TypeScript yet. A failure then
 // would leave npx's cache entry for the folder half-made, and every later `npx solominer` there
-// failing (ENOENT on its package.json) until the entry is removed. So in that one case this says
-// what to do in one line and succeeds; bin/solominer.js then says the same, and after
-// `npm install` the same entry runs the checkout.
+// failing (ENOENT on its package.json) until the entry is removed. So in that one case this
+// succeeds doing nothing (scripts/install.mjs, which npx runs next, says what to do in one line;
+// bin/solominer.js says it again), and after `npm install` the same entry runs the checkout.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -19,10 +19,7 @@ let tsc;
 try {
   tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
 } catch {
-  if (process.env.npm_command === 'exec') {
-    console.error(`solominer: not installed yet: run npm install in ${ROOT}, then npx solominer runs this checkout`);
-    process.exit(0);
-  }
+  if (process.env.npm_command === 'exec') process.exit(0);
   console.error('solominer: TypeScript is missing: run npm install first');
   process.exit(1);
 }
