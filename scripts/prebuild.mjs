@@ -113,15 +113,8 @@ export function floorViolations(newest) {
     .map(([family, version]) => `${family}_${version}`);
 }
 
-export function compareVersions(a, b) {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); ++i) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+/** Dotted versions compared number by number ("2.34" < "2.35", "3.4.9" < "3.4.30"). */
+export const compareVersions = (a, b) => a.localeCompare(b, 'en', { numeric: true });
 
 /**
  * Functions holding instructions of an optional instruction set outside the back end built
