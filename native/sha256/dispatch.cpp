@@ -109,7 +109,7 @@ bool AgreesWithReference(const Backend& candidate) {
 // the flags), so that asking for one says why instead of "unknown".
 const Backend kNotBuiltAvx512 = {"avx512", "avx512(16way)", 16, nullptr};
 const Backend kNotBuiltShani = {"x86_shani", "x86_shani(2way)", 2, nullptr};
-const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2", 1, nullptr};
+const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2(3way)", 3, nullptr};
 const Backend kNotBuiltAvx2 = {"avx2", "avx2(8way)", 8, nullptr};
 
 std::vector<BackendStatus> BuildTable() {
