@@ -23,7 +23,7 @@
 // Debian's cross compiler, provisioned into .cache/arm64 by scripts/provision-arm64.sh.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,8 +217,10 @@ export function requestedTargets(argv = process.argv.slice(2), env = process.env
 }
 
 /**
- * Builds the targets and writes prebuilds/manifest.json. Entries of targets not built now stay
- * only while their file is still the one they describe (same SHA-256).
+ * Builds the targets and writes prebuilds/manifest.json. With `only`, the package gets just
+ * these (npm pack: the folders of other targets go, so no file built from older sources ships);
+ * otherwise entries of targets not built now stay while their file is still the one they
+ * describe (same SHA-256).
  */
 export function prebuildAll(targets, options = {}) {
   const napi = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).binary?.napi_versions ?? [];
@@ -227,6 +229,12 @@ export function prebuildAll(targets, options = {}) {
   for (const [target, entry] of Object.entries(readManifest()?.targets ?? {})) {
     const file = join(ROOT, 'prebuilds', entry.file);
     if (TARGETS.includes(target) && existsSync(file) && sha256(readFileSync(file)) === entry.sha256) entries[target] = entry;
+  }
+  if (options.only) {
+    for (const target of TARGETS.filter((t) => !targets.includes(t))) {
+      delete entries[target];
+      rmSync(join(ROOT, 'prebuilds', target), { recursive: true, force: true });
+    }
   }
   for (const target of targets) entries[target] = prebuild(target, options);
   const manifest = { napiVersions: napi, targets: entries };

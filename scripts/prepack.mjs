@@ -11,7 +11,7 @@ import { PrebuildError, prebuildAll, requestedTargets } from './prebuild.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 try {
-  prebuildAll(requestedTargets([]));
+  prebuildAll(requestedTargets([]), { only: true });
 } catch (err) {
   if (!(err instanceof PrebuildError)) throw err;
   console.error(`prepack: ${err.message}`);
