@@ -63,6 +63,10 @@ if (checkout && process.env.npm_command === 'exec' && !existsSync(join(ROOT, 'no
 } else if (fromSource) {
   say('building the native engine from source, as asked (SOLOMINER_BUILD_FROM_SOURCE or --build-from-source)');
   run('build-native.mjs', { SOLOMINER_BUILD_REASON: 'asked for' });
+} else if (!existsSync(join(ROOT, 'prebuilds', 'manifest.json')) || !existsSync(join(ROOT, 'dist', 'src', 'native', 'addon.js'))) {
+  // A copy of the sources without .git (an archive of the repository): nothing prebuilt here.
+  say('native engine: no prebuilt addons in this copy; building it from source');
+  run('build-native.mjs', { SOLOMINER_BUILD_REASON: 'no prebuilt addons in this copy' });
 } else {
   const check = checkPrebuilt();
   if (check.ok) {
