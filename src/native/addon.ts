@@ -133,6 +133,11 @@ function selfTestNotes(addon: NativeAddon): string[] {
     .map((b) => `native engine: back end ${b.name} failed its self-test against the scalar reference on a CPU that supports it; using ${best?.description ?? 'no back end'} instead (please report this)`);
 }
 
+/**
+ * The addon, loaded on first use (src/native/addon-loader.ts picks the file; NativeAddonError,
+ * one line, when none loads). `only` restricts the first load to one kind of file: the install
+ * script checks the prebuilt alone with it.
+ */
 export function nativeAddon(only?: AddonKind): NativeAddon {
   if (loaded) return loaded.addon;
   const require = createRequire(import.meta.url);

@@ -51,6 +51,7 @@ describe('the package: npm pack, npm install -g on a machine without a compiler,
   let scratch = '';
   let tarball = '';
   let bare = '';
+  let installedPrefix = '';
   const npm = npmCli();
 
   before(async () => {
@@ -109,6 +110,7 @@ describe('the package: npm pack, npm install -g on a machine without a compiler,
   it('npm install -g from the tarball with no compiler on PATH: the prebuilt, checked at install', async () => {
     assert.ok(tarball, 'npm pack ran');
     const prefix = join(scratch, 'global');
+    installedPrefix = prefix;
     const r = await runNpm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball]);
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout + r.stderr, new RegExp(`^solominer: native engine: the prebuilt for ${TARGET} loads here; back ends .*scalar\\(1way\\)$`, 'm'));
@@ -144,6 +146,28 @@ describe('the package: npm pack, npm install -g on a machine without a compiler,
     assert.equal(demo.code, 0, explain(demo));
     assert.match(demo.stdout, /chain height 3; the node has all 3 block\(s\) above in its active chain/);
     assert.match(demo.stdout, /chain height 1; the node has all 1 block\(s\) above in its active chain/);
+  });
+
+  it('a build from source in the package that does not load: every command says so in one line and mines on the prebuilt', async () => {
+    assert.ok(installedPrefix, 'the package was installed');
+    const installed = join(installedPrefix, 'lib', 'node_modules', PKG.name);
+    // A real ELF file of this machine that is no addon, where a build from source would be.
+    mkdirSync(join(installed, 'build', 'Release'), { recursive: true });
+    writeFileSync(join(installed, 'build', 'Release', 'solominer_native.node'), readFileSync(process.execPath));
+    try {
+      const scan = await runCommand(
+        'solominer',
+        ['scan', '--header', GENESIS, '--bits', '1d00ffff', '--start', '2083236000', '--count', '2000', '--threads', '1'],
+        { cwd: scratch, env: bareEnv(`${join(installedPrefix, 'bin')}:${bare}`), timeoutMs: 60_000 },
+      );
+      assert.equal(scan.code, 0, explain(scan));
+      assert.match(scan.stdout, /^nonce 2083236893 /m);
+      const notes = scan.stderr.split('\n').filter((l) => l.startsWith('solominer: native engine:'));
+      assert.equal(notes.length, 1, scan.stderr);
+      assert.match(notes[0]!, new RegExp(`^solominer: native engine: the build from source \\(build/Release/solominer_native\\.node\\) did not load \\(.+\\); using the prebuilt for ${TARGET}$`));
+    } finally {
+      rmSync(join(installed, 'build'), { recursive: true, force: true });
+    }
   });
 
   it('installed with no install script run at all (npm --ignore-scripts, or an allowScripts policy without solominer): it still mines', async () => {
