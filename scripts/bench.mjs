@@ -43,7 +43,7 @@ const rounds = Math.max(1, Math.floor(Number(values.rounds)));
 const { CpuEngine, cpuBackends } = await import('../dist/src/engines/cpu-engine.js');
 const { benchEngine } = await import('../dist/src/cli/bench-command.js');
 const { scanRange } = await import('../dist/src/engines/scan-range.js');
-const { nativeAddon, nativeAddonPath } = await import('../dist/src/native/addon.js');
+const { nativeAddon, nativeAddonOrigin } = await import('../dist/src/native/addon.js');
 
 function opensslNoncesPerSecond(durationS) {
   const buffer = Buffer.alloc(1 << 20, 0xa5);
@@ -240,7 +240,7 @@ for (const backend of usable) {
     const nonces = backend.name === 'scalar' ? 256 : backend.lanes * 256 * versions;
     const probe = nativeAddon().probeBackend(backend.name, 300, nonces, 1, versions);
     const cyclesPerNonce = probe.nsPerNonce * 1e-9 * probe.coreHz;
-    const bound = loopBound(nativeAddonPath, backend.name, model, versions);
+    const bound = loopBound(nativeAddonOrigin().path, backend.name, model, versions);
     // Every core hashing, each trial started together: scaling without other processes' noise.
     const together = all > 1 ? nativeAddon().probeBackend(backend.name, 300, nonces, all, versions) : undefined;
     const allCoreScaling = together ? (all * probe.nsPerNonce) / together.nsPerNonce : undefined;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the native addon with cmake-js. Runs from `npm install` (the project's own install
-// script: npm does not run dependencies' scripts here) and from `npm run build:native`.
-// A missing tool is one line naming what to install, and exit 1.
+// Builds the native addon from source with cmake-js into build/Release. Run by scripts/install.mjs
+// (npm install: always in a checkout; in an installed package only where no prebuilt fits) and by
+// `npm run build:native`. What the build needs and this machine lacks is one line naming all of
+// it and how to install it, and exit 1.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,28 +22,42 @@ function fail(message) {
   process.exit(1);
 }
 
-if (!has('cmake')) fail('cmake is required to build the native engine: install cmake (3.15 or later), e.g. apt-get install cmake');
-const cxx = process.env.CXX || 'c++';
-if (!has(cxx) && !has('g++') && !has('clang++')) {
-  fail('a C++17 compiler is required to build the native engine: install g++ or clang++, e.g. apt-get install g++');
-}
-if (!has('make') && !has('ninja')) fail('make or ninja is required to build the native engine: install make, e.g. apt-get install make');
-
-let cmakeJs;
-try {
-  cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-} catch {
-  fail('cmake-js is missing: run npm install first');
+/** The build tools this machine lacks, as the names a package manager knows. */
+export function missingTools() {
+  const missing = [];
+  const cxx = process.env.CXX;
+  if (!(cxx ? has(cxx) : has('c++') || has('g++') || has('clang++'))) missing.push(cxx ? `${cxx} (named by $CXX)` : 'g++');
+  if (!has('make') && !has('ninja')) missing.push('make');
+  if (!has('cmake')) missing.push('cmake');
+  return missing;
 }
 
-const force = process.argv.includes('--force');
-const args = [cmakeJs, force ? 'rebuild' : 'build', '--directory', root, '--out', join(root, 'build')];
-const jobs = process.env.CMAKE_BUILD_PARALLEL_LEVEL || '2';
-const r = spawnSync(process.execPath, args, {
-  cwd: root,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs },
-});
-if (r.status !== 0) fail('building the native engine failed (see the compiler output above)');
-const addon = join(root, 'build', 'Release', 'solominer_native.node');
-if (!existsSync(addon)) fail(`the build finished but ${'build/Release/solominer_native.node'} is missing`);
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    const why = process.env.SOLOMINER_BUILD_REASON ? ` (${process.env.SOLOMINER_BUILD_REASON})` : '';
+    fail(
+      `building the native engine from source${why} needs a C++17 compiler, make and cmake 3.15+; missing: ${missing.join(', ')}: ` +
+        `install them (Debian, Ubuntu, Raspberry Pi OS: sudo apt-get install g++ make cmake) and run the install again`,
+    );
+  }
+
+  let cmakeJs;
+  try {
+    cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  } catch {
+    fail('cmake-js is missing: run npm install first');
+  }
+
+  const force = process.argv.includes('--force');
+  const args = [cmakeJs, force ? 'rebuild' : 'build', '--directory', root, '--out', join(root, 'build')];
+  const jobs = process.env.CMAKE_BUILD_PARALLEL_LEVEL || '2';
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs },
+  });
+  if (r.status !== 0) fail('building the native engine failed (see the compiler output above)');
+  const addon = join(root, 'build', 'Release', 'solominer_native.node');
+  if (!existsSync(addon)) fail('the build finished but build/Release/solominer_native.node is missing');
+}

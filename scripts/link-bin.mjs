@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Links this package's own `solominer` bin into node_modules/.bin, so `npx solominer` in the
-// repository root runs the checkout itself. Without the link, npx would install the folder
-// into its own cache (a second build) before every first run.
+// Links this package's own `solominer` bin into node_modules/.bin (run by scripts/install.mjs in
+// a checkout), for npm scripts and for anyone who puts node_modules/.bin on PATH. npx itself
+// runs a checkout's own bin through a link to the folder in its cache (npm 11: a package's own
+// bin comes before node_modules/.bin); `npm link` puts it on PATH (README, Install).
 import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

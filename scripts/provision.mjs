@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What the tests need beyond npm packages, provisioned once into .cache/ without touching the
 // system (scripts/provision-*.sh): a bitcoind, software Vulkan where the machine has no Vulkan
-// driver of its own, and a headless Chromium. Each step is quick when its result is there already
+// driver of its own, a headless Chromium, and on x86-64 the arm64 cross compiler, qemu and an
+// arm64 Node for the emulated tests (test/platform/arm64-emulated.test.ts). Each step is quick when its result is there already
 // and prints one line; a step that fails throws a ProvisionError naming what is missing.
 // Run by scripts/run-tests.mjs (npm test); `node scripts/provision.mjs` runs it alone.
 import { spawnSync } from 'node:child_process';
@@ -34,6 +35,12 @@ const STEPS = [
     },
   },
   { what: 'headless browser', script: 'provision-browser.sh', env: 'SOLOMINER_CHROMIUM' },
+  {
+    what: 'arm64 cross compiler, qemu and node',
+    script: 'provision-arm64.sh',
+    env: 'SOLOMINER_ARM64',
+    skip: () => (process.platform === 'linux' && process.arch === 'x64' ? undefined : `the emulated arm64 run is set up for x86-64 Linux (this is ${process.platform}-${process.arch})`),
+  },
 ];
 
 /** Runs every step; returns the variables to add to the tests' environment. */

@@ -78,6 +78,8 @@ void RunTrials(const Backend& backend, const HeaderWork& work, uint32_t first, u
         arrived.fetch_add(1, std::memory_order_acq_rel);
         while (arrived.load(std::memory_order_acquire) < unsigned(i + 1) * threads) {
         }
+        // The scan contract (sha256.h): first + count <= 2^32; a long run starts over at 0.
+        if (uint64_t(first) + count > (uint64_t(1) << 32)) first = 0;
         const Clock::time_point t0 = Clock::now();
         const uint64_t c0 = Tsc();
         backend.scan(work, first, count, 0, hits.data());

@@ -58,10 +58,6 @@ void Scanner::RequestStop() {
 
 std::string Scanner::ApplyThreadSettings(unsigned index) {
 #if defined(__linux__)
-    // A name per hashing thread: shows in top -H and in /proc/<pid>/task/<tid>/comm.
-    char name[16];
-    std::snprintf(name, sizeof name, "sm-hash-%u", index);
-    pthread_setname_np(pthread_self(), name);
     const pid_t tid = pid_t(syscall(SYS_gettid));
     if (!request_.affinity.empty()) {
         const int cpu = request_.affinity[index % request_.affinity.size()];
@@ -84,6 +80,11 @@ std::string Scanner::ApplyThreadSettings(unsigned index) {
             return std::string("priority: cannot set nice 19 (") + std::strerror(errno) + ")";
         }
     }
+    // A name per hashing thread: shows in top -H and in /proc/<pid>/task/<tid>/comm. Given
+    // last, so that a thread seen by its name already runs where and how it was asked to.
+    char name[16];
+    std::snprintf(name, sizeof name, "sm-hash-%u", index);
+    pthread_setname_np(pthread_self(), name);
     return "";
 #else
     (void)index;

@@ -139,7 +139,7 @@ bool AgreesWithReference(const Backend& candidate) {
 // the flags), so that asking for one says why instead of "unknown".
 const Backend kNotBuiltAvx512 = {"avx512", "avx512(16way)", 16, 1, nullptr};
 const Backend kNotBuiltShani = {"x86_shani", "x86_shani(2way)", 2, 1, nullptr};
-const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2", 1, 1, nullptr};
+const Backend kNotBuiltArm = {"arm_sha2", "arm_sha2(3way)", 3, 1, nullptr};
 const Backend kNotBuiltAvx2 = {"avx2", "avx2(8way)", 8, 1, nullptr};
 
 std::vector<BackendStatus> BuildTable() {

@@ -9,6 +9,7 @@ import {
   probeChain,
   probeCpuBackend,
   probeCpuFeatures,
+  probeNativeAddon,
   probeGpuAdapters,
   probeJournal,
   probeMetricsPort,
@@ -37,8 +38,10 @@ export interface CheckOptions {
 /** Every probe in order; the list's `failed` says whether anything blocks mining. */
 export async function runCheck({ config, addressMissing, out }: CheckOptions): Promise<Checklist> {
   const list = new Checklist(out);
-  probeCpuFeatures(list);
-  probeCpuBackend(list, config);
+  if (probeNativeAddon(list)) {
+    probeCpuFeatures(list);
+    probeCpuBackend(list, config);
+  }
   await probeGpuAdapters(list, config);
   probeVersionRolling(list, config);
   await probeTemperature(list, config);

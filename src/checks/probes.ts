@@ -18,7 +18,7 @@ import { DEFAULT_TUNING, parseTuningLabel } from '../engines/gpu/tuning.js';
 import { formatCelsius, ThermalSensors, type ThermalSources } from '../engines/thermal.js';
 import { readPidFile } from '../miner/pid-file.js';
 import { authorityKeyPath } from '../miner/pool.js';
-import { nativeAddon } from '../native/addon.js';
+import { nativeAddon, nativeAddonOrigin } from '../native/addon.js';
 import { NodeAuthError, NodeStateError, RpcError } from '../node/errors.js';
 import { checkZmq, NodeConnectTimeoutError, waitForNode, type ChainInfo } from '../node/node-checks.js';
 import { NETWORK_INFO, networkOfChain } from '../node/networks.js';
@@ -56,6 +56,24 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 
 // ---------------------------------------------------------------------------------------------
 // This machine
+
+/**
+ * Which addon file loaded (a build from source or the package's prebuilt) and what it passed
+ * over; false when none loads (the CPU lines that follow would only repeat why).
+ */
+export function probeNativeAddon(list: Checklist): boolean {
+  try {
+    const origin = nativeAddonOrigin();
+    const what = origin.kind === 'source' ? 'built from source' : `the prebuilt for ${origin.target}`;
+    const text = `${what} (${origin.path})`;
+    if (origin.notes.length > 0) list.warn('native engine', `${text}; ${origin.notes.join('; ')}`);
+    else list.ok('native engine', text);
+    return true;
+  } catch (err) {
+    list.fail('native engine', errorText(err));
+    return false;
+  }
+}
 
 /** CPU features the addon detected, for `check`. */
 export function probeCpuFeatures(list: Checklist): void {

@@ -10,6 +10,7 @@ import { MINE_FIELDS } from '../config/mine-config.js';
 import { BackendUnavailableError } from '../engines/cpu-engine.js';
 import { EngineUnavailableError } from '../engines/create-engine.js';
 import { ScanInputError } from '../engines/work-checks.js';
+import { setNativeNoteSink } from '../native/addon.js';
 import { benchCommand } from './bench-command.js';
 import { blocksCommand } from './blocks-command.js';
 import { checkCommand } from './check-command.js';
@@ -61,6 +62,9 @@ function fieldExpected(long: string): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A prebuilt addon that did not load and the fallback taken, a back end that failed its
+  // self-test: one line each, whichever command loaded the addon.
+  setNativeNoteSink((note) => process.stderr.write(`solominer: ${note}\n`));
   const state: RunState = { code: 0 };
   const program = buildProgram(state);
   if (argv.length === 0) {

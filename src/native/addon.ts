@@ -1,10 +1,14 @@
-// Typed access to the C++ addon (native/, built by scripts/build-native.mjs). Every value is
+// Typed access to the C++ addon (native/: built from source by scripts/build-native.mjs, or
+// prebuilt by scripts/prebuild.mjs; addon-loader.ts picks the file). Every value is
 // range-checked here before it crosses into C++, so a bad input becomes a typed error that
 // names the field instead of a crash or a silent truncation.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+
+import { loadAddon, runtimeGlibc, type AddonKind, type AddonOrigin } from './addon-loader.js';
+
+export { NativeAddonError, type AddonKind, type AddonOrigin } from './addon-loader.js';
 
 export interface CpuFeatures {
   readonly sse41: boolean;
@@ -113,28 +117,49 @@ interface NativeAddon {
   ScanJob: new (options: NativeScanOptions, onUpdate: (update: NativeUpdate) => void) => NativeScanJob;
 }
 
-/** The addon could not be loaded: not built, or built for another Node. */
-export class NativeAddonError extends Error {
-  override readonly name = 'NativeAddonError';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+let loaded: { addon: NativeAddon; origin: AddonOrigin } | undefined;
+let noteSink: ((note: string) => void) | undefined;
+
+/**
+ * Where the one-line notes of loading go (a prebuilt that did not load and the fallback taken,
+ * a back end that failed its self-test): the command line prints them. Notes of a load that
+ * happened before a sink was set are handed to it at once.
+ */
+export function setNativeNoteSink(sink: (note: string) => void): void {
+  noteSink = sink;
+  for (const note of loaded?.origin.notes ?? []) sink(note);
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const addonPath = join(root, 'build', 'Release', 'solominer_native.node');
-/** Where the built addon lives (the bench reads its machine code to count instructions). */
-export const nativeAddonPath = addonPath;
+/** The back ends' self-test runs at load (the first backends() call); a failure is a note. */
+function selfTestNotes(addon: NativeAddon): string[] {
+  const all = addon.backends();
+  const best = all.find((b) => b.usable);
+  return all
+    .filter((b) => b.state === 'self-test-failed')
+    .map((b) => `native engine: back end ${b.name} failed its self-test against the scalar reference on a CPU that supports it; using ${best?.description ?? 'no back end'} instead (please report this)`);
+}
 
-let loaded: NativeAddon | undefined;
+/**
+ * The addon, loaded on first use (src/native/addon-loader.ts picks the file; NativeAddonError,
+ * one line, when none loads). `only` restricts the first load to one kind of file: the install
+ * script checks the prebuilt alone with it.
+ */
+export function nativeAddon(only?: AddonKind): NativeAddon {
+  if (loaded) return loaded.addon;
+  const require = createRequire(import.meta.url);
+  loaded = loadAddon<NativeAddon>(
+    { root, platform: process.platform, arch: process.arch, glibc: runtimeGlibc, load: (path) => require(path) },
+    selfTestNotes,
+    only,
+  );
+  for (const note of loaded.origin.notes) noteSink?.(note);
+  return loaded.addon;
+}
 
-export function nativeAddon(): NativeAddon {
-  if (loaded) return loaded;
-  if (!existsSync(addonPath)) {
-    throw new NativeAddonError('the native engine is not built: run npm install (or npm run build:native)');
-  }
-  try {
-    loaded = createRequire(import.meta.url)(addonPath) as NativeAddon;
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new NativeAddonError(`the native engine failed to load (${reason}): run npm run build:native`);
-  }
-  return loaded;
+/** The file loaded and why (loads the addon first); the bench reads its machine code. */
+export function nativeAddonOrigin(): AddonOrigin {
+  nativeAddon();
+  return loaded!.origin;
 }

@@ -96,8 +96,13 @@ describe('Vulkan driver check (no GPU needed)', { timeout: 30_000 }, () => {
   });
 
   it('the message is one line naming what is missing and how to get software Vulkan', () => {
-    const message = noDriverMessage({ missing: ['a', 'b'] }, provisionHint(false));
+    const message = noDriverMessage({ missing: ['a', 'b'] }, provisionHint(false, true));
     assert.equal(message, 'gpu: no Vulkan driver on this machine (a; b); bash scripts/provision-vulkan.sh installs software Vulkan into .cache/');
+    // An installed package has no provisioning script: the GPU's own driver.
+    assert.equal(
+      noDriverMessage({ missing: ['a'] }, provisionHint(false, false)),
+      "gpu: no Vulkan driver on this machine (a); install your GPU's Vulkan driver (the GPU engine reaches the GPU through Vulkan on Linux)",
+    );
     // Provisioned but not in this process's environment: say how to use it.
     assert.match(noDriverMessage({ missing: ['a'] }, provisionHint(true)), /; software Vulkan is provisioned in \.cache\/vulkan but not in this process's environment: source \.cache\/vulkan\/env\.sh before starting node$/);
   });
@@ -167,7 +172,7 @@ function noVulkanEnv(): NodeJS.ProcessEnv {
 
 const DAWN_LINE = /Warning:|BackendVk|\.cpp:\d+|vkCreateInstance/;
 /** Either hint, as this checkout has software Vulkan provisioned or not. */
-const HINT = `(${[provisionHint(false), provisionHint(true)].map((h) => h.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})`;
+const HINT = `(${[provisionHint(false, true), provisionHint(false, false), provisionHint(true)].map((h) => h.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})`;
 
 function assertOneLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.split('\n').filter((l) => l !== '');

@@ -38,6 +38,8 @@ describe('check', { timeout: 300_000 }, () => {
     const out = lines(r);
     for (const l of out.slice(0, -1)) assert.match(l, /^(ok|warn|skip) {1,3}[a-z]/);
     const best = cpuBackends().find((b) => b.usable)!;
+    // A checkout runs its own build from source (src/native/addon-loader.ts).
+    assert.ok(out.some((l) => /^ok {3}native engine: built from source \(\/.+\/build\/Release\/solominer_native\.node\)$/.test(l)), r.stdout);
     assert.ok(out.some((l) => l.startsWith(`ok   cpu back end: ${best.description}`)), r.stdout);
     assert.ok(out.some((l) => /^ok {3}node: \/Satoshi:[^ ]+\/ \(version \d+\) at http:\/\/127\.0\.0\.1:\d+$/.test(l)), r.stdout);
     assert.ok(out.some((l) => /^ok {3}chain: regtest, height \d+, tip [0-9a-f]{64}$/.test(l)), r.stdout);

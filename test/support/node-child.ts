@@ -16,10 +16,22 @@ export function moduleUrl(path: string): string {
   return new URL(path, import.meta.url).href;
 }
 
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) after this long; default 60 s. */
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
 /** Runs node with `args`, capturing its output; killed after `timeoutMs` (default 60 s). */
-export function runNode(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<ChildResult> {
+export function runNode(args: readonly string[], options: RunOptions = {}): Promise<ChildResult> {
+  return runCommand(process.execPath, args, options);
+}
+
+/** Runs any program with `args`, capturing its output; killed after `timeoutMs` (default 60 s). */
+export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       ...(options.cwd !== undefined && { cwd: options.cwd }),
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,17 +17,22 @@ import { join } from 'node:path';
 
 /** scripts/provision-vulkan.sh's environment file, in this checkout. */
 const PROVISIONED_ENV = new URL('../../../../.cache/vulkan/env.sh', import.meta.url);
+/** The script itself: in a checkout, not in the installed package (package.json "files"). */
+const PROVISION_SCRIPT = new URL('../../../../scripts/provision-vulkan.sh', import.meta.url);
 
 /**
  * How to get software Vulkan. Once provisioned, its variables must be set when node starts
  * (the Vulkan loader reads them only then); bin/solominer.js sets them only where the system
  * has no Vulkan driver of its own (scripts/vulkan-env.mjs asks findVulkanDriver, lavapipe's
- * own manifests left out).
+ * own manifests left out). An installed package has no provisioning script: a GPU's own driver.
  */
-export function provisionHint(provisioned: boolean = existsSync(PROVISIONED_ENV)): string {
-  return provisioned
-    ? "software Vulkan is provisioned in .cache/vulkan but not in this process's environment: source .cache/vulkan/env.sh before starting node"
-    : 'bash scripts/provision-vulkan.sh installs software Vulkan into .cache/';
+export function provisionHint(provisioned: boolean = existsSync(PROVISIONED_ENV), checkout: boolean = existsSync(PROVISION_SCRIPT)): string {
+  if (provisioned) {
+    return "software Vulkan is provisioned in .cache/vulkan but not in this process's environment: source .cache/vulkan/env.sh before starting node";
+  }
+  return checkout
+    ? 'bash scripts/provision-vulkan.sh installs software Vulkan into .cache/'
+    : "install your GPU's Vulkan driver (the GPU engine reaches the GPU through Vulkan on Linux)";
 }
 
 /** What the check reads from the machine; injected in tests. */
