@@ -12,7 +12,7 @@ import { createEngine, EngineUnavailableError } from '../../src/engines/create-e
 import type { Engine } from '../../src/engines/engine.js';
 import { GpuDeviceLostError, GpuEngine, gpuAdapters } from '../../src/engines/gpu-engine.js';
 import { scanRange } from '../../src/engines/scan-range.js';
-import { assertStopsWholeRange, GPU_PROVISION_HINT, ONE_IN_256_HEX, targetBytes } from '../support/engine-suite.js';
+import { assertStopsWholeRange, GPU_PROVISION_HINT, ONE_IN_256_HEX, ONE_IN_65536_HEX, targetBytes } from '../support/engine-suite.js';
 import { moduleUrl, runModuleScript } from '../support/node-child.js';
 import { referenceScan, seededBytes } from '../support/reference.js';
 
@@ -49,14 +49,21 @@ describe('GPU engine adapters', { timeout: 120_000 }, () => {
 describe('GPU engine stop()', { timeout: 120_000 }, () => {
   it('stops a 2^32 scan promptly, counts what it covered, scans again', async () => {
     const gpu = await engine();
-    // Dispatches are collected in order and none overflows at this target: a prefix is covered.
-    const { header, target } = await assertStopsWholeRange(gpu, 600, (scanHeader, scanTarget) => {
-      assert.equal(gpu.busy, true);
-      assert.throws(() => gpu.start({ id: 'y', header: scanHeader, target: scanTarget, start: 0, count: 1 }), /while a scan is running/);
-    });
+    // Dispatches are collected in order and none overflows at this target (the pacer's
+    // dispatches would need 2^28 nonces to fill the result list): a prefix is covered.
+    const { header } = await assertStopsWholeRange(
+      gpu,
+      600,
+      (scanHeader, scanTarget) => {
+        assert.equal(gpu.busy, true);
+        assert.throws(() => gpu.start({ id: 'y', header: scanHeader, target: scanTarget, start: 0, count: 1 }), /while a scan is running/);
+      },
+      ONE_IN_65536_HEX,
+    );
 
     // The next scan starts right away; the stopped scan's dispatches drain first.
-    const again = await scanRange(gpu, { id: 'again', header, target, start: 5000, count: 30_000 });
+    // A denser target here: 30,000 nonces stay far below what one dispatch's list holds.
+    const again = await scanRange(gpu, { id: 'again', header, target: targetBytes(ONE_IN_256_HEX), start: 5000, count: 30_000 });
     assert.equal(again.hashes, 30_000);
     assert.equal(again.stopped, false);
     assert.deepEqual(
