@@ -70,7 +70,9 @@ deb_arch
 deb_apt_setup
 # Only what this machine lacks of the cross compiler's host side (it has g++ already, so the
 # host libraries cc1plus needs are there); the arm64 side is all *-arm64-cross packages.
-deb_plan /var/lib/dpkg/status "$STABLE" "g++-aarch64-linux-gnu/$STABLE" "qemu-user-static/$STABLE"
+# The cross packages themselves are planned even where this machine has installed them (apt
+# would plan nothing, and the cache must hold them whatever the machine has).
+deb_plan "$(deb_status_without '(aarch64|arm64-cross|cross-base|qemu-user)')" "$STABLE" "g++-aarch64-linux-gnu/$STABLE" "qemu-user-static/$STABLE"
 deb_fetch "${PLAN[@]}"
 deb_stage arm64
 S=$STAGE/sysroot

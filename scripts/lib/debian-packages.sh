@@ -158,6 +158,17 @@ deb_update() {   # $1=1: even if the lists are less than a day old
   fi
 }
 
+# This machine's dpkg status without the packages whose names match the extended regex $1: a
+# plan against it unpacks those packages (and what only they need) even where the machine has
+# installed them itself, so that a cache is whole whatever the machine happens to have.
+# Prints the filtered file's path.
+deb_status_without() {
+  local out=$APT/status-without
+  awk -v re="$1" 'BEGIN { RS = ""; ORS = "\n\n" } { split($0, f, "\n"); name = f[1]; sub(/^Package: /, "", name); if (name !~ re) print }' \
+    /var/lib/dpkg/status >"$out" 2>/dev/null || : >"$out"
+  echo "$out"
+}
+
 deb_plan() {
   local status=$1 release=$2 plan name rest ver; shift 2
   [[ -r $status ]] || status=$DEB_EMPTY_STATUS
