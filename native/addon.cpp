@@ -16,6 +16,7 @@
 
 #include "bench/probe.h"
 #include "merkle.h"
+#include "noise/chacha20poly1305.h"
 #include "scan/scanner.h"
 #include "sha256/dispatch.h"
 
@@ -174,6 +175,112 @@ Napi::Value ShareHashJs(const Napi::CallbackInfo& info) {
     if (header.ByteLength() != 80) throw Napi::TypeError::New(env, "header: expected 80 bytes");
     if (out.ByteLength() != 32) throw Napi::TypeError::New(env, "out: expected 32 bytes");
     ShareHash(coinbase.Data(), coinbase.ByteLength(), branch.Data(), branch.ByteLength() / 32, header.Data(), out.Data());
+    return env.Undefined();
+}
+
+// --- Stratum V2's cipher (noise/chacha20poly1305.h) ---------------------------------------
+// Both run on the calling thread: a frame is a few hundred bytes, a microsecond or two of work,
+// far less than handing it to a thread. Lengths are checked in TypeScript first
+// (src/stratum/v2/noise.ts) and again here.
+
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+    if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a Uint8Array");
+    }
+    return info[i].As<Napi::Uint8Array>();
+}
+
+// The Noise message counter: an integer below 2^53 (JavaScript's exact range; sv2-spec §4.4.1
+// reserves 2^64 - 1, which a connection can never reach at that rate).
+uint64_t CounterArg(const Napi::CallbackInfo& info, size_t i) {
+    const double n = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 0 && n <= 9007199254740991.0 && n == double(uint64_t(n)))) {
+        throw Napi::RangeError::New(info.Env(), "counter: expected an integer 0..2^53-1");
+    }
+    return uint64_t(n);
+}
+
+// aeadSeal(key, counter, ad, input, ends, out): the pieces input[ends[i-1]..ends[i]) sealed one
+// after another with the nonces of counter, counter + 1, … (each with `ad`), written to `out`
+// as ciphertext ‖ tag each (input.length + 16 × pieces bytes). Returns the number of pieces.
+Napi::Value AeadSealJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array key = BytesArg(info, 0, "key");
+    const uint64_t counter = CounterArg(info, 1);
+    Napi::Uint8Array ad = BytesArg(info, 2, "ad");
+    Napi::Uint8Array input = BytesArg(info, 3, "input");
+    if (info.Length() <= 4 || !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+        throw Napi::TypeError::New(env, "ends: expected a Uint32Array");
+    }
+    Napi::Uint32Array ends = info[4].As<Napi::Uint32Array>();
+    Napi::Uint8Array out = BytesArg(info, 5, "out");
+    if (key.ByteLength() != aead::kKeySize) throw Napi::RangeError::New(env, "key: expected 32 bytes");
+    const size_t pieces = ends.ElementLength();
+    if (pieces == 0 || ends[pieces - 1] != input.ByteLength()) {
+        throw Napi::RangeError::New(env, "ends: expected at least one piece, the last ending at input's length");
+    }
+    if (out.ByteLength() != input.ByteLength() + aead::kTagSize * pieces) {
+        throw Napi::RangeError::New(env, "out: expected input's length + 16 bytes a piece");
+    }
+    uint8_t nonce[aead::kNonceSize];
+    size_t from = 0;
+    uint8_t* to = out.Data();
+    for (size_t i = 0; i < pieces; ++i) {
+        const size_t end = ends[i];
+        if (end < from) throw Napi::RangeError::New(env, "ends: expected piece ends in increasing order");
+        aead::NoiseNonce(counter + i, nonce);
+        aead::Seal(key.Data(), nonce, ad.Data(), ad.ByteLength(), input.Data() + from, end - from, to);
+        to += end - from + aead::kTagSize;
+        from = end;
+    }
+    return Napi::Number::New(env, double(pieces));
+}
+
+// aeadOpen(key, counter, ad, input, out): input is ciphertext ‖ tag; true and the plaintext in
+// `out` (input.length - 16 bytes) when the tag verifies, false otherwise.
+Napi::Value AeadOpenJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array key = BytesArg(info, 0, "key");
+    const uint64_t counter = CounterArg(info, 1);
+    Napi::Uint8Array ad = BytesArg(info, 2, "ad");
+    Napi::Uint8Array input = BytesArg(info, 3, "input");
+    Napi::Uint8Array out = BytesArg(info, 4, "out");
+    if (key.ByteLength() != aead::kKeySize) throw Napi::RangeError::New(env, "key: expected 32 bytes");
+    if (input.ByteLength() < aead::kTagSize || out.ByteLength() != input.ByteLength() - aead::kTagSize) {
+        throw Napi::RangeError::New(env, "input, out: expected a tag of 16 bytes and out 16 bytes shorter than input");
+    }
+    uint8_t nonce[aead::kNonceSize];
+    aead::NoiseNonce(counter, nonce);
+    const size_t len = out.ByteLength();
+    return Napi::Boolean::New(env, aead::Open(key.Data(), nonce, ad.Data(), ad.ByteLength(), input.Data(), len, input.Data() + len, out.Data()));
+}
+
+// chacha20(key, counter, nonce, input, out) and poly1305(key, message, out): the primitives
+// under the AEAD, for RFC 8439's own vectors of each (test/stratum/sv2-aead.test.ts).
+Napi::Value ChaCha20Js(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array key = BytesArg(info, 0, "key");
+    const double counter = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    Napi::Uint8Array nonce = BytesArg(info, 2, "nonce");
+    Napi::Uint8Array input = BytesArg(info, 3, "input");
+    Napi::Uint8Array out = BytesArg(info, 4, "out");
+    if (!(counter >= 0 && counter <= 4294967295.0 && counter == double(uint32_t(counter)))) {
+        throw Napi::RangeError::New(env, "counter: expected an integer 0..2^32-1");
+    }
+    if (key.ByteLength() != aead::kKeySize || nonce.ByteLength() != aead::kNonceSize || out.ByteLength() != input.ByteLength()) {
+        throw Napi::RangeError::New(env, "key, nonce, out: expected 32 bytes, 12 bytes and input's length");
+    }
+    aead::ChaCha20Xor(key.Data(), uint32_t(counter), nonce.Data(), input.Data(), input.ByteLength(), out.Data());
+    return env.Undefined();
+}
+
+Napi::Value Poly1305Js(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array key = BytesArg(info, 0, "key");
+    Napi::Uint8Array message = BytesArg(info, 1, "message");
+    Napi::Uint8Array out = BytesArg(info, 2, "out");
+    if (key.ByteLength() != 32 || out.ByteLength() != 16) throw Napi::RangeError::New(env, "key, out: expected 32 and 16 bytes");
+    aead::Poly1305(key.Data(), message.Data(), message.ByteLength(), out.Data());
     return env.Undefined();
 }
 
@@ -361,6 +468,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("merkleBranch", Napi::Function::New(env, MerkleBranchJs, "merkleBranch"));
     exports.Set("merkleRoot", Napi::Function::New(env, MerkleRootJs, "merkleRoot"));
     exports.Set("shareHash", Napi::Function::New(env, ShareHashJs, "shareHash"));
+    exports.Set("aeadSeal", Napi::Function::New(env, AeadSealJs, "aeadSeal"));
+    exports.Set("aeadOpen", Napi::Function::New(env, AeadOpenJs, "aeadOpen"));
+    exports.Set("chacha20", Napi::Function::New(env, ChaCha20Js, "chacha20"));
+    exports.Set("poly1305", Napi::Function::New(env, Poly1305Js, "poly1305"));
     exports.Set("allowedCpus", Napi::Function::New(env, AllowedCpusJs, "allowedCpus"));
     exports.Set("probeBackend", Napi::Function::New(env, ProbeBackendJs, "probeBackend"));
     exports.Set("ScanJob", ScanJob::Define(env));

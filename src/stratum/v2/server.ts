@@ -75,10 +75,8 @@ export class Sv2Server implements Wire {
       const c = peer.conn;
       if (!c.mining && !c.waitingForWork) continue;
       if (newTip) c.forgetJobs((id) => this.core.book.find(id) !== undefined);
-      // One write per connection however many channels it has.
-      peer.socket.cork();
+      // One write per connection however many channels it has (the connection batches).
       const n = this.guard(peer, () => c.sendJobs()) ?? 0;
-      peer.socket.uncork();
       if (n > 0) sent++;
     }
     return sent;
