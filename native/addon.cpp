@@ -222,17 +222,13 @@ Napi::Value AeadSealJs(const Napi::CallbackInfo& info) {
     if (out.ByteLength() != input.ByteLength() + aead::kTagSize * pieces) {
         throw Napi::RangeError::New(env, "out: expected input's length + 16 bytes a piece");
     }
-    uint8_t nonce[aead::kNonceSize];
+    if (double(counter) + double(pieces) > 9007199254740992.0) throw Napi::RangeError::New(env, "counter: the last piece's must stay below 2^53");
     size_t from = 0;
-    uint8_t* to = out.Data();
     for (size_t i = 0; i < pieces; ++i) {
-        const size_t end = ends[i];
-        if (end < from) throw Napi::RangeError::New(env, "ends: expected piece ends in increasing order");
-        aead::NoiseNonce(counter + i, nonce);
-        aead::Seal(key.Data(), nonce, ad.Data(), ad.ByteLength(), input.Data() + from, end - from, to);
-        to += end - from + aead::kTagSize;
-        from = end;
+        if (ends[i] < from) throw Napi::RangeError::New(env, "ends: expected piece ends in increasing order");
+        from = ends[i];
     }
+    aead::SealPieces(key.Data(), counter, ad.Data(), ad.ByteLength(), input.Data(), ends.Data(), pieces, out.Data());
     return Napi::Number::New(env, double(pieces));
 }
 
@@ -249,10 +245,8 @@ Napi::Value AeadOpenJs(const Napi::CallbackInfo& info) {
     if (input.ByteLength() < aead::kTagSize || out.ByteLength() != input.ByteLength() - aead::kTagSize) {
         throw Napi::RangeError::New(env, "input, out: expected a tag of 16 bytes and out 16 bytes shorter than input");
     }
-    uint8_t nonce[aead::kNonceSize];
-    aead::NoiseNonce(counter, nonce);
     const size_t len = out.ByteLength();
-    return Napi::Boolean::New(env, aead::Open(key.Data(), nonce, ad.Data(), ad.ByteLength(), input.Data(), len, input.Data() + len, out.Data()));
+    return Napi::Boolean::New(env, aead::OpenNoise(key.Data(), counter, ad.Data(), ad.ByteLength(), input.Data(), len, input.Data() + len, out.Data()));
 }
 
 // chacha20(key, counter, nonce, input, out) and poly1305(key, message, out): the primitives

@@ -31,18 +31,19 @@ void ChaCha20Xor(const uint8_t key[kKeySize], uint32_t counter, const uint8_t no
 // RFC 8439 §2.5: the 16-byte Poly1305 tag of `len` bytes under a one-time key.
 void Poly1305(const uint8_t key[32], const uint8_t* msg, size_t len, uint8_t tag[16]);
 
-// §2.8 encryption: `out` receives the ciphertext (len bytes) followed by the tag (16 bytes).
-// `out` may equal `plaintext`.
-void Seal(const uint8_t key[kKeySize], const uint8_t nonce[kNonceSize], const uint8_t* ad, size_t ad_len, const uint8_t* plaintext,
-          size_t len, uint8_t* out);
+// §2.8 encryption of `pieces` messages at once: piece i is input[ends[i-1]..ends[i]) (from 0),
+// sealed with `ad` under the Noise nonce (sv2-spec §4.4.1: 4 zero bytes, then the counter as
+// 64-bit little-endian) of counter + i, and written to `out` as its ciphertext then its 16-byte
+// tag. `ends` must increase and `out` hold input's length + 16 bytes a piece; `out` must not
+// overlap `input`. The key stream of all pieces is made four blocks at a time.
+void SealPieces(const uint8_t key[kKeySize], uint64_t counter, const uint8_t* ad, size_t ad_len, const uint8_t* input,
+                const uint32_t* ends, size_t pieces, uint8_t* out);
 
-// §2.8 decryption of `len` bytes of ciphertext with its tag: false (and `out` untouched) when
-// the tag does not verify; the comparison takes the same time whatever the bytes.
-bool Open(const uint8_t key[kKeySize], const uint8_t nonce[kNonceSize], const uint8_t* ad, size_t ad_len, const uint8_t* ciphertext,
-          size_t len, const uint8_t tag[kTagSize], uint8_t* out);
-
-// The Noise nonce of sv2-spec §4.4.1: 4 zero bytes, then the 64-bit counter little-endian.
-void NoiseNonce(uint64_t counter, uint8_t nonce[kNonceSize]);
+// §2.8 decryption of `len` bytes of ciphertext with its tag under the Noise nonce of `counter`:
+// false, and `out` zeroed, when the tag does not verify (compared in time independent of the
+// bytes). `out` must not overlap `ciphertext`.
+bool OpenNoise(const uint8_t key[kKeySize], uint64_t counter, const uint8_t* ad, size_t ad_len, const uint8_t* ciphertext,
+               size_t len, const uint8_t tag[kTagSize], uint8_t* out);
 
 }  // namespace aead
 }  // namespace solominer

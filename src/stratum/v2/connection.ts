@@ -30,6 +30,7 @@ import { DecodeError, NoiseError } from './errors.js';
 import { CHANNEL_MSG_BIT, FrameReader, FrameWriter, type Frame } from './frames.js';
 import {
   decodeMessage,
+  encodeMessage,
   messageName,
   MessageType,
   MINING_PROTOCOL,
@@ -110,6 +111,19 @@ export interface Sv2ConnectionHost {
 }
 
 type State = 'handshake' | 'setup' | 'open';
+
+/** Each job's SetNewPrevHash payload, channel id zero: the same for every channel (stamped as sealed). */
+const setNewPrevHashes = new WeakMap<StratumJob, Buffer>();
+
+function setNewPrevHashOf(job: StratumJob): Buffer {
+  let payload = setNewPrevHashes.get(job);
+  if (payload === undefined) {
+    const header = job.prepared.job;
+    payload = encodeMessage({ type: MessageType.SetNewPrevHash, channelId: 0, jobId: job.seq, prevHash: header.prevHash, minNtime: job.ntime, nbits: header.bits >>> 0 });
+    setNewPrevHashes.set(job, payload);
+  }
+  return payload;
+}
 
 export class Sv2Connection {
   readonly connectedAt: number;
@@ -416,7 +430,7 @@ export class Sv2Connection {
     }
     if (future) {
       // The future job becomes the one to mine: the new previous hash, ntime and nbits.
-      this.send({ type: MessageType.SetNewPrevHash, channelId: ch.id, jobId: job.seq, prevHash: header.prevHash, minNtime: job.ntime, nbits: header.bits >>> 0 });
+      this.writer!.queue(CHANNEL_MSG_BIT, MessageType.SetNewPrevHash, setNewPrevHashOf(job), ch.id);
       ch.sentTip = tip;
     }
     core.workerDifficulty(ch.worker.name, difficulty);
