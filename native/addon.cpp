@@ -232,21 +232,37 @@ Napi::Value AeadSealJs(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, double(pieces));
 }
 
-// aeadOpen(key, counter, ad, input, out): input is ciphertext ‖ tag; true and the plaintext in
-// `out` (input.length - 16 bytes) when the tag verifies, false otherwise.
+// aeadOpen(key, counter, ad, input, inputOffset, inputLength, out, outOffset): the piece
+// input[inputOffset, + inputLength) is ciphertext ‖ tag; true and the plaintext written at
+// out[outOffset, + inputLength - 16) when the tag verifies, false (and those bytes zeroed)
+// otherwise. Offsets rather than views: a frame is opened in place in the received bytes.
+size_t IndexArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+    const double n = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 0 && n <= 4294967295.0 && n == double(uint32_t(n)))) {
+        throw Napi::RangeError::New(info.Env(), std::string(what) + ": expected an integer 0..2^32-1");
+    }
+    return size_t(n);
+}
+
 Napi::Value AeadOpenJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array key = BytesArg(info, 0, "key");
     const uint64_t counter = CounterArg(info, 1);
     Napi::Uint8Array ad = BytesArg(info, 2, "ad");
     Napi::Uint8Array input = BytesArg(info, 3, "input");
-    Napi::Uint8Array out = BytesArg(info, 4, "out");
+    const size_t in_at = IndexArg(info, 4, "inputOffset");
+    const size_t in_len = IndexArg(info, 5, "inputLength");
+    Napi::Uint8Array out = BytesArg(info, 6, "out");
+    const size_t out_at = IndexArg(info, 7, "outOffset");
     if (key.ByteLength() != aead::kKeySize) throw Napi::RangeError::New(env, "key: expected 32 bytes");
-    if (input.ByteLength() < aead::kTagSize || out.ByteLength() != input.ByteLength() - aead::kTagSize) {
-        throw Napi::RangeError::New(env, "input, out: expected a tag of 16 bytes and out 16 bytes shorter than input");
+    if (in_len < aead::kTagSize || in_at + in_len > input.ByteLength() || out_at + in_len - aead::kTagSize > out.ByteLength()) {
+        throw Napi::RangeError::New(env, "input, out: expected a piece with its 16-byte tag inside input and room for its plaintext in out");
     }
-    const size_t len = out.ByteLength();
-    return Napi::Boolean::New(env, aead::OpenNoise(key.Data(), counter, ad.Data(), ad.ByteLength(), input.Data(), len, input.Data() + len, out.Data()));
+    const size_t len = in_len - aead::kTagSize;
+    const uint8_t* ct = input.Data() + in_at;
+    uint8_t* to = out.Data() + out_at;
+    if (uintptr_t(to) < uintptr_t(ct + in_len) && uintptr_t(ct) < uintptr_t(to + len)) throw Napi::RangeError::New(env, "out: expected not to overlap input");
+    return Napi::Boolean::New(env, aead::OpenNoise(key.Data(), counter, ad.Data(), ad.ByteLength(), ct, len, ct + len, to));
 }
 
 // chacha20(key, counter, nonce, input, out) and poly1305(key, message, out): the primitives

@@ -102,8 +102,11 @@ interface NativeAddon {
    * each. Returns the number of pieces (the nonces used).
    */
   aeadSeal(key: Uint8Array, counter: number, ad: Uint8Array, input: Uint8Array, ends: Uint32Array, out: Uint8Array): number;
-  /** One piece opened: input is ciphertext ‖ tag, out 16 bytes shorter; false when the tag does not verify. */
-  aeadOpen(key: Uint8Array, counter: number, ad: Uint8Array, input: Uint8Array, out: Uint8Array): boolean;
+  /**
+   * One piece opened: input[inputOffset, + inputLength) is ciphertext ‖ tag, its plaintext goes
+   * to out[outOffset, + inputLength - 16); false (those bytes zeroed) when the tag does not verify.
+   */
+  aeadOpen(key: Uint8Array, counter: number, ad: Uint8Array, input: Uint8Array, inputOffset: number, inputLength: number, out: Uint8Array, outOffset: number): boolean;
   /** RFC 8439 §2.4 ChaCha20 from block `counter` (the primitive under aeadSeal, for its vectors). */
   chacha20(key: Uint8Array, counter: number, nonce: Uint8Array, input: Uint8Array, out: Uint8Array): void;
   /** RFC 8439 §2.5 Poly1305 of `message` under a one-time key, into 16 bytes (for its vectors). */

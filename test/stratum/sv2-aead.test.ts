@@ -34,6 +34,8 @@ function reference(key: Uint8Array, n: number, ad: Uint8Array, plaintext: Uint8A
 
 describe('ChaCha20-Poly1305 (RFC 8439) in the addon', { timeout: 60_000 }, () => {
   const addon = nativeAddon();
+  /** One whole buffer (ciphertext ‖ tag) opened into another. */
+  const open = (key: Uint8Array, n: number, ad: Uint8Array, sealed: Uint8Array, out: Uint8Array) => addon.aeadOpen(key, n, ad, sealed, 0, sealed.length, out, 0);
 
   it('ChaCha20: the §2.4.2 example (114 bytes from block counter 1)', () => {
     const out = Buffer.alloc(SUNSCREEN.length);
@@ -92,19 +94,19 @@ describe('ChaCha20-Poly1305 (RFC 8439) in the addon', { timeout: 60_000 }, () =>
     addon.aeadSeal(key, 7, ad, SUNSCREEN, Uint32Array.of(SUNSCREEN.length), sealed);
     assert.deepEqual(sealed, reference(key, 7, ad, SUNSCREEN));
     const back = Buffer.alloc(SUNSCREEN.length);
-    assert.equal(addon.aeadOpen(key, 7, ad, sealed, back), true);
+    assert.equal(open(key, 7, ad, sealed, back), true);
     assert.deepEqual(back, SUNSCREEN);
     for (const at of [0, 50, SUNSCREEN.length, sealed.length - 1]) {
       const bad = Buffer.from(sealed);
       bad[at]! ^= 0x01;
       const untouched = Buffer.alloc(SUNSCREEN.length);
-      assert.equal(addon.aeadOpen(key, 7, ad, bad, untouched), false, `byte ${at} changed`);
+      assert.equal(open(key, 7, ad, bad, untouched), false, `byte ${at} changed`);
       assert.ok(untouched.equals(Buffer.alloc(SUNSCREEN.length)), 'nothing is written when the tag fails');
     }
     const badAd = Buffer.from(ad);
     badAd[3]! ^= 0x80;
-    assert.equal(addon.aeadOpen(key, 7, badAd, sealed, back), false);
-    assert.equal(addon.aeadOpen(key, 8, ad, sealed, back), false, 'another counter');
+    assert.equal(open(key, 7, badAd, sealed, back), false);
+    assert.equal(open(key, 8, ad, sealed, back), false, 'another counter');
   });
 
   it('the same bytes as node:crypto on random keys, counters, associated data and lengths', () => {
@@ -118,7 +120,7 @@ describe('ChaCha20-Poly1305 (RFC 8439) in the addon', { timeout: 60_000 }, () =>
       assert.equal(addon.aeadSeal(key, n, ad, pt, Uint32Array.of(pt.length), out), 1);
       assert.deepEqual(out, reference(key, n, ad, pt), `length ${pt.length}, counter ${n}, ad ${ad.length}`);
       const back = Buffer.alloc(pt.length);
-      assert.equal(addon.aeadOpen(key, n, ad, out, back), true);
+      assert.equal(open(key, n, ad, out, back), true);
       assert.deepEqual(back, pt);
     }
   });
@@ -148,7 +150,26 @@ describe('ChaCha20-Poly1305 (RFC 8439) in the addon', { timeout: 60_000 }, () =>
     assert.throws(() => addon.aeadSeal(key, 0, EMPTY, pt, Uint32Array.of(9), out), /ends/);
     assert.throws(() => addon.aeadSeal(key, 0, EMPTY, pt, Uint32Array.of(8, 4, 10), Buffer.alloc(58)), /increasing/);
     assert.throws(() => addon.aeadSeal(key, 0, EMPTY, pt, Uint32Array.of(10), Buffer.alloc(25)), /out: expected/);
-    assert.throws(() => addon.aeadOpen(key, 0, EMPTY, Buffer.alloc(15), Buffer.alloc(0)), /a tag of 16 bytes/);
+    assert.throws(() => open(key, 0, EMPTY, Buffer.alloc(15), Buffer.alloc(0)), /16-byte tag/);
+    assert.throws(() => addon.aeadOpen(key, 0, EMPTY, Buffer.alloc(40), 30, 20, Buffer.alloc(4), 0), /inside input/, 'a piece past the end of input');
+    assert.throws(() => addon.aeadOpen(key, 0, EMPTY, Buffer.alloc(40), 0, 20, Buffer.alloc(4), 1), /room for its plaintext/);
+    const shared = Buffer.alloc(64);
+    assert.throws(() => addon.aeadOpen(key, 0, EMPTY, shared, 0, 20, shared, 8), /not to overlap/);
+    assert.throws(() => addon.aeadOpen(key, 0, EMPTY, shared, -1, 20, Buffer.alloc(4), 0), /inputOffset/);
+  });
+
+  it('a piece opened where it lies in a larger buffer, into a larger buffer at an offset', () => {
+    const key = randomBytes(32);
+    const pt = randomBytes(100);
+    const sealed = reference(key, 3, EMPTY, pt);
+    const stream = Buffer.concat([randomBytes(13), sealed, randomBytes(7)]);
+    const out = Buffer.alloc(120, 0xaa);
+    assert.equal(addon.aeadOpen(key, 3, EMPTY, stream, 13, sealed.length, out, 9), true);
+    assert.deepEqual(out.subarray(9, 109), pt);
+    assert.ok(out.subarray(0, 9).every((b) => b === 0xaa) && out.subarray(109).every((b) => b === 0xaa), 'nothing outside its place is written');
+    stream[13 + 50]! ^= 4;
+    assert.equal(addon.aeadOpen(key, 3, EMPTY, stream, 13, sealed.length, out, 9), false);
+    assert.ok(out.subarray(9, 109).every((b) => b === 0), 'a failed open leaves zeros, never unauthenticated plaintext');
   });
 
   it('CipherState: encryptPieces continues the counter as encryptWithAd does; a failed MAC leaves it where it was', () => {

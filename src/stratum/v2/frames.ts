@@ -131,14 +131,19 @@ export class FrameWriter {
   }
 }
 
+/** A header's plaintext, opened in place: shared, as push is synchronous. */
+const headerPlain = Buffer.allocUnsafe(HEADER_SIZE);
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * Decrypts frames from a byte stream with the receiving cipher state. `push` returns the frames
  * completed by a chunk; it throws NoiseError on a MAC that does not verify (a wrong key, a
  * replayed or altered frame: the connection must end) and DecodeError on a length over
- * `maxPayload` (checked from the header, before any of the payload is buffered).
+ * `maxPayload` (checked from the header, before any of the payload is buffered). Frames are
+ * opened where they lie in the chunk; only the bytes of an unfinished frame are kept (copied).
  */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = NO_BYTES;
   private header: { extensionType: number; msgType: number; length: number } | undefined;
 
   constructor(
@@ -152,31 +157,36 @@ export class FrameReader {
   }
 
   push(chunk: Uint8Array): Frame[] {
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const frames: Frame[] = [];
-    for (;;) {
-      if (this.header === undefined) {
-        if (this.buf.length < ENCRYPTED_HEADER_SIZE) break;
-        const plain = this.cipher.decryptWithAd(EMPTY, this.buf.subarray(0, ENCRYPTED_HEADER_SIZE), 'frame header');
-        this.buf = this.buf.subarray(ENCRYPTED_HEADER_SIZE);
-        const length = plain.readUIntLE(3, 3);
-        if (length > this.maxPayload) throw new DecodeError('frame', `expected a payload of at most ${this.maxPayload} bytes, got a length of ${length}`);
-        this.header = { extensionType: plain.readUInt16LE(0), msgType: plain[2]!, length };
+    let at = 0;
+    try {
+      for (;;) {
+        if (this.header === undefined) {
+          if (buf.length - at < ENCRYPTED_HEADER_SIZE) break;
+          this.cipher.decryptInto(EMPTY, buf, at, ENCRYPTED_HEADER_SIZE, headerPlain, 0, 'frame header');
+          at += ENCRYPTED_HEADER_SIZE;
+          const length = headerPlain.readUIntLE(3, 3);
+          if (length > this.maxPayload) throw new DecodeError('frame', `expected a payload of at most ${this.maxPayload} bytes, got a length of ${length}`);
+          this.header = { extensionType: headerPlain.readUInt16LE(0), msgType: headerPlain[2]!, length };
+        }
+        const need = ciphertextLength(this.header.length);
+        if (buf.length - at < need) break;
+        const payload = Buffer.allocUnsafe(this.header.length);
+        for (let done = 0, written = 0; done < need; ) {
+          const size = Math.min(MAX_CT_LEN, need - done);
+          this.cipher.decryptInto(EMPTY, buf, at + done, size, payload, written, 'frame payload');
+          done += size;
+          written += size - MAC_SIZE;
+        }
+        at += need;
+        frames.push({ extensionType: this.header.extensionType, msgType: this.header.msgType, payload });
+        this.header = undefined;
       }
-      const need = ciphertextLength(this.header.length);
-      if (this.buf.length < need) break;
-      const parts: Buffer[] = [];
-      let at = 0;
-      while (at < need) {
-        const size = Math.min(MAX_CT_LEN, need - at);
-        parts.push(this.cipher.decryptWithAd(EMPTY, this.buf.subarray(at, at + size), 'frame payload'));
-        at += size;
-      }
-      this.buf = this.buf.subarray(need);
-      frames.push({ extensionType: this.header.extensionType, msgType: this.header.msgType, payload: parts.length === 1 ? parts[0]! : Buffer.concat(parts) });
-      this.header = undefined;
+    } finally {
+      // What is left waits for the next chunk, copied: the caller's buffer is never kept.
+      this.buf = at === buf.length ? NO_BYTES : Buffer.from(buf.subarray(at));
     }
-    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
     return frames;
   }
 }
