@@ -202,17 +202,6 @@ public:
         h_[2] = h2;
     }
 
-    // `len` bytes, the last block zero-padded to 16 (AEAD's pad16, §2.8).
-    void Padded(const uint8_t* m, size_t len) {
-        Blocks(m, len / 16);
-        const size_t rest = len % 16;
-        if (rest > 0) {
-            uint8_t block[16] = {0};
-            std::memcpy(block, m + len - rest, rest);
-            Blocks(block, 1);
-        }
-    }
-
     void Finish(uint8_t tag[16]) {
         typedef unsigned __int128 U128;
         uint64_t h0 = h_[0], h1 = h_[1], h2 = h_[2];
@@ -307,17 +296,6 @@ public:
         h_[4] = h4;
     }
 
-    // `len` bytes, the last block zero-padded to 16 (AEAD's pad16, §2.8).
-    void Padded(const uint8_t* m, size_t len) {
-        Blocks(m, len / 16);
-        const size_t rest = len % 16;
-        if (rest > 0) {
-            uint8_t block[16] = {0};
-            std::memcpy(block, m + len - rest, rest);
-            Blocks(block, 1);
-        }
-    }
-
     void Finish(uint8_t tag[16]) {
         uint64_t h0 = h_[0], h1 = h_[1], h2 = h_[2], h3 = h_[3], h4 = h_[4];
         // Full carry.
@@ -371,6 +349,17 @@ private:
 };
 #endif
 
+// `len` bytes into a Poly1305 state, the last block zero-padded to 16 (AEAD's pad16, §2.8).
+void Padded(Poly& poly, const uint8_t* m, size_t len) {
+    poly.Blocks(m, len / 16);
+    const size_t rest = len % 16;
+    if (rest > 0) {
+        uint8_t block[16] = {0};
+        std::memcpy(block, m + len - rest, rest);
+        poly.Blocks(block, 1);
+    }
+}
+
 // One message of an AEAD run: where its bytes come from and go, its nonce, and where the tag
 // is computed over (the ciphertext: `out` when sealing, `in` when opening) and written.
 struct Piece {
@@ -388,8 +377,8 @@ inline uint32_t DataBlocks(size_t len) { return uint32_t((len + 63) / 64); }
 // under the one-time key (the first 32 bytes of block 0).
 void FinishTag(const Piece& piece, const uint8_t one_time_key[32], const uint8_t* ad, size_t ad_len) {
     Poly poly(one_time_key);
-    poly.Padded(ad, ad_len);
-    poly.Padded(piece.ciphertext, piece.len);
+    Padded(poly, ad, ad_len);
+    Padded(poly, piece.ciphertext, piece.len);
     uint8_t lengths[16];
     Store64(lengths, ad_len);
     Store64(lengths + 8, piece.len);
