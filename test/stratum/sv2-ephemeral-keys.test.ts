@@ -1,7 +1,7 @@
 // Stratum V2 handshake keys made ahead on a worker thread (src/stratum/v2/ephemeral-keys.ts):
 // each a valid key pair (its ElligatorSwift encoding decodes to the secret's x-only key, §4.3.1.1),
 // never two alike, handed out once; with none ready, or the thread stopped, a key is made on the
-// spot; keys not handed out are zeroed at close. A pool's handshake with such a key completes.
+// spot; the thread starts at the first use; keys not handed out are zeroed at close. A pool's handshake with such a key completes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -12,8 +12,10 @@ import { decodeEllswift, NoiseInitiator, xOnlyPublicKey } from '../../src/stratu
 describe('Stratum V2 ephemeral keys made ahead', { timeout: 60_000 }, () => {
   it('valid, distinct keys from the thread; made on the spot when none is ready; zeroed at close', async () => {
     const keys = new EphemeralKeys(8);
+    assert.equal(keys.running, false, 'no thread before the first handshake asks for a key');
     try {
       await keys.whenReady(8);
+      assert.equal(keys.running, true);
       assert.equal(keys.available, 8);
       const taken = Array.from({ length: 12 }, () => keys.take());
       assert.ok(keys.madeInline >= 4, `${keys.madeInline} keys made on the spot once the 8 ready were taken`);
@@ -28,6 +30,7 @@ describe('Stratum V2 ephemeral keys made ahead', { timeout: 60_000 }, () => {
       await keys.close();
     }
     assert.equal(keys.available, 0, 'what was not handed out is gone');
+    assert.equal(keys.running, false);
     const after = keys.take();
     assert.deepEqual(Buffer.from(decodeEllswift(after.ellswift)), Buffer.from(xOnlyPublicKey(after.secret)), 'a key is still made after close');
   });

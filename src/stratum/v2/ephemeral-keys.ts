@@ -14,6 +14,11 @@ import { generateEllswiftKey, type EllswiftKey } from './noise.js';
 
 /** Keys kept ready: a burst of reconnecting miners takes them, the thread makes more meanwhile. */
 export const READY_KEYS = 64;
+/**
+ * Its heap stays small: key generation keeps nothing. The thread still costs ~25 MB of RSS (an
+ * isolate, and libsecp256k1's WebAssembly memory), hence started only at the first handshake.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 };
 
 export class EphemeralKeys {
   private readonly ready: EllswiftKey[] = [];
@@ -23,21 +28,29 @@ export class EphemeralKeys {
   /** Keys made on the spot because none was ready (for the bench and tests). */
   madeInline = 0;
   private failed = false;
+  private started = false;
   private closed = false;
   private waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly target = READY_KEYS,
     private readonly warn: (message: string) => void = () => undefined,
-  ) {
+  ) {}
+
+  /** The thread starts with the first handshake: a pool no V2 miner uses never pays for it. */
+  private start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    let worker: Worker;
     try {
-      this.worker = new Worker(new URL('./ephemeral-worker.js', import.meta.url));
+      worker = new Worker(new URL('./ephemeral-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
     } catch (err) {
       this.fail(err);
       return;
     }
-    this.worker.unref(); // never what keeps the process alive
-    this.worker.on('message', (keys: EllswiftKey[]) => {
+    this.worker = worker;
+    worker.unref(); // never what keeps the process alive
+    worker.on('message', (keys: EllswiftKey[]) => {
       if (this.closed) {
         for (const key of keys) key.secret.fill(0); // made before the pool closed, never used
         return;
@@ -46,9 +59,15 @@ export class EphemeralKeys {
       this.ready.push(...keys);
       this.waiters = this.waiters.filter((w) => (this.ready.length >= w.count ? (w.resolve(), false) : true));
     });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', () => (this.worker = undefined));
-    this.refill();
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+    });
+  }
+
+  /** Whether the thread is there (started at the first handshake, gone after close or a failure). */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
 
   /** Keys ready now. */
@@ -58,12 +77,15 @@ export class EphemeralKeys {
 
   /** Resolves once `count` keys are ready (the bench and tests wait on it, not on time). */
   whenReady(count = this.target): Promise<void> {
+    this.start();
+    this.refill();
     if (this.ready.length >= count) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
   /** A fresh key, never handed out before. */
   take(): EllswiftKey {
+    this.start();
     const key = this.ready.shift();
     this.refill();
     if (key !== undefined) return key;
