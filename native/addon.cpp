@@ -16,6 +16,7 @@
 
 #include "bench/probe.h"
 #include "merkle.h"
+#include "noise/chacha20poly1305.h"
 #include "scan/scanner.h"
 #include "sha256/dispatch.h"
 
@@ -177,6 +178,135 @@ Napi::Value ShareHashJs(const Napi::CallbackInfo& info) {
     if (header.ByteLength() != 80) throw Napi::TypeError::New(env, "header: expected 80 bytes");
     if (out.ByteLength() != 32) throw Napi::TypeError::New(env, "out: expected 32 bytes");
     ShareHash(coinbase.Data(), coinbase.ByteLength(), branch.Data(), branch.ByteLength() / 32, header.Data(), out.Data());
+    return env.Undefined();
+}
+
+// --- Stratum V2's cipher (noise/chacha20poly1305.h) ---------------------------------------
+// Both run on the calling thread: a frame is a few hundred bytes, a microsecond or two of work,
+// far less than handing it to a thread. Lengths are checked in TypeScript first
+// (src/stratum/v2/noise.ts) and again here.
+
+// A typed array argument's bytes, with one napi_get_typedarray_info (the wrappers' checks cost
+// three calls an argument, a measurable share of sealing one frame).
+template <typename T>
+struct Span {
+    T* data;
+    size_t size;  // elements
+};
+
+template <typename T>
+Span<T> TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type want, const char* what, const char* type_name) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (info.Length() <= i || napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) != napi_ok || type != want) {
+        throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a " + type_name);
+    }
+    return {static_cast<T*>(data), length};
+}
+
+Span<uint8_t> BytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+    return TypedArg<uint8_t>(info, i, napi_uint8_array, what, "Uint8Array");
+}
+
+// The Noise message counter: an integer below 2^53 (JavaScript's exact range; sv2-spec §4.4.1
+// reserves 2^64 - 1, which a connection can never reach at that rate).
+uint64_t CounterArg(const Napi::CallbackInfo& info, size_t i) {
+    const double n = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 0 && n <= 9007199254740991.0 && n == double(uint64_t(n)))) {
+        throw Napi::RangeError::New(info.Env(), "counter: expected an integer 0..2^53-1");
+    }
+    return uint64_t(n);
+}
+
+// aeadSeal(key, counter, ad, input, ends, out): the pieces input[ends[i-1]..ends[i]) sealed one
+// after another with the nonces of counter, counter + 1, … (each with `ad`), written to `out`
+// as ciphertext ‖ tag each (input.length + 16 × pieces bytes). Returns the number of pieces.
+Napi::Value AeadSealJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Span<uint8_t> key = BytesArg(info, 0, "key");
+    const uint64_t counter = CounterArg(info, 1);
+    Span<uint8_t> ad = BytesArg(info, 2, "ad");
+    Span<uint8_t> input = BytesArg(info, 3, "input");
+    Span<uint32_t> ends = TypedArg<uint32_t>(info, 4, napi_uint32_array, "ends", "Uint32Array");
+    Span<uint8_t> out = BytesArg(info, 5, "out");
+    if (key.size != aead::kKeySize) throw Napi::RangeError::New(env, "key: expected 32 bytes");
+    const size_t pieces = ends.size;
+    if (pieces == 0 || ends.data[pieces - 1] != input.size) {
+        throw Napi::RangeError::New(env, "ends: expected at least one piece, the last ending at input's length");
+    }
+    if (out.size != input.size + aead::kTagSize * pieces) {
+        throw Napi::RangeError::New(env, "out: expected input's length + 16 bytes a piece");
+    }
+    if (double(counter) + double(pieces) > 9007199254740992.0) throw Napi::RangeError::New(env, "counter: the last piece's must stay below 2^53");
+    size_t from = 0;
+    for (size_t i = 0; i < pieces; ++i) {
+        if (ends.data[i] < from) throw Napi::RangeError::New(env, "ends: expected piece ends in increasing order");
+        from = ends.data[i];
+    }
+    aead::SealPieces(key.data, counter, ad.data, ad.size, input.data, ends.data, pieces, out.data);
+    return Napi::Number::New(env, double(pieces));
+}
+
+// aeadOpen(key, counter, ad, input, inputOffset, inputLength, out, outOffset): the piece
+// input[inputOffset, + inputLength) is ciphertext ‖ tag; true and the plaintext written at
+// out[outOffset, + inputLength - 16) when the tag verifies, false (and those bytes zeroed)
+// otherwise. Offsets rather than views: a frame is opened in place in the received bytes.
+size_t IndexArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+    const double n = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 0 && n <= 4294967295.0 && n == double(uint32_t(n)))) {
+        throw Napi::RangeError::New(info.Env(), std::string(what) + ": expected an integer 0..2^32-1");
+    }
+    return size_t(n);
+}
+
+Napi::Value AeadOpenJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Span<uint8_t> key = BytesArg(info, 0, "key");
+    const uint64_t counter = CounterArg(info, 1);
+    Span<uint8_t> ad = BytesArg(info, 2, "ad");
+    Span<uint8_t> input = BytesArg(info, 3, "input");
+    const size_t in_at = IndexArg(info, 4, "inputOffset");
+    const size_t in_len = IndexArg(info, 5, "inputLength");
+    Span<uint8_t> out = BytesArg(info, 6, "out");
+    const size_t out_at = IndexArg(info, 7, "outOffset");
+    if (key.size != aead::kKeySize) throw Napi::RangeError::New(env, "key: expected 32 bytes");
+    if (in_len < aead::kTagSize || in_at + in_len > input.size || out_at + in_len - aead::kTagSize > out.size) {
+        throw Napi::RangeError::New(env, "input, out: expected a piece with its 16-byte tag inside input and room for its plaintext in out");
+    }
+    const size_t len = in_len - aead::kTagSize;
+    const uint8_t* ct = input.data + in_at;
+    uint8_t* to = out.data + out_at;
+    if (uintptr_t(to) < uintptr_t(ct + in_len) && uintptr_t(ct) < uintptr_t(to + len)) throw Napi::RangeError::New(env, "out: expected not to overlap input");
+    return Napi::Boolean::New(env, aead::OpenNoise(key.data, counter, ad.data, ad.size, ct, len, ct + len, to));
+}
+
+// chacha20(key, counter, nonce, input, out) and poly1305(key, message, out): the primitives
+// under the AEAD, for RFC 8439's own vectors of each (test/stratum/sv2-aead.test.ts).
+Napi::Value ChaCha20Js(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Span<uint8_t> key = BytesArg(info, 0, "key");
+    const double counter = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    Span<uint8_t> nonce = BytesArg(info, 2, "nonce");
+    Span<uint8_t> input = BytesArg(info, 3, "input");
+    Span<uint8_t> out = BytesArg(info, 4, "out");
+    if (!(counter >= 0 && counter <= 4294967295.0 && counter == double(uint32_t(counter)))) {
+        throw Napi::RangeError::New(env, "counter: expected an integer 0..2^32-1");
+    }
+    if (key.size != aead::kKeySize || nonce.size != aead::kNonceSize || out.size != input.size) {
+        throw Napi::RangeError::New(env, "key, nonce, out: expected 32 bytes, 12 bytes and input's length");
+    }
+    aead::ChaCha20Xor(key.data, uint32_t(counter), nonce.data, input.data, input.size, out.data);
+    return env.Undefined();
+}
+
+Napi::Value Poly1305Js(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Span<uint8_t> key = BytesArg(info, 0, "key");
+    Span<uint8_t> message = BytesArg(info, 1, "message");
+    Span<uint8_t> out = BytesArg(info, 2, "out");
+    if (key.size != 32 || out.size != 16) throw Napi::RangeError::New(env, "key, out: expected 32 and 16 bytes");
+    aead::Poly1305(key.data, message.data, message.size, out.data);
     return env.Undefined();
 }
 
@@ -396,6 +526,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("merkleBranch", Napi::Function::New(env, MerkleBranchJs, "merkleBranch"));
     exports.Set("merkleRoot", Napi::Function::New(env, MerkleRootJs, "merkleRoot"));
     exports.Set("shareHash", Napi::Function::New(env, ShareHashJs, "shareHash"));
+    exports.Set("aeadSeal", Napi::Function::New(env, AeadSealJs, "aeadSeal"));
+    exports.Set("aeadOpen", Napi::Function::New(env, AeadOpenJs, "aeadOpen"));
+    exports.Set("chacha20", Napi::Function::New(env, ChaCha20Js, "chacha20"));
+    exports.Set("poly1305", Napi::Function::New(env, Poly1305Js, "poly1305"));
     exports.Set("allowedCpus", Napi::Function::New(env, AllowedCpusJs, "allowedCpus"));
     exports.Set("probeBackend", Napi::Function::New(env, ProbeBackendJs, "probeBackend"));
     exports.Set("ScanJob", ScanJob::Define(env));

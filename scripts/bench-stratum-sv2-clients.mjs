@@ -54,7 +54,10 @@ function open(i) {
         ]));
         resolve(socket);
       }
+      // Every frame is decrypted and authenticated; only SetNewPrevHash, the message that says
+      // the new tip is there, is decoded (as the V1 side parses only mining.notify lines).
       for (const f of state.reader.push(chunk)) {
+        if (f.msgType !== MessageType.SetNewPrevHash) continue;
         const m = decodeMessage(f.msgType, f.payload);
         if (m) onMessage(state, m);
       }

@@ -105,6 +105,22 @@ interface NativeAddon {
   merkleRoot(hashes: Uint8Array): Uint8Array;
   /** A Stratum share's hash: coinbase txid folded with the branch into header[36..68], SHA-256d of the header into out. */
   shareHash(coinbase: Uint8Array, branch: Uint8Array, header: Uint8Array, out: Uint8Array): void;
+  /**
+   * ChaCha20-Poly1305 (RFC 8439, native/noise/chacha20poly1305.h) with Stratum V2's Noise nonce
+   * (4 zero bytes, the counter as 64-bit little-endian): the pieces input[ends[i-1]..ends[i]),
+   * each sealed with `ad` under the nonce of counter + i, into `out` as ciphertext ‖ 16-byte tag
+   * each. Returns the number of pieces (the nonces used).
+   */
+  aeadSeal(key: Uint8Array, counter: number, ad: Uint8Array, input: Uint8Array, ends: Uint32Array, out: Uint8Array): number;
+  /**
+   * One piece opened: input[inputOffset, + inputLength) is ciphertext ‖ tag, its plaintext goes
+   * to out[outOffset, + inputLength - 16); false (those bytes zeroed) when the tag does not verify.
+   */
+  aeadOpen(key: Uint8Array, counter: number, ad: Uint8Array, input: Uint8Array, inputOffset: number, inputLength: number, out: Uint8Array, outOffset: number): boolean;
+  /** RFC 8439 §2.4 ChaCha20 from block `counter` (the primitive under aeadSeal, for its vectors). */
+  chacha20(key: Uint8Array, counter: number, nonce: Uint8Array, input: Uint8Array, out: Uint8Array): void;
+  /** RFC 8439 §2.5 Poly1305 of `message` under a one-time key, into 16 bytes (for its vectors). */
+  poly1305(key: Uint8Array, message: Uint8Array, out: Uint8Array): void;
   /** CPU indices this process may run on (sched_getaffinity); empty where the OS does not say. */
   allowedCpus(): number[];
   /**

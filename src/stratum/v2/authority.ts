@@ -133,8 +133,9 @@ export class ServerIdentity {
     return { validFrom: this.validFrom, notValidAfter: this.notValidAfter };
   }
 
-  responder(): NoiseResponder {
-    return this.staticKey.responder(this.currentCertificate(), this.options.ephemeral?.());
+  /** A responder for one handshake; its ephemeral key injected, else from `fresh`, else made now. */
+  responder(fresh?: () => EllswiftKey): NoiseResponder {
+    return this.staticKey.responder(this.currentCertificate(), this.options.ephemeral?.() ?? fresh?.());
   }
 }
 

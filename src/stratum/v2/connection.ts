@@ -27,9 +27,10 @@ import { merkleRootWith, SERVER_VERSION_MASK, type RejectKind } from '../share.j
 import { nearestPowerOfTwo } from '../vardiff.js';
 import { printable } from './codec.js';
 import { DecodeError, NoiseError } from './errors.js';
-import { FrameReader, FrameWriter, type Frame } from './frames.js';
+import { CHANNEL_MSG_BIT, FrameReader, FrameWriter, type Frame } from './frames.js';
 import {
   decodeMessage,
+  encodeMessage,
   messageName,
   MessageType,
   MINING_PROTOCOL,
@@ -111,6 +112,19 @@ export interface Sv2ConnectionHost {
 
 type State = 'handshake' | 'setup' | 'open';
 
+/** Each job's SetNewPrevHash payload, channel id zero: the same for every channel (stamped as sealed). */
+const setNewPrevHashes = new WeakMap<StratumJob, Buffer>();
+
+function setNewPrevHashOf(job: StratumJob): Buffer {
+  let payload = setNewPrevHashes.get(job);
+  if (payload === undefined) {
+    const header = job.prepared.job;
+    payload = encodeMessage({ type: MessageType.SetNewPrevHash, channelId: 0, jobId: job.seq, prevHash: header.prevHash, minNtime: job.ntime, nbits: header.bits >>> 0 });
+    setNewPrevHashes.set(job, payload);
+  }
+  return payload;
+}
+
 export class Sv2Connection {
   readonly connectedAt: number;
   private state: State = 'handshake';
@@ -135,6 +149,8 @@ export class Sv2Connection {
   private flags = 0;
   /** When a frame last went to the miner. */
   private lastSent: number;
+  /** Batches running (frames queue until the outermost ends). */
+  private batching = 0;
 
   constructor(private readonly host: Sv2ConnectionHost) {
     this.connectedAt = host.core.now();
@@ -151,8 +167,12 @@ export class Sv2Connection {
     return this.pendingOpens.length > 0;
   }
 
-  /** Bytes from the miner. */
+  /** Bytes from the miner (every reply to them goes out in one write). */
   receive(chunk: Buffer): void {
+    this.batch(() => this.receiveFrames(chunk));
+  }
+
+  private receiveFrames(chunk: Buffer): void {
     try {
       if (this.state === 'handshake') {
         this.handshakeBytes = Buffer.concat([this.handshakeBytes, chunk]);
@@ -183,21 +203,26 @@ export class Sv2Connection {
     }
   }
 
-  /** Sends the current job to every channel (a new job, or a difficulty change due). */
+  /**
+   * Sends the current job to every channel (a new job, or a difficulty change due): every
+   * frame of every channel sealed in one call and written at once.
+   */
   sendJobs(onlyDue = false): number {
-    if (this.pendingOpens.length > 0 && this.host.core.networkTarget !== undefined) {
-      const waiting = this.pendingOpens;
-      this.pendingOpens = [];
-      // Each open sends its channel's first job itself.
-      for (const m of waiting) this.openChannel(m);
-      if (this.closeReason !== undefined) return 0;
-    }
-    let sent = 0;
-    for (const ch of this.channels.values()) {
-      if (onlyDue && !ch.session.difficultyChangeDue) continue;
-      if (this.sendJob(ch)) sent++;
-    }
-    return sent;
+    return this.batch(() => {
+      if (this.pendingOpens.length > 0 && this.host.core.networkTarget !== undefined) {
+        const waiting = this.pendingOpens;
+        this.pendingOpens = [];
+        // Each open sends its channel's first job itself.
+        for (const m of waiting) this.openChannel(m);
+        if (this.closeReason !== undefined) return 0;
+      }
+      let sent = 0;
+      for (const ch of this.channels.values()) {
+        if (onlyDue && !ch.session.difficultyChangeDue) continue;
+        if (this.sendJob(ch)) sent++;
+      }
+      return sent;
+    });
   }
 
   /** Forget jobs of previous tips on every channel. */
@@ -206,6 +231,10 @@ export class Sv2Connection {
   }
 
   tick(): void {
+    this.batch(() => this.keepAlive());
+  }
+
+  private keepAlive(): void {
     for (const ch of this.channels.values()) ch.session.tick();
     // ESP-Miner reconnects after 180 s without a frame: a quiet chain (no new transactions, a
     // miner between shares) gets its unchanged target again well before that.
@@ -224,11 +253,28 @@ export class Sv2Connection {
 
   // --- frames --------------------------------------------------------------------------
 
+  /** A message out: queued while a batch runs, written at once otherwise. */
   private send(m: Sv2Message): void {
-    this.write(this.writer!.message(m));
+    this.writer!.queueMessage(m);
+    if (this.batching === 0) this.flush();
   }
 
-  private write(bytes: Buffer): void {
+  /**
+   * Runs `fn` with every frame it sends queued, then seals them in one call and writes them in
+   * one piece: a socket write per connection and event, as on Stratum V1.
+   */
+  private batch<T>(fn: () => T): T {
+    this.batching++;
+    try {
+      return fn();
+    } finally {
+      if (--this.batching === 0) this.flush();
+    }
+  }
+
+  private flush(): void {
+    const bytes = this.writer?.flush();
+    if (bytes === undefined) return;
     this.lastSent = this.host.core.now();
     this.host.write(bytes);
   }
@@ -376,16 +422,15 @@ export class Sv2Connection {
     const future = ch.sentTip !== tip;
     const header = job.prepared.job;
     if (ch.kind === 'extended') {
-      const payload = Buffer.from(this.host.extendedJob(job, future));
-      payload.writeUInt32LE(ch.id, 0);
-      this.write(this.writer!.frame(0x8000, MessageType.NewExtendedMiningJob, payload));
+      // One payload for every channel of the pool: the writer seals it with this channel's id.
+      this.writer!.queue(CHANNEL_MSG_BIT, MessageType.NewExtendedMiningJob, this.host.extendedJob(job, future), ch.id);
     } else {
       const merkleRoot = merkleRootWith(job.prepared, ch.session.extranoncePrefix);
       this.send({ type: MessageType.NewMiningJob, channelId: ch.id, jobId: job.seq, minNtime: future ? undefined : job.ntime, version: header.version >>> 0, merkleRoot });
     }
     if (future) {
       // The future job becomes the one to mine: the new previous hash, ntime and nbits.
-      this.send({ type: MessageType.SetNewPrevHash, channelId: ch.id, jobId: job.seq, prevHash: header.prevHash, minNtime: job.ntime, nbits: header.bits >>> 0 });
+      this.writer!.queue(CHANNEL_MSG_BIT, MessageType.SetNewPrevHash, setNewPrevHashOf(job), ch.id);
       ch.sentTip = tip;
     }
     core.workerDifficulty(ch.worker.name, difficulty);

@@ -14,19 +14,25 @@
  * Libraries, and why each:
  * - ElligatorSwift encoding/decoding: `@scure/btc-signer/p2p.js` (the project's Bitcoin library,
  *   checked here against BIP324's own test vectors in test/stratum/sv2-noise.test.ts);
- * - the point multiplications (key generation, ECDH): Node's own OpenSSL secp256k1 — about three
- *   times faster than the same product in JavaScript, and it is the handshake's main cost;
+ * - the point multiplications (key generation, ECDH): `tiny-secp256k1`, bitcoinjs's build of
+ *   libsecp256k1 (Bitcoin Core's curve library) to WebAssembly — the same code on every platform,
+ *   constant-time products (`ec_pubkey_tweak_mul`), and ~3× faster than Node's OpenSSL, whose
+ *   generic prime-curve code made each ECDH ~0.7 ms (the handshake's main cost; docs/stratum.md);
  * - BIP340 Schnorr (the certificate): `@noble/curves`, the audited curve library btc-signer uses;
- * - SHA-256, HMAC, ChaCha20-Poly1305: Node's own (OpenSSL), no extra dependency.
+ * - SHA-256, HMAC: Node's own (OpenSSL), no extra dependency;
+ * - ChaCha20-Poly1305: the addon's (native/noise/), written for this project because node:crypto's
+ *   per-message set-up, not the cipher, was most of the pool's CPU per frame (docs/stratum.md).
  *
  * Every key a handshake uses can be injected (static, ephemeral, the certificate's clock), so a
  * recorded transcript with fixed keys replays byte for byte.
  * @module
  */
-import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, type ECDH } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { elligatorSwift } from '@scure/btc-signer/p2p.js';
+import { isPrivate, pointFromScalar, pointMultiply } from 'tiny-secp256k1';
 
+import { nativeAddon } from '../../native/addon.js';
 import { NoiseError } from './errors.js';
 
 export const PROTOCOL_NAME = 'Noise_NX_Secp256k1+EllSwift_ChaChaPoly_SHA256';
@@ -38,6 +44,8 @@ export const ACT1_SIZE = ELLSWIFT_SIZE;
 export const ACT2_SIZE = ELLSWIFT_SIZE + ELLSWIFT_SIZE + MAC_SIZE + SIGNATURE_NOISE_MESSAGE_SIZE + MAC_SIZE;
 
 const EMPTY = new Uint8Array(0);
+/** The piece list of a single message (encryptWithAd), reused: the call is synchronous. */
+const ONE_PIECE = new Uint32Array(1);
 const ECDH_TAG = createHash('sha256').update('bip324_ellswift_xonly_ecdh').digest();
 
 export function sha256(...parts: Uint8Array[]): Buffer {
@@ -68,28 +76,44 @@ export interface EllswiftKey {
   readonly ellswift: Uint8Array;
 }
 
-/** A secret held by OpenSSL (its point multiplications), with its x-only public key. */
-class Secret {
-  readonly ecdh: ECDH;
-  readonly xOnly: Buffer;
-  constructor(secret?: Uint8Array) {
-    this.ecdh = createECDH('secp256k1');
-    try {
-      if (secret === undefined) this.ecdh.generateKeys();
-      else this.ecdh.setPrivateKey(secret);
-    } catch {
-      throw new NoiseError('secret key', 'expected 32 bytes in 1..n-1 of secp256k1');
-    }
-    this.xOnly = this.ecdh.getPublicKey(null, 'compressed').subarray(1);
+/** A fresh secret: 32 random bytes in 1..n-1 of secp256k1 (another draw otherwise, as §4.3.1.1). */
+function randomSecret(): Uint8Array {
+  for (;;) {
+    const s = Uint8Array.from(randomBytes(32));
+    if (isPrivate(s)) return s;
   }
+}
 
-  /** x(secret · lift_x(x)): BIP324's ellswift_ecdh_xonly once the peer's key is decoded. */
-  xEcdh(x: Uint8Array): Buffer {
-    try {
-      return this.ecdh.computeSecret(Buffer.concat([Uint8Array.of(2), x]));
-    } catch {
-      throw new NoiseError('ecdh', 'the peer\'s key is not a point of secp256k1');
-    }
+/** The x-only public key of a secret (BIP340), or NoiseError. */
+function xOnlyOf(secret: Uint8Array): Buffer {
+  const point = secret.length === 32 && isPrivate(secret) ? pointFromScalar(secret, true) : null;
+  if (point === null) throw new NoiseError('secret key', 'expected 32 bytes in 1..n-1 of secp256k1');
+  return Buffer.from(point.subarray(1));
+}
+
+/** x(secret · lift_x(x)): BIP324's ellswift_ecdh_xonly once the peer's key is decoded (either y gives the same x). */
+function xEcdh(secret: Uint8Array, x: Uint8Array): Buffer {
+  let product: Uint8Array | null;
+  try {
+    product = pointMultiply(Buffer.concat([Uint8Array.of(2), x]), secret, true);
+  } catch {
+    product = null;
+  }
+  if (product === null) throw new NoiseError('ecdh', "the peer's key is not a point of secp256k1");
+  return Buffer.from(product.subarray(1));
+}
+
+/** `secret` when it is 32 bytes in 1..n-1 of secp256k1, else NoiseError. */
+function checkedSecret(secret: Uint8Array): Uint8Array {
+  if (secret.length !== 32 || !isPrivate(secret)) throw new NoiseError('secret key', 'expected 32 bytes in 1..n-1 of secp256k1');
+  return secret;
+}
+
+/** A secret with its x-only public key, computed once (a server's static key). */
+class Secret {
+  readonly xOnly: Buffer;
+  constructor(readonly secret: Uint8Array) {
+    this.xOnly = xOnlyOf(secret);
   }
 }
 
@@ -111,13 +135,13 @@ function encodeX(xOnly: Uint8Array): Uint8Array {
 
 /** A fresh key pair (§4.3.1.1 key generation). */
 export function generateEllswiftKey(): EllswiftKey {
-  const s = new Secret();
-  return { secret: Uint8Array.from(s.ecdh.getPrivateKey()), ellswift: encodeX(s.xOnly) };
+  const secret = randomSecret();
+  return { secret, ellswift: encodeX(xOnlyOf(secret)) };
 }
 
 /** The pair of a given secret (its encoding is random: any of them stands for the same key). */
 export function ellswiftKeyOf(secret: Uint8Array): EllswiftKey {
-  return { secret: Uint8Array.from(secret), ellswift: encodeX(new Secret(secret).xOnly) };
+  return { secret: Uint8Array.from(secret), ellswift: encodeX(xOnlyOf(secret)) };
 }
 
 /**
@@ -127,7 +151,7 @@ export function ellswiftKeyOf(secret: Uint8Array): EllswiftKey {
  */
 export function deterministicEllswiftKey(seed: string, label: string): EllswiftKey {
   const secret = sha256(Buffer.from(`${seed}/${label}`, 'utf8'));
-  const x = BigInt(`0x${new Secret(secret).xOnly.toString('hex')}`);
+  const x = BigInt(`0x${xOnlyOf(secret).toString('hex')}`);
   const p = (1n << 256n) - (1n << 32n) - 977n;
   for (let i = 0; ; i++) {
     const h = sha256(secret, Buffer.from(`encoding ${i}`));
@@ -142,7 +166,7 @@ export function deterministicEllswiftKey(seed: string, label: string): EllswiftK
 
 /** The BIP340 x-only public key of a secret. */
 export function xOnlyPublicKey(secret: Uint8Array): Uint8Array {
-  return Uint8Array.from(new Secret(secret).xOnly);
+  return Uint8Array.from(xOnlyOf(secret));
 }
 
 /**
@@ -150,23 +174,29 @@ export function xOnlyPublicKey(secret: Uint8Array): Uint8Array {
  * tag = SHA-256("bip324_ellswift_xonly_ecdh") (§4.4.2: not commutative, hence `initiating`).
  */
 export function v2Ecdh(secret: Uint8Array, ours: Uint8Array, theirs: Uint8Array, initiating: boolean): Buffer {
-  return tagged(new Secret(secret), ours, theirs, initiating);
+  return tagged(secret, ours, theirs, initiating);
 }
 
-function tagged(secret: Secret, ours: Uint8Array, theirs: Uint8Array, initiating: boolean, theirX = decodeEllswift(theirs)): Buffer {
-  const x = secret.xEcdh(theirX);
+function tagged(secret: Uint8Array, ours: Uint8Array, theirs: Uint8Array, initiating: boolean, theirX = decodeEllswift(theirs)): Buffer {
+  const x = xEcdh(secret, theirX);
   return initiating ? sha256(ECDH_TAG, ECDH_TAG, ours, theirs, x) : sha256(ECDH_TAG, ECDH_TAG, theirs, ours, x);
 }
 
 // --- cipher state --------------------------------------------------------------------------
 
-/** ChaCha20-Poly1305 with the Noise nonce: 4 zero bytes ‖ n as a 64-bit little-endian counter. */
+/**
+ * ChaCha20-Poly1305 with the Noise nonce: 4 zero bytes ‖ n as a 64-bit little-endian counter.
+ * The cipher is the addon's (native/noise/chacha20poly1305.h): node:crypto's set-up of a cipher
+ * object per message cost ~10× the cipher itself on frames of a few hundred bytes.
+ */
 export class CipherState {
   private n = 0;
-  private readonly nonce = Buffer.alloc(12);
+  private readonly aead = nativeAddon();
+  private readonly key: Uint8Array;
 
-  constructor(private readonly key: Uint8Array) {
+  constructor(key: Uint8Array) {
     if (key.length !== 32) throw new NoiseError('cipher key', `expected 32 bytes, got ${key.length}`);
+    this.key = Uint8Array.from(key);
   }
 
   /** The counter of the next message (for tests and transcripts). */
@@ -174,37 +204,43 @@ export class CipherState {
     return this.n;
   }
 
-  private setNonce(): void {
-    // 2^53 messages cannot happen on one connection; the high word stays exact up to there.
-    this.nonce.writeUInt32LE(this.n >>> 0, 4);
-    this.nonce.writeUInt32LE(Math.floor(this.n / 2 ** 32), 8);
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(plaintext.length + MAC_SIZE);
+    ONE_PIECE[0] = plaintext.length;
+    this.n += this.aead.aeadSeal(this.key, this.n, ad, plaintext, ONE_PIECE, out);
+    return out;
   }
 
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Buffer {
-    this.setNonce();
-    const c = createCipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: MAC_SIZE });
-    if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
-    const out = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
-    this.n++;
-    return out;
+  /**
+   * Several messages at once, without associated data: input[ends[i-1]..ends[i]) sealed under
+   * the next nonces in turn, each written to `out` as ciphertext ‖ MAC (input's length + 16
+   * bytes a piece). What encryptWithAd(EMPTY, piece) on each piece in turn would give.
+   */
+  encryptPieces(input: Uint8Array, ends: Uint32Array, out: Uint8Array): void {
+    if (ends.length === 0 || ends[ends.length - 1] !== input.length || out.length !== input.length + MAC_SIZE * ends.length) {
+      throw new RangeError(`encryptPieces: expected pieces ending at ${input.length} and ${input.length + MAC_SIZE * ends.length} bytes of output, got ${ends.length} pieces and ${out.length} bytes`);
+    }
+    this.n += this.aead.aeadSeal(this.key, this.n, EMPTY, input, ends, out);
   }
 
   /** The plaintext, or NoiseError (`n` is then not advanced: §4.4.1). */
   decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array, where = 'frame'): Buffer {
     if (ciphertext.length < MAC_SIZE) throw new NoiseError(where, `expected at least ${MAC_SIZE} bytes (a MAC), got ${ciphertext.length}`);
-    this.setNonce();
-    const body = ciphertext.subarray(0, ciphertext.length - MAC_SIZE);
-    const d = createDecipheriv('chacha20-poly1305', this.key, this.nonce, { authTagLength: MAC_SIZE });
-    if (ad.length > 0) d.setAAD(ad, { plaintextLength: body.length });
-    d.setAuthTag(ciphertext.subarray(ciphertext.length - MAC_SIZE));
-    let out: Buffer;
-    try {
-      out = Buffer.concat([d.update(body), d.final()]);
-    } catch {
+    const out = Buffer.allocUnsafe(ciphertext.length - MAC_SIZE);
+    this.decryptInto(ad, ciphertext, 0, ciphertext.length, out, 0, where);
+    return out;
+  }
+
+  /**
+   * Opens the message input[offset, + length) (ciphertext ‖ MAC) into out at `outOffset`, in
+   * place in the received bytes; NoiseError as decryptWithAd. `out` must not overlap `input`.
+   */
+  decryptInto(ad: Uint8Array, input: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number, where = 'frame'): void {
+    if (length < MAC_SIZE) throw new NoiseError(where, `expected at least ${MAC_SIZE} bytes (a MAC), got ${length}`);
+    if (!this.aead.aeadOpen(this.key, this.n, ad, input, offset, length, out, outOffset)) {
       throw new NoiseError(where, `the MAC does not verify (message ${this.n}: a wrong key, a replayed or altered frame)`);
     }
     this.n++;
-    return out;
   }
 }
 
@@ -281,6 +317,7 @@ export class NoiseResponder {
     private readonly staticEllswift: Uint8Array = staticKey.ellswift,
   ) {
     this.staticSecret = staticSecret ?? new Secret(staticKey.secret);
+    checkedSecret(ephemeral.secret);
     if (signatureMessage.length !== SIGNATURE_NOISE_MESSAGE_SIZE) throw new NoiseError('signature noise message', `expected ${SIGNATURE_NOISE_MESSAGE_SIZE} bytes, got ${signatureMessage.length}`);
   }
 
@@ -294,9 +331,9 @@ export class NoiseResponder {
     const reX = decodeEllswift(re);
     const e = this.ephemeral;
     s.mixHash(e.ellswift);
-    s.mixKey(tagged(new Secret(e.secret), e.ellswift, re, false, reX));
+    s.mixKey(tagged(e.secret, e.ellswift, re, false, reX));
     const encryptedStatic = s.encryptAndHash(this.staticEllswift);
-    s.mixKey(tagged(this.staticSecret, this.staticEllswift, re, false, reX));
+    s.mixKey(tagged(this.staticSecret.secret, this.staticEllswift, re, false, reX));
     const encryptedSignature = s.encryptAndHash(this.signatureMessage);
     const [c1, c2] = s.split();
     return { reply: Buffer.concat([e.ellswift, encryptedStatic, encryptedSignature]), session: { recv: c1, send: c2 } };
@@ -314,10 +351,10 @@ export interface ServerIdentity {
 /** The client's side. */
 export class NoiseInitiator {
   private readonly state = new SymmetricState();
-  private readonly e: Secret;
+  private readonly e: Uint8Array;
 
   constructor(private readonly ephemeral: EllswiftKey = generateEllswiftKey()) {
-    this.e = new Secret(ephemeral.secret);
+    this.e = checkedSecret(ephemeral.secret);
   }
 
   /** Act 1: our ephemeral key, 64 bytes. */

@@ -18,6 +18,7 @@ import type { PoolCore, Wire } from '../pool-core.js';
 import { MAX_BUFFERED_BYTES } from '../v1/server.js';
 import type { ServerIdentity } from './authority.js';
 import { Sv2Connection } from './connection.js';
+import { EphemeralKeys, READY_KEYS } from './ephemeral-keys.js';
 import { ESP_MINER_MAX_PAYLOAD } from './frames.js';
 import { encodeMessage, MessageType } from './messages.js';
 
@@ -50,17 +51,27 @@ export class Sv2Server implements Wire {
   /** Each job's NewExtendedMiningJob payload (channel id 0), future and active, built once. */
   private readonly extendedJobs = new WeakMap<StratumJob, { future?: Buffer; active?: Buffer }>();
   private warnedSize = false;
+  /** Handshake keys made ahead on a worker thread. */
+  private readonly ephemerals: EphemeralKeys;
 
   private constructor(
     private readonly core: PoolCore,
     readonly identity: ServerIdentity,
   ) {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.ephemerals = new EphemeralKeys(READY_KEYS, (message) => core.emit('warning', message));
   }
 
   static async listen(core: PoolCore, options: Sv2ServerOptions): Promise<Sv2Server> {
     const s = new Sv2Server(core, options.identity);
-    const { host, port } = await listenOn(s.server, options.host, options.port, '--sv2-port', core, 'stratum v2');
+    let bound: { host: string; port: number };
+    try {
+      bound = await listenOn(s.server, options.host, options.port, '--sv2-port', core, 'stratum v2');
+    } catch (err) {
+      await s.ephemerals.close();
+      throw err;
+    }
+    const { host, port } = bound;
     core.attach(s, { v2: { url: sv2Url(host, port, options.identity.authorityKey), host, port, authorityKey: options.identity.authorityKey } });
     return s;
   }
@@ -75,10 +86,8 @@ export class Sv2Server implements Wire {
       const c = peer.conn;
       if (!c.mining && !c.waitingForWork) continue;
       if (newTip) c.forgetJobs((id) => this.core.book.find(id) !== undefined);
-      // One write per connection however many channels it has.
-      peer.socket.cork();
+      // One write per connection however many channels it has (the connection batches).
       const n = this.guard(peer, () => c.sendJobs()) ?? 0;
-      peer.socket.uncork();
       if (n > 0) sent++;
     }
     return sent;
@@ -114,8 +123,8 @@ export class Sv2Server implements Wire {
     }
   }
 
-  close(): Promise<void> {
-    return closeAll(this.server, [...this.peers].map((p) => p.socket));
+  async close(): Promise<void> {
+    await Promise.all([closeAll(this.server, [...this.peers].map((p) => p.socket)), this.ephemerals.close()]);
   }
 
   private accept(socket: Socket): void {
@@ -125,7 +134,7 @@ export class Sv2Server implements Wire {
     const conn: Sv2Connection = new Sv2Connection({
       core: this.core,
       remote,
-      responder: () => this.identity.responder(),
+      responder: () => this.identity.responder(() => this.ephemerals.take()),
       write: (bytes) => this.write(peer, bytes),
       extendedJob: (job, future) => this.extendedJob(job, future),
     });
