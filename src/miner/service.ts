@@ -208,6 +208,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         rec.nodeAnswer(answer.node, answer.outcome);
         tracker?.answered(found.hash, answer.node, answer.outcome);
       },
+      onNodeFault: (found, node, message) =>
+        rec.error('submission-failed', 'error', `${node} could not store block ${found.height} ${found.hash}: ${message}`, 'kept in the journal; submitted again until the node takes it'),
       log,
     });
     restorer = new BlockRestorer({

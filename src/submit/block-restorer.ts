@@ -143,6 +143,7 @@ export class BlockRestorer {
       return is;
     }) as Known;
     known.given = (hash) => seen.set(hash.toLowerCase(), true);
+    known.refused = new Set();
     return known;
   }
 
@@ -159,23 +160,30 @@ export class BlockRestorer {
       chain.push(p);
     }
     chain.reverse();
-    for (const r of chain) {
+    // An ancestor refused earlier in this run: its descendants would be refused the same way.
+    if (chain.some((r) => known.refused.has(r.hash.toLowerCase()))) {
+      for (const r of chain) known.refused.add(r.hash.toLowerCase());
+      return;
+    }
+    for (const [i, r] of chain.entries()) {
       const answer = await this.deps.submitter.handTo(target, r);
       out.push({ hash: r.hash.toLowerCase(), height: r.height, answer });
       // The node now knows it (on its chain or beside it), unless it refused it.
       const refused = answer.outcome === 'rejected' || answer.outcome === 'stale' || isMissingParent(answer);
-      if (!refused) known.given(r.hash);
-      if (refused) {
-        // Its children cannot follow: they would be refused for the same reason.
-        this.deps.log('warn', `${target.name} refused block ${r.height} handed back from the journal (${answer.reason ?? answer.outcome})`, { node: target.name, hash: r.hash });
-        return;
+      if (!refused) {
+        known.given(r.hash);
+        continue;
       }
+      // Its children cannot follow: they would be refused for the same reason.
+      for (const rest of chain.slice(i)) known.refused.add(rest.hash.toLowerCase());
+      this.deps.log('warn', `${target.name} refused block ${r.height} handed back from the journal (${answer.reason ?? answer.outcome})`, { node: target.name, hash: r.hash });
+      return;
     }
   }
 }
 
 /** Whether the node knows a block (asked once); `given` records one handed to it since. */
-type Known = ((hash: string) => Promise<boolean>) & { given: (hash: string) => void };
+type Known = ((hash: string) => Promise<boolean>) & { given: (hash: string) => void; refused: Set<string> };
 
 function isMissingParent(a: NodeAnswer): boolean {
   return a.reason?.startsWith(MISSING_PARENT) === true;

@@ -56,6 +56,11 @@ export interface BlockSubmitterDeps {
   readonly handBackParents?: (target: SubmitTarget, found: FoundBlockRecord) => Promise<boolean>;
   /** Each node's answer, as it comes (the recorder counts them per node). */
   readonly onAnswer?: (found: FoundBlockRecord, answer: NodeAnswer) => void;
+  /**
+   * A node failed to store the block on its side (submitblock's -25, a full disk): said once per
+   * block and node; the block is kept and submitted again.
+   */
+  readonly onNodeFault?: (found: FoundBlockRecord, node: string, message: string) => void;
   readonly log: Logger;
   readonly retry?: RetryPolicy;
   /** Resolves after ms, or early when the signal aborts. */
@@ -104,12 +109,18 @@ export interface ReplayOptions extends SubmitOptions {
 
 // JSON-RPC codes from Bitcoin Core's rpc/protocol.h.
 const RPC_DESERIALIZATION_ERROR = -22; // "Block decode failed", "Block does not start with a coinbase"
+/**
+ * submitblock throws it only for a validation state that is an error rather than invalid
+ * (rpc/mining.cpp BIP22ValidationResult: state.IsError()): the node failed to store the block —
+ * "AcceptBlock: Failed to find position to write new block to disk" when its disk is full — not
+ * a verdict on the block (a verdict comes back as a reason string). Kept, retried, alarmed.
+ */
 const RPC_VERIFY_ERROR = -25;
 const RPC_IN_WARMUP = -28;
 /** submitblock's answer for a block whose parent the node does not have (BIP22 reject reason). */
 export const MISSING_PARENT = 'prev-blk-not-found';
 
-type Failure = 'transient' | 'bounded' | 'rejected';
+type Failure = 'transient' | 'bounded' | 'rejected' | 'node-fault';
 
 /**
  * What the answers of every node make of a block. Accepted as soon as one node has it in its
@@ -281,6 +292,7 @@ export class BlockSubmitter {
     let consecutive = 0;
     let bounded = 0;
     let handedBack = false;
+    let faultSaid = false;
     for (;;) {
       if (signal?.aborted) return { node: target.name, outcome: 'unconfirmed', reason: 'submission stopped before the node answered', attempts };
       attempts++;
@@ -292,6 +304,11 @@ export class BlockSubmitter {
         const message = errorMessage(err);
         if (kind === 'rejected') return { node: target.name, outcome: 'rejected', reason: message, attempts };
         if (kind === 'bounded') bounded++;
+        if (kind === 'node-fault' && !faultSaid) {
+          faultSaid = true;
+          this.deps.log('error', `${target.name} failed to store block ${found.height} (${message}): its disk may be full; the block is kept in the journal and submitted again`, { hash: found.hash, node: target.name });
+          this.deps.onNodeFault?.(found, target.name, message);
+        }
         if (attempts >= this.maxAttempts || bounded >= this.boundedAttempts) return { node: target.name, outcome: 'unconfirmed', reason: message, attempts };
         // Another node has the block; this one is down: its gate hands the block back on its return.
         if (acceptedElsewhere() && target.usable?.() === false) return { node: target.name, outcome: 'unconfirmed', reason: `${message}; handed back when it returns`, attempts };
@@ -411,6 +428,7 @@ export class BlockSubmitter {
 
 /**
  * transient: the node was not reached or is starting up; retry until maxAttempts.
+ * node-fault: the node failed on its side to store the block (a full disk); retried like transient.
  * rejected: the node judged the block itself (it could not be decoded).
  * bounded: anything else; a few retries, then the block waits for replay.
  */
@@ -418,7 +436,8 @@ function classifyFailure(err: unknown): Failure {
   if (err instanceof NodeUnreachableError) return 'transient';
   if (err instanceof RpcError) {
     if (err.code === RPC_IN_WARMUP) return 'transient';
-    if (err.code === RPC_DESERIALIZATION_ERROR || err.code === RPC_VERIFY_ERROR) return 'rejected';
+    if (err.code === RPC_VERIFY_ERROR) return 'node-fault';
+    if (err.code === RPC_DESERIALIZATION_ERROR) return 'rejected';
     return 'bounded';
   }
   // NodeAuthError (a restarting node rewrites its cookie, so a few tries are worth it) and
