@@ -5,7 +5,8 @@
 // named in every line.
 import type { MineConfig } from '../config/mine-config.js';
 import { NodeAuthError, NodeStateError, NodeTlsError } from '../node/errors.js';
-import { blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
+import { blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type ChainInfo, type NodeFacts } from '../node/node-checks.js';
+import { networkOfChain, type Network } from '../node/networks.js';
 import type { NodeLink, NodeSet } from '../node/nodes.js';
 import type { RestoreTarget } from '../submit/block-restorer.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -75,7 +76,7 @@ function startError(err: unknown, link: NodeLink, several: boolean): unknown {
 }
 
 /** The functions through which blocks reach one node (the submitter and the restorer use them). */
-export function nodeTarget(link: NodeLink): RestoreTarget {
+export function nodeTarget(link: NodeLink, network: Network): RestoreTarget {
   return {
     name: link.name,
     submitBlock: (hex) => link.rpc.call<string | null>('submitblock', hex),
@@ -85,12 +86,17 @@ export function nodeTarget(link: NodeLink): RestoreTarget {
     // Known to be down, or on another chain: once another node has the block, stop retrying it
     // here (its gate hands the block back on its return).
     usable: () => link.usable || link.health.state === 'connecting' || link.health.state === 'restoring',
+    onMinersChain: async () => {
+      const same = networkOfChain((await link.rpc.call<ChainInfo>('getblockchaininfo')).chain) === network;
+      if (!same) link.fault();
+      return same;
+    },
   };
 }
 
 /** The nodes blocks go to: every configured one but those on another chain. */
-export function submitTargets(nodes: NodeSet): RestoreTarget[] {
-  return nodes.links.filter((l) => l.health.state !== 'wrong-chain').map(nodeTarget);
+export function submitTargets(nodes: NodeSet, network: Network): RestoreTarget[] {
+  return nodes.links.filter((l) => l.health.state !== 'wrong-chain').map((l) => nodeTarget(l, network));
 }
 
 /** The nodes as the recorder shows them (status, dashboard, metrics, reports). */

@@ -202,8 +202,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     let restorer: BlockRestorer | undefined;
     const submitter = new BlockSubmitter({
       journal,
-      targets: () => submitTargets(nodes),
-      handBackParents: (target, found) => restorer!.handBackParents(nodeTarget(linkNamed(nodes, target.name)), found),
+      targets: () => submitTargets(nodes, config.network),
+      handBackParents: (target, found) => restorer!.handBackParents(nodeTarget(linkNamed(nodes, target.name), config.network), found),
       onAnswer: (found, answer) => {
         rec.nodeAnswer(answer.node, answer.outcome);
         tracker?.answered(found.hash, answer.node, answer.outcome);
@@ -223,7 +223,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       journal,
       header: (hash) => blockHeader(followed(nodes).rpc, hash),
       hashAt: (height) => blockHashAt(followed(nodes).rpc, height),
-      handBack: (hash) => restorer!.handBack(nodeTarget(followed(nodes)), hash),
+      handBack: (hash) => restorer!.handBack(nodeTarget(followed(nodes), config.network), hash),
       log,
       network: config.network,
     }).load((await journal.scan()).records);
@@ -233,7 +233,9 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     // A node that comes (back) into contact gets the blocks it forgot before any work is mined on it.
     nodes.setGate(async (link, why) => {
-      await restorer!.restore(nodeTarget(link), why);
+      const summary = await restorer!.restore(nodeTarget(link, config.network), why);
+      // Restored, not orphaned: each says so at its next check.
+      for (const h of summary.handedBack) if (h.answer.outcome === 'accepted') blocks.handedBack(h.hash, link.name);
     });
     propagation = new PropagationWatch({
       nodes: () => nodes.links.filter((l) => l.usable).map(propagationNode),

@@ -173,11 +173,15 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
       } catch (err) {
         // Dropped because another node took over: ask it at once.
         if (abort.signal.aborted) continue;
-        link.fault();
         if (!this.isWaitable(err)) {
           // At start-up a refusal (wrong rules, a template this miner cannot use) is final.
           if (reason === 'initial' && !this.delivered) throw err;
-          this.warnOnce(`getblocktemplate from ${link.label} failed (${(err as Error).message.split('\n')[0]}); retrying`);
+          // The node's probe says first what is wrong with it (another chain, shutting down): a
+          // failure it explains is not said twice.
+          await link.probeSoon();
+          if (link.usable) this.warnOnce(`getblocktemplate from ${link.label} failed (${(err as Error).message.split('\n')[0]}); retrying`);
+        } else {
+          link.fault();
         }
         // Waited out; the probe the fault started may hand the work to another node meanwhile.
         await this.pause(delay, link);

@@ -66,14 +66,28 @@ function foundBlocks(records: readonly { type: string }[], network: string): Map
 }
 
 export class BlockRestorer {
+  /** One hand-back at a time per node: a second one (a submission that met a missing parent while
+   * the gate restores the node) then finds the blocks the first gave, and gives none twice. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: RestorerDeps) {}
+
+  private serial<T>(node: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(node) ?? Promise.resolve()).then(task, task);
+    this.queues.set(node, run.catch(() => undefined));
+    return run;
+  }
 
   /**
    * At a (re)connection: every journaled block of the window that `target` does not know is
    * handed back, with its unknown ancestors first. Throws when the node cannot be reached (the
    * caller tries again at its next connection).
    */
-  async restore(target: RestoreTarget, why: string): Promise<RestoreSummary> {
+  restore(target: RestoreTarget, why: string): Promise<RestoreSummary> {
+    return this.serial(target.name, () => this.restoreNow(target, why));
+  }
+
+  private async restoreNow(target: RestoreTarget, why: string): Promise<RestoreSummary> {
     const { records } = await this.deps.journal.scan();
     const found = foundBlocks(records, this.deps.network);
     if (found.size === 0) return { checked: 0, handedBack: [] };
@@ -102,13 +116,18 @@ export class BlockRestorer {
    * The node lacks the parent of `found`: its ancestors in the journal that the node does not
    * know, handed back oldest first. True when the node took them (the block is worth a retry).
    */
-  async handBackParents(target: RestoreTarget, found: FoundBlockRecord): Promise<boolean> {
+  handBackParents(target: RestoreTarget, found: FoundBlockRecord): Promise<boolean> {
+    return this.serial(target.name, () => this.handBackParentsNow(target, found));
+  }
+
+  private async handBackParentsNow(target: RestoreTarget, found: FoundBlockRecord): Promise<boolean> {
     const { records } = await this.deps.journal.scan();
     const blocks = foundBlocks(records, this.deps.network);
     const parent = blocks.get(found.previousblockhash.toLowerCase());
     if (parent === undefined) return false;
     const known = this.memo(target);
-    if (await known(parent.hash)) return false;
+    // Given meanwhile (the node's gate ran first): one more try of the block is worth it.
+    if (await known(parent.hash)) return true;
     const handedBack: HandedBack[] = [];
     await this.giveWithParents(target, parent, blocks, known, handedBack);
     const last = handedBack.at(-1);
@@ -119,7 +138,11 @@ export class BlockRestorer {
   }
 
   /** One block the node does not know (the tracker found it so): it and its unknown ancestors. */
-  async handBack(target: RestoreTarget, hash: string): Promise<NodeAnswer | undefined> {
+  handBack(target: RestoreTarget, hash: string): Promise<NodeAnswer | undefined> {
+    return this.serial(target.name, () => this.handBackNow(target, hash));
+  }
+
+  private async handBackNow(target: RestoreTarget, hash: string): Promise<NodeAnswer | undefined> {
     const { records } = await this.deps.journal.scan();
     const blocks = foundBlocks(records, this.deps.network);
     const record = blocks.get(hash.toLowerCase());

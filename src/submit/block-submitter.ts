@@ -40,6 +40,11 @@ export interface SubmitTarget {
    * to this one stop (its gate hands the block back when it returns). Default: always true.
    */
   readonly usable?: () => boolean;
+  /**
+   * Whether the node answering is still on the miner's chain: asked before a refusal is taken as
+   * a verdict (another chain's node under the same URL refuses every block of ours).
+   */
+  readonly onMinersChain?: () => Promise<boolean>;
 }
 
 export interface BlockSubmitterDeps {
@@ -329,7 +334,12 @@ export class BlockSubmitter {
         }
         if (given) continue;
       }
-      return { node: target.name, ...(await this.classifyAnswer(target, found.hash, answer)), attempts };
+      const verdict = await this.classifyAnswer(target, found.hash, answer);
+      if ((verdict.outcome === 'rejected' || verdict.outcome === 'stale') && target.onMinersChain !== undefined && !(await target.onMinersChain().catch(() => true))) {
+        // Not a verdict of our chain: the block waits for the right node (its gate hands it back).
+        return { node: target.name, outcome: 'unconfirmed', reason: `${target.name} answers for another chain now (it said ${answer}); handed back when the miner's chain is back`, attempts };
+      }
+      return { node: target.name, ...verdict, attempts };
     }
   }
 
@@ -347,6 +357,10 @@ export class BlockSubmitter {
       typeof answer === 'object' && answer !== null
         ? { node: target.name, outcome: 'rejected', reason: answer.failed, attempts: 1 }
         : { node: target.name, ...(await this.classifyAnswer(target, found.hash, answer)), attempts: 1 };
+    if ((result.outcome === 'rejected' || result.outcome === 'stale') && target.onMinersChain !== undefined && !(await target.onMinersChain().catch(() => true))) {
+      // Another chain's node under the node's URL: no verdict of ours; tried again when it is back.
+      throw new Error(`${target.name} answers for another chain now`);
+    }
     await this.appendQuietly([{ ...this.answerLine(found, result, false), handedBack: true }], found.hash);
     this.deps.onAnswer?.(found, result);
     return result;

@@ -143,6 +143,8 @@ type Entry = { -readonly [K in keyof TrackedBlock]: TrackedBlock[K] } & {
    * checked since: what its first check finds is old news.
    */
   legacy?: boolean;
+  /** Handed back to this node (its RPC URL), which had forgotten it: said as restored at its next check. */
+  handedBackTo?: string;
 };
 
 const OUTCOME_STATUS: Readonly<Record<Outcome, BlockStatus>> = {
@@ -201,7 +203,7 @@ function entryOf(r: FoundBlockRecord): Entry {
 }
 
 function snapshot(e: Entry): TrackedBlock {
-  const { verifiedAt: _verifiedAt, legacy: _legacy, ...block } = e;
+  const { verifiedAt: _verifiedAt, legacy: _legacy, handedBackTo: _handedBackTo, ...block } = e;
   return block;
 }
 
@@ -348,6 +350,15 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
     if (e) e.answers = { ...e.answers, [node]: outcome };
   }
 
+  /**
+   * A block handed back to a node that had forgotten it (block-restorer.ts, at the node's
+   * return): its next check says it is restored (journaled, announced).
+   */
+  handedBack(hash: string, node: string): void {
+    const e = this.entries.get(hash.toLowerCase());
+    if (e && e.network === this.deps.network && (e.status === 'accepted' || e.status === 'confirmed' || e.status === 'submitted')) e.handedBackTo = node;
+  }
+
   /** Which configured nodes hold a block now (propagation.ts journaled it). */
   propagated(hash: string, knownTo: KnownTo): void {
     const e = this.entries.get(hash.toLowerCase());
@@ -420,7 +431,9 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       if (followed.length > 0 && !full && previous !== undefined && tip.height === previous.height + 1) tipHeader = await this.deps.header(tip.hash);
       const extendsPrevious = tipHeader !== null && tipHeader.previousblockhash === previous?.hash;
       for (const e of followed) {
-        if (extendsPrevious && e.verifiedAt === previous!.hash && (e.status === 'confirmed' || e.status === 'orphaned')) {
+        if (e.handedBackTo !== undefined) {
+          await this.locate(e, tip, changes);
+        } else if (extendsPrevious && e.verifiedAt === previous!.hash && (e.status === 'confirmed' || e.status === 'orphaned')) {
           if (e.status === 'confirmed') this.place(e, tip.height - e.height + 1, tip, changes);
         } else if (extendsPrevious && e.status === 'accepted' && (e.hash === tip.hash || e.hash === tipHeader?.previousblockhash)) {
           // Our block just accepted is the new tip, or its parent: no need to ask about it.
@@ -485,7 +498,9 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   private async locate(e: Entry, tip: Tip, changes: Change[]): Promise<void> {
     const header = await this.deps.header(e.hash);
     if (header !== null) {
-      if (header.confirmations >= 1) this.place(e, header.confirmations, tip, changes);
+      const restoredBy = e.handedBackTo;
+      delete e.handedBackTo;
+      if (header.confirmations >= 1) this.place(e, header.confirmations, tip, changes, restoredBy);
       else this.orphan(e, tip, 'not in the active chain', changes);
       return;
     }
@@ -494,7 +509,7 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       const answer = await this.deps.handBack(e.hash);
       if (answer !== undefined) {
         const after = await this.deps.header(e.hash);
-        if (after !== null && after.confirmations >= 1) this.place(e, after.confirmations, tip, changes, true);
+        if (after !== null && after.confirmations >= 1) this.place(e, after.confirmations, tip, changes, 'the node');
         else if (after !== null) this.orphan(e, tip, 'handed back to the node, which holds another chain with more work at its height', changes);
         else if (answer.outcome === 'rejected' || answer.outcome === 'stale') this.orphan(e, tip, `refused when handed back to the node: ${answer.reason ?? answer.outcome}`, changes);
         // Else the node lacks a parent that is not ours: it is tried again at the next check.
@@ -507,12 +522,12 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
     if (other !== null && other.toLowerCase() !== e.hash) this.orphan(e, tip, `unknown to the node; block ${other} holds height ${e.height}`, changes);
   }
 
-  /** In the active chain with `confirmations`; `restored`: because it was just handed back. */
-  private place(e: Entry, confirmations: number, tip: Tip, changes: Change[], restored = false): void {
+  /** In the active chain with `confirmations`; `restoredBy`: because it was just handed back to that node. */
+  private place(e: Entry, confirmations: number, tip: Tip, changes: Change[], restoredBy?: string): void {
     const status: ChainStatus = confirmations >= MATURITY_CONFIRMATIONS ? 'mature' : 'confirmed';
     e.confirmations = confirmations;
     e.tipHeight = Math.max(tip.height, e.height + confirmations - 1);
-    if (restored) changes.push(this.move(e, status, 'the node had forgotten it: handed back from the journal', true));
+    if (restoredBy !== undefined) changes.push(this.move(e, status, `${restoredBy} had forgotten it: handed back from the journal`, true));
     else if (e.status !== status) changes.push(this.move(e, status, undefined));
   }
 
