@@ -46,7 +46,6 @@ export async function checkNodesAtStart(config: MineConfig, nodes: NodeSet, log:
   if (answered.length === 0) throw new ServiceError(results[0]!.timeout!.message, 1);
   for (const r of results) {
     if (r.timeout) log('warn', `${r.link.label} is unreachable at start-up (${r.timeout.message.replace(/; gave up after.*$/, '')}); it is used once it answers`);
-    if (r.facts?.notReady !== undefined) log('warn', `${several ? `${r.link.label}: ` : ''}${r.facts.notReady}`);
   }
   // A node without ZMQ among nodes with it: a block it sees first reaches the miner late.
   const withZmq = nodes.links.find((l) => l.entry.zmq !== undefined);
@@ -115,9 +114,13 @@ export function nodeInfos(nodes: NodeSet): NodeInfo[] {
   }));
 }
 
-/** What the node set's events say in the log and to the recorder: one line per change. */
-export function reportNodeEvents(nodes: NodeSet, rec: Recorder, log: Logger): void {
+/**
+ * What the node set's events say in the log and to the recorder: one line per change. Which node
+ * work comes from is said from `started()` on (at start-up the nodes answer in any order).
+ */
+export function reportNodeEvents(nodes: NodeSet, rec: Recorder, log: Logger): { started: () => void } {
   const several = nodes.size > 1;
+  let started = false;
   rec.watchNodes(() => nodeInfos(nodes));
   nodes.on('health', (link, previous) => {
     const h = link.health;
@@ -144,9 +147,20 @@ export function reportNodeEvents(nodes: NodeSet, rec: Recorder, log: Logger): vo
     rec.nodeDown(new Error(`${who(link, several)} ${describeState(h.state)}: ${reason}`), link.name);
   });
   nodes.on('current', (next, previous) => {
-    if (!several) return;
+    if (!several || !started) return;
     if (next === undefined) log('warn', 'no node is usable: mining waits for one');
     else if (previous !== undefined) log('info', `templates now from ${next.label}`);
+  });
+  nodes.on('disagree', (tips) => {
+    if (tips.length === 0) {
+      log('info', 'the nodes agree on the tip again');
+      return;
+    }
+    const list = tips.map((t) => `${t.node.label} at ${t.height ?? '?'} (${t.tip ?? '?'})`).join(', ');
+    const work = nodes.current();
+    const message = `the nodes disagree on the tip: ${list}${work !== undefined ? `; work stays with ${work.label}, and every block goes to all of them` : ''}`;
+    log('warn', message);
+    rec.error('node-warning', 'warning', message, 'kept mining; a block of ours settles it when the others take it');
   });
   nodes.on('restarted', (link, why) => {
     log('warn', `${who(link, several)}: ${why}; checking it still holds our blocks before mining on it`);
@@ -155,6 +169,11 @@ export function reportNodeEvents(nodes: NodeSet, rec: Recorder, log: Logger): vo
     log('warn', w);
     rec.error('node-warning', 'warning', several ? `${link.label}: ${w}` : w, 'kept mining on the current work');
   });
+  return {
+    started: () => {
+      started = true;
+    },
+  };
 }
 
 /** Nodes seen down since they were last usable (so "usable again" is said once, after a gate too). */
@@ -163,9 +182,9 @@ const wasDown = new WeakSet<NodeLink>();
 function describeState(state: string): string {
   switch (state) {
     case 'unreachable':
-      return 'unreachable';
+      return 'is unreachable';
     case 'not-ready':
-      return 'not ready';
+      return 'is not ready';
     case 'wrong-chain':
       return 'is on another chain';
     case 'refused':

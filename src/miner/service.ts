@@ -63,7 +63,7 @@ export interface ServiceOptions {
   /** Periods of the dashboard's history and live status (tests shorten them). */
   readonly telemetry?: TelemetryTiming;
   /** How often and how patiently nodes are probed (tests and benchmarks shorten them). */
-  readonly nodeTiming?: { readonly probeIntervalMs?: number; readonly probeTimeoutMs?: number; readonly zmqHeartbeatMs?: number };
+  readonly nodeTiming?: { readonly probeIntervalMs?: number; readonly probeTimeoutMs?: number; readonly zmqHeartbeatMs?: number; readonly disagreeMs?: number };
 }
 
 export interface ServiceSummary {
@@ -196,7 +196,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     });
     const rec = recorder;
     const node = await checkNodesAtStart(config, nodes, log);
-    reportNodeEvents(nodes, rec, log);
+    const nodeEvents = reportNodeEvents(nodes, rec, log);
 
     // Every block goes to every node; a node that lacks a block's parent gets the parents first.
     let restorer: BlockRestorer | undefined;
@@ -254,7 +254,13 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     });
     const watch = propagation;
     nodes.on('block', (link, n) => watch.seen(link.name, n.hash));
+    // A node on another tip than the one work comes from, for a while: it is given the blocks of
+    // ours it lacks (it takes them if that chain has more work), again whenever its tip moves.
+    nodes.on('lagging', (link) => {
+      void restorer!.restore(nodeTarget(link, config.network), 'it is on another tip').catch((err: unknown) => log('warn', `could not hand blocks to ${link.label}: ${(err as Error).message}`));
+    });
     await nodes.start();
+    nodeEvents.started();
 
     const replayed = await submitter.replay(undefined, { network: config.network, signal: stopping.signal });
     for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });

@@ -23,7 +23,16 @@ export interface NodeSetOptions {
   readonly probeTimeoutMs?: number;
   /** ZMTP heartbeat timeout (default 10 000 ms). */
   readonly zmqHeartbeatMs?: number;
+  /** Usable nodes on different tips this long are said to disagree (default 30 000 ms). */
+  readonly disagreeMs?: number;
   readonly now?: () => number;
+}
+
+/** A node's tip, as the disagreement says it. */
+export interface NodeTip {
+  readonly node: NodeLink;
+  readonly height: number | null;
+  readonly tip: string | null;
 }
 
 export interface NodeSetEvents {
@@ -37,6 +46,16 @@ export interface NodeSetEvents {
   warning: [NodeLink, string];
   /** A node was restarted (seen by its uptime or its ZMQ). */
   restarted: [NodeLink, string];
+  /**
+   * Usable nodes have been on different tips for a while (a fork, a node cut off from its peers),
+   * or agree again (an empty list); said once each way.
+   */
+  disagree: [readonly NodeTip[]];
+  /**
+   * A usable node on another tip than the one work comes from, past `disagreeMs`: said again each
+   * time its tip moves while it lags (the service hands it our blocks it lacks).
+   */
+  lagging: [NodeLink];
 }
 
 export class NodeSet extends EventEmitter<NodeSetEvents> {
@@ -44,12 +63,20 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
   private chosen: NodeLink | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly probeIntervalMs: number;
+  private readonly disagreeMs: number;
+  private readonly now: () => number;
+  private disagreeSince: number | undefined;
+  private disagreeSaid = false;
+  /** The tip each lagging node was last reported at. */
+  private readonly lagTips = new Map<NodeLink, string | null>();
   private stopped = false;
 
   constructor(entries: readonly NodeEntry[], options: NodeSetOptions) {
     super();
     if (entries.length === 0) throw new TypeError('NodeSet: expected at least one node');
     this.probeIntervalMs = options.probeIntervalMs ?? 2000;
+    this.disagreeMs = options.disagreeMs ?? 30_000;
+    this.now = options.now ?? Date.now;
     this.links = entries.map(
       (entry, i) =>
         new NodeLink(entry, {
@@ -62,8 +89,9 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
     );
     for (const link of this.links) {
       link.on('health', (previous) => {
-        this.emit('health', link, previous);
+        // Chosen first, so that what listens to the change knows where work comes from now.
         this.choose();
+        this.emit('health', link, previous);
       });
       link.on('block', (n) => this.emit('block', link, n));
       link.on('zmqWarning', (w) => this.emit('warning', link, w));
@@ -105,7 +133,7 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
   async start(): Promise<void> {
     for (const link of this.links) link.startZmq();
     this.timer = setInterval(() => {
-      for (const link of this.links) void link.probeSoon();
+      void Promise.all(this.links.map((link) => link.probeSoon())).then(() => this.compareTips());
     }, this.probeIntervalMs);
     this.timer.unref();
     await this.probeAll();
@@ -114,6 +142,38 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
   /** Probes every node now; resolves when each has answered or failed. */
   async probeAll(): Promise<void> {
     await Promise.all(this.links.map((l) => l.probeSoon()));
+  }
+
+  /**
+   * Nodes on different tips: normal for the moment a block takes to reach them all, news when it
+   * lasts. Said once when it has lasted `disagreeMs`, and once when they agree again.
+   */
+  private compareTips(): void {
+    if (this.stopped || this.links.length < 2) return;
+    const usable = this.links.filter((l) => l.usable && l.health.tip !== null);
+    const split = new Set(usable.map((l) => l.health.tip)).size > 1;
+    if (!split) {
+      this.disagreeSince = undefined;
+      this.lagTips.clear();
+      if (this.disagreeSaid) {
+        this.disagreeSaid = false;
+        this.emit('disagree', []);
+      }
+      return;
+    }
+    this.disagreeSince ??= this.now();
+    if (this.now() - this.disagreeSince < this.disagreeMs) return;
+    if (!this.disagreeSaid) {
+      this.disagreeSaid = true;
+      this.emit('disagree', usable.map((node) => ({ node, height: node.health.height, tip: node.health.tip })));
+    }
+    const work = this.chosen;
+    for (const link of usable) {
+      if (link === work || link.health.tip === work?.health.tip) continue;
+      if (this.lagTips.has(link) && this.lagTips.get(link) === link.health.tip) continue;
+      this.lagTips.set(link, link.health.tip);
+      this.emit('lagging', link);
+    }
   }
 
   private choose(): void {

@@ -293,6 +293,11 @@ export class BlockSubmitter {
         return { node: target.name, outcome, reason: 'known to the node at replay', attempts: 0 };
       }
     }
+    // A node known to be down while another can take the block: not tried now; its gate hands
+    // the block back when it returns. (A single node is always tried: there is no other.)
+    if (target.usable?.() === false && this.targets().some((t) => t !== target && t.usable?.() !== false)) {
+      return { node: target.name, outcome: 'unconfirmed', reason: 'the node is down; handed back when it returns', attempts: 0 };
+    }
     let attempts = 0;
     let consecutive = 0;
     let bounded = 0;
@@ -319,7 +324,8 @@ export class BlockSubmitter {
         if (acceptedElsewhere() && target.usable?.() === false) return { node: target.name, outcome: 'unconfirmed', reason: `${message}; handed back when it returns`, attempts };
         consecutive++;
         const delayMs = this.backoff(consecutive);
-        this.deps.log('warn', 'submitblock failed; retrying', { hash: found.hash, node: target.name, attempt: attempts, delayMs, error: message });
+        // Said while the node counts as up; a node known to be down is said once, by its health.
+        if (target.usable?.() !== false) this.deps.log('warn', 'submitblock failed; retrying', { hash: found.hash, node: target.name, attempt: attempts, delayMs, error: message });
         await this.sleep(delayMs, signal);
         continue;
       }

@@ -14,6 +14,7 @@ import { CpuEngine } from '../../src/engines/cpu-engine.js';
 import { foldJournal } from '../../src/submit/block-tracker.js';
 import { readJournal, type JournalRecord } from '../../src/submit/found-block-journal.js';
 import { hourFolders } from '../../src/telemetry/hourly-report.js';
+import { until } from '../support/events.js';
 import { WithheldEngine } from '../support/gated-engine.js';
 import { loadMineConfig } from '../../src/config/load-config.js';
 import { collectingLogger, mineArgs, mineConfig, runMiner, scratchDir } from '../support/mining.js';
@@ -294,13 +295,4 @@ async function readErrors(reportDir: string): Promise<Array<{ kind: string; mess
     for (const line of text.split('\n')) if (line.trim() !== '') out.push(JSON.parse(line) as { kind: string; message: string });
   }
   return out;
-}
-
-/** Waits until `check` holds, polling every 20 ms (what it waits on has no event of its own here). */
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
