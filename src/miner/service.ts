@@ -423,7 +423,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     pool = config.stratumPort !== undefined ? await startPool(config, miner, rec, log) : undefined;
     options.onStarted?.({ miner, source, stats, rpc: first.rpc, nodes, recorder: rec, tracker: blocks, pool, thermal });
-    await source.start();
+    // The first template may be long in coming (no node ready yet); a stop meanwhile is a stop.
+    await Promise.race([source.start(), finished]);
     const stopReason = await finished;
 
     if (timer) clearTimeout(timer);

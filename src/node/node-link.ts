@@ -271,11 +271,12 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
     // out work on a tip it is about to leave. One header ahead is a block on its way in.
     if (info.headers > info.blocks + 1) return `catching up (${progress}${info.initialblockdownload ? ', initial block download' : ''})`;
     if (this.network === 'main') {
-      // Bitcoin Core refuses work on mainnet in IBD or without peers (rpc/mining.cpp); test
-      // chains skip both checks, and a fresh regtest chain is "in IBD" until its first block.
-      if (info.initialblockdownload) return `in initial block download (${(info.verificationprogress * 100).toFixed(2)}% verified, ${progress})`;
+      // Bitcoin Core refuses work on mainnet without peers, then in IBD (rpc/mining.cpp, in that
+      // order); test chains skip both checks, and a fresh regtest chain is "in IBD" until its
+      // first block.
       const peers = await this.probeRpc.call<number>('getconnectioncount').catch(() => undefined);
       if (peers === 0) return 'no peers: a block mined now could not reach the network';
+      if (info.initialblockdownload) return `in initial block download (${(info.verificationprogress * 100).toFixed(2)}% verified, ${progress})`;
     }
     return undefined;
   }

@@ -121,6 +121,7 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
       () => this.nodes.off('health', onHealth),
     );
     await this.request('initial');
+    if (this.stopped) return;
     if (!this.usingZmq) void this.longpollLoop();
     if (this.refreshIntervalMs > 0) {
       this.refreshTimer = setInterval(() => void this.request('refresh'), this.refreshIntervalMs);
