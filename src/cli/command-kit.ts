@@ -54,7 +54,8 @@ export function fieldValues(cmd: CommandUnknownOpts, fields: readonly FieldSpec[
   const opts = cmd.opts() as Record<string, unknown>;
   const out: Record<string, string | boolean | string[] | undefined> = {};
   for (const f of fields) {
-    const v = opts[f.key];
+    // commander names an option after its flag (--node → node), which is not always the key (nodes).
+    const v = opts[f.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
     if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) out[f.flag] = v as string | boolean | string[];
   }
   for (const name of extra) {
