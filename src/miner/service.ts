@@ -25,7 +25,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { Notifier } from '../telemetry/notify/notifier.js';
 import type { NotifyEvent } from '../telemetry/notify/notification-events.js';
 import { Recorder, type RewardsView, type TelemetryTiming } from '../telemetry/recorder.js';
-import { percentile, type RunTally } from '../telemetry/run-tally.js';
+import { percentile, RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
 import { checkNodesAtStart, nodeTarget, reportNodeEvents, submitTargets } from './node-wiring.js';
 import { startPool } from './pool.js';
@@ -372,7 +372,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) hold('submit', false);
-        await outcome.allAnswered;
+        const all = await outcome.allAnswered;
+        if (all.length === nodes.size && all.every((a) => a.outcome === 'accepted')) RunTally.sample(stats.acceptedByAllMs, performance.now() - found.foundAt);
       })().catch((err: unknown) => {
         log('error', `submission failed: ${(err as Error).message}`);
         rec.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start');

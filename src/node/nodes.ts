@@ -103,7 +103,10 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
     return this.links.length;
   }
 
-  /** The node templates come from now: the first usable one in the configured order. */
+  /**
+   * The node templates come from now: the first usable one in the configured order that is not
+   * behind another usable node (work on a lower tip would only race our own blocks).
+   */
   current(): NodeLink | undefined {
     return this.chosen;
   }
@@ -135,7 +138,7 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
     this.timer = setInterval(() => {
       void Promise.all(this.links.map((link) => link.probeSoon())).then(() => this.compareTips());
     }, this.probeIntervalMs);
-    this.timer.unref();
+    // Held (not unref'd): while every node is down, the probes are what keeps the miner waiting.
     await this.probeAll();
   }
 
@@ -150,6 +153,7 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
    */
   private compareTips(): void {
     if (this.stopped || this.links.length < 2) return;
+    this.choose();
     const usable = this.links.filter((l) => l.usable && l.health.tip !== null);
     const split = new Set(usable.map((l) => l.health.tip)).size > 1;
     if (!split) {
@@ -178,7 +182,11 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
 
   private choose(): void {
     if (this.stopped) return;
-    const next = this.links.find((l) => l.usable);
+    const usable = this.links.filter((l) => l.usable);
+    const best = Math.max(-1, ...usable.map((l) => l.health.height ?? -1));
+    // One block behind is a block on its way; more is a node catching up (it is handed our
+    // blocks meanwhile: the 'lagging' event).
+    const next = usable.find((l) => l.health.height === null || l.health.height >= best - 1) ?? usable[0];
     if (next === this.chosen) return;
     const previous = this.chosen;
     this.chosen = next;

@@ -149,11 +149,16 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     return reason === 'initial' ? this.inFlight : this.inFlight.catch(() => undefined);
   }
 
-  private async fetchLoop(reason: TemplateReason, requestedAt: number): Promise<void> {
+  private async fetchLoop(firstReason: TemplateReason, requestedAt: number): Promise<void> {
+    let reason = firstReason;
     let delay = 250;
+    let tried: NodeLink | undefined;
     while (!this.stopped) {
       const link = this.nodes.current() ?? (await this.nodes.whenCurrent(this.abort.signal));
       if (link === undefined) return; // stopped
+      // A retry on another node than the one that failed: its work is a failover's.
+      if (tried !== undefined && tried !== link) reason = 'failover';
+      tried = link;
       const abort = new AbortController();
       this.fetching = { link, abort };
       const began = performance.now();
@@ -161,7 +166,10 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
         const raw = await link.rpc.callDirectAbortable<unknown>(abort.signal, 'getblocktemplate', templateRequest(this.network));
         const rpcMs = performance.now() - began;
         // Another node took over while this one answered: ask that one.
-        if (this.nodes.current() !== link) continue;
+        if (this.nodes.current() !== link) {
+          reason = 'failover';
+          continue;
+        }
         const template = parseBlockTemplate(raw);
         if (this.wentBack(link, template)) {
           // Its gate takes it out of use for a moment; ask again once the node set has decided.
@@ -173,7 +181,10 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
         return;
       } catch (err) {
         // Dropped because another node took over: ask it at once.
-        if (abort.signal.aborted) continue;
+        if (abort.signal.aborted) {
+          reason = 'failover';
+          continue;
+        }
         if (!this.isWaitable(err)) {
           // At start-up a refusal (wrong rules, a template this miner cannot use) is final.
           if (reason === 'initial' && !this.delivered) throw err;

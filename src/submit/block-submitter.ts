@@ -48,7 +48,7 @@ export interface SubmitTarget {
 }
 
 export interface BlockSubmitterDeps {
-  readonly journal: Pick<FoundBlockJournal, 'appendFound' | 'append' | 'pending'>;
+  readonly journal: Pick<FoundBlockJournal, 'appendFound' | 'append' | 'pending'> & Partial<Pick<FoundBlockJournal, 'defer'>>;
   /** The nodes every block goes to (a function: the set may change). */
   readonly targets?: readonly SubmitTarget[] | (() => readonly SubmitTarget[]);
   /** One node, as two functions (a shorthand for `targets` of one, named "node"). */
@@ -336,7 +336,8 @@ export class BlockSubmitter {
         try {
           given = await this.deps.handBackParents(target, found);
         } catch (err) {
-          this.deps.log('warn', 'could not hand the block\'s parents back to the node', { hash: found.hash, node: target.name, error: errorMessage(err) });
+          // A node known to be down says so itself; its gate hands the parents back on its return.
+          if (target.usable?.() !== false) this.deps.log('warn', "could not hand the block's parents back to the node", { hash: found.hash, node: target.name, error: errorMessage(err) });
         }
         if (given) continue;
       }
@@ -367,7 +368,11 @@ export class BlockSubmitter {
       // Another chain's node under the node's URL: no verdict of ours; tried again when it is back.
       throw new Error(`${target.name} answers for another chain now`);
     }
-    await this.appendQuietly([{ ...this.answerLine(found, result, false), handedBack: true }], found.hash);
+    // Not worth an fsync each (a node catching up may be handed thousands): the block's fate is the
+    // node's to tell, and the tracker journals it.
+    const line = { ...this.answerLine(found, result, false), handedBack: true };
+    if (this.deps.journal.defer !== undefined) this.deps.journal.defer(line);
+    else await this.appendQuietly([line], found.hash);
     this.deps.onAnswer?.(found, result);
     return result;
   }

@@ -21,6 +21,8 @@ export class RunTally {
   readonly switchOverheadMs: number[] = [];
   /** A block's candidate reaching the orchestrator → submitblock sent, milliseconds. */
   readonly submitMs: number[] = [];
+  /** A block's candidate reaching the orchestrator → every configured node has it in its active chain, milliseconds. */
+  readonly acceptedByAllMs: number[] = [];
   candidates = 0;
   workSwitches = 0;
   blocksFound = 0;
