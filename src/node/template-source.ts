@@ -239,7 +239,7 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     this.lastTemplate = template;
     this.delivered = true;
     link.sawTip(template.previousblockhash, template.height - 1);
-    if (link.zmq && previous && previous.previousblockhash !== template.previousblockhash && !link.zmqAnnounced(template.previousblockhash)) {
+    if (link.zmq && !link.zmqSilent && previous && previous.previousblockhash !== template.previousblockhash && !link.zmqAnnounced(template.previousblockhash)) {
       this.checkZmqSaw(link, template.previousblockhash);
     }
     this.emit('template', { template, reason, requestedAt, rpcMs, node: link.name });
@@ -271,9 +271,12 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     if (link.zmqSilent) {
       link.zmqSilent = false;
       this.emit('warning', `ZMQ at ${link.zmq!.endpoint} is delivering again`);
+      // Tips seen while it was silent wait for no notice of theirs any more; longpoll stands down.
+      for (const timer of this.awaitingZmq.values()) clearTimeout(timer);
+      this.awaitingZmq.clear();
+      if (this.longpoll?.link === link) this.longpoll.abort.abort();
     }
-    // Several nodes announce the same block: the work already on it needs no second fetch.
-    if (this.lastTemplate?.previousblockhash === n.hash && !this.inFlight) return;
+    // Several nodes announcing one block cost at most one more fetch: requests are coalesced.
     void this.request('zmq', n.receivedAt);
   }
 

@@ -324,8 +324,10 @@ export class BlockSubmitter {
         if (acceptedElsewhere() && target.usable?.() === false) return { node: target.name, outcome: 'unconfirmed', reason: `${message}; handed back when it returns`, attempts };
         consecutive++;
         const delayMs = this.backoff(consecutive);
-        // Said while the node counts as up; a node known to be down is said once, by its health.
-        if (target.usable?.() !== false) this.deps.log('warn', 'submitblock failed; retrying', { hash: found.hash, node: target.name, attempt: attempts, delayMs, error: message });
+        // A node known to be down while others take the block is said once, by its health; the
+        // only node, or one that counts as up, is said at each retry.
+        const quiet = target.usable?.() === false && this.targets().some((t) => t !== target && t.usable?.() !== false);
+        if (!quiet) this.deps.log('warn', 'submitblock failed; retrying', { hash: found.hash, node: target.name, attempt: attempts, delayMs, error: message });
         await this.sleep(delayMs, signal);
         continue;
       }
