@@ -14,6 +14,7 @@ import type { TemplateSource } from '../../src/node/template-source.js';
 import type { Recorder } from '../../src/telemetry/recorder.js';
 import type { RunTally } from '../../src/telemetry/run-tally.js';
 import { foldJournal } from '../../src/submit/block-tracker.js';
+import { summarizeReports } from '../../src/telemetry/report-summary.js';
 import { readJournal, type JournalRecord } from '../../src/submit/found-block-journal.js';
 import { until } from '../support/events.js';
 import { GatedEngine } from '../support/gated-engine.js';
@@ -137,6 +138,13 @@ describe('several nodes (regtest)', { timeout: 300_000 }, () => {
       [b!.rpcUrl, 'ok', false],
     ]);
     assert.equal(await a!.rpc.call<string>('getbestblockhash'), await b!.rpc.call<string>('getbestblockhash'));
+    // The hour's report, and `report`, name each node: its templates, answers and outages.
+    const summary = await summarizeReports(join(dir, 'reports'));
+    const [n1, n2] = [a!.rpcUrl, b!.rpcUrl].map((u) => summary.nodes.find((n) => n.node === u));
+    assert.ok(n1 && n2, JSON.stringify(summary.nodes));
+    assert.ok(n1.templates > 0 && n2.templates > 0, 'both served templates');
+    assert.ok(n1.faults >= 1 && n2.faults >= 1, 'both went out of use once');
+    assert.ok((n2.answers.accepted ?? 0) > 0);
     t.diagnostic(`${figures.join('; ')}; ${held} journaled blocks on both chains`);
   });
 
