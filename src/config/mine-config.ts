@@ -345,15 +345,20 @@ export type MineConfigFile = z.input<typeof mineConfigFileSchema>;
  * `rpcUser` and `rpcPassword` are both set and `rpcCookie` is not, or `rpcCookie` is set and
  * neither of the others is.
  */
+/** One node as the resolved configuration holds it (the first one's fields are also top-level). */
+const nodeEntrySchema = z.strictObject({
+  rpcUrl: fieldSchemas.rpcUrl,
+  rpcUser: fieldSchemas.rpcUser.optional(),
+  rpcPassword: fieldSchemas.rpcPassword.optional(),
+  rpcCookie: fieldSchemas.rpcCookie.optional(),
+  rpcCa: fieldSchemas.rpcCa.optional(),
+  zmq: fieldSchemas.zmq.optional(),
+});
+
 export const mineConfigSchema = z
   .strictObject({
     network: fieldSchemas.network,
-    rpcUrl: fieldSchemas.rpcUrl,
-    rpcUser: fieldSchemas.rpcUser.optional(),
-    rpcPassword: fieldSchemas.rpcPassword.optional(),
-    rpcCookie: fieldSchemas.rpcCookie.optional(),
-    rpcCa: fieldSchemas.rpcCa.optional(),
-    zmq: fieldSchemas.zmq.optional(),
+    ...nodeEntrySchema.shape,
     // Required when mining from a node (the coinbase pays it); a pool pays whom it pays.
     address: fieldSchemas.address.optional(),
     coinbaseTag: fieldSchemas.coinbaseTag,
@@ -400,18 +405,7 @@ export const mineConfigSchema = z
     pidFile: fieldSchemas.pidFile.optional(),
     // Every node, resolved (load-config.ts): the --rpc-* node first when it is one of them; the
     // rpc* fields above are those of the first node.
-    nodes: z
-      .array(
-        z.strictObject({
-          rpcUrl: fieldSchemas.rpcUrl,
-          rpcUser: fieldSchemas.rpcUser.optional(),
-          rpcPassword: fieldSchemas.rpcPassword.optional(),
-          rpcCookie: fieldSchemas.rpcCookie.optional(),
-          rpcCa: fieldSchemas.rpcCa.optional(),
-          zmq: fieldSchemas.zmq.optional(),
-        }),
-      )
-      .min(1),
+    nodes: z.array(nodeEntrySchema).min(1),
   })
   .refine(
     (c) =>

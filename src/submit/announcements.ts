@@ -7,7 +7,8 @@
 //
 // Only blocks found by a version that writes `notified` lines are accounted this way (their found
 // line carries `nodes`); older blocks' past events are not announced again at an upgrade.
-import type { FoundBlockRecord, JournalRecord, Outcome } from './found-block-journal.js';
+import { OUTCOME_STATUS, type BlockStatus } from './block-tracker.js';
+import type { FoundBlockRecord, JournalRecord } from './found-block-journal.js';
 
 /** A block event the journal says happened and no `notified` line says was announced. */
 export interface Unannounced {
@@ -15,20 +16,10 @@ export interface Unannounced {
   readonly event: 'found' | 'accepted' | 'rejected' | 'orphaned' | 'restored' | 'matured';
 }
 
-type Status = 'found' | 'submitted' | 'accepted' | 'rejected' | 'confirmed' | 'mature' | 'orphaned';
-
-const AFTER_OUTCOME: Readonly<Record<Outcome, Status>> = {
-  accepted: 'accepted',
-  rejected: 'rejected',
-  stale: 'rejected',
-  duplicate: 'submitted',
-  inconclusive: 'submitted',
-  unconfirmed: 'submitted',
-};
 
 /** The events the journal's lines make of each block (as the service announces them), in order. */
 export function journaledEvents(records: readonly JournalRecord[], network: string): Unannounced[] {
-  const status = new Map<string, Status>();
+  const status = new Map<string, BlockStatus>();
   const events: Unannounced[] = [];
   for (const r of records) {
     if (r.type === 'found') {
@@ -46,7 +37,7 @@ export function journaledEvents(records: readonly JournalRecord[], network: stri
     if (r.type === 'outcome') {
       // An answer settles only a block still waiting for one (block-tracker.ts foldInto).
       if (from !== 'found' && from !== 'submitted') continue;
-      const to = AFTER_OUTCOME[r.outcome];
+      const to = OUTCOME_STATUS[r.outcome];
       status.set(key, to);
       if (to === 'accepted' || to === 'rejected') events.push({ hash: key, event: to });
       continue;

@@ -147,7 +147,8 @@ type Entry = { -readonly [K in keyof TrackedBlock]: TrackedBlock[K] } & {
   handedBackTo?: string;
 };
 
-const OUTCOME_STATUS: Readonly<Record<Outcome, BlockStatus>> = {
+/** The status a block has after the submitter's outcome (announcements.ts reads the journal the same way). */
+export const OUTCOME_STATUS: Readonly<Record<Outcome, BlockStatus>> = {
   accepted: 'accepted',
   rejected: 'rejected',
   // The node refused it because its parent is no longer the tip: never on the chain.
