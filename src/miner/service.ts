@@ -271,9 +271,10 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       const b = blocks.blocks().find((x) => x.hash === u.hash);
       if (b !== undefined) rec.announceLate(u.event, b);
     }
-    // At start-up, what happened while the miner was stopped (cheap: a header per block followed).
-    const startTip = followed(nodes).health;
-    void blocks.checkAll({ hash: startTip.tip ?? node.chainInfo.bestblockhash, height: startTip.height ?? node.chainInfo.blocks });
+    // At start-up, what happened while the miner was stopped (cheap: a header per block followed);
+    // with no node usable yet, when one becomes so (below).
+    const startNode = followed(nodes);
+    if (startNode.usable) void blocks.checkAll({ hash: startNode.health.tip ?? node.chainInfo.bestblockhash, height: startNode.health.height ?? node.chainInfo.blocks });
     // Another node took over: its view of our blocks is checked in full.
     nodes.on('current', (next) => {
       if (next?.health.tip != null && next.health.height !== null) void blocks.checkAll({ hash: next.health.tip, height: next.health.height });

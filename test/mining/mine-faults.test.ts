@@ -96,6 +96,19 @@ describe('mine: bad input and faults', { timeout: 300_000 }, () => {
     }
   });
 
+  it('a node without ZMQ among nodes with it: one warning line at start-up, and it mines', async () => {
+    const other = await startRegtest();
+    try {
+      const r = await runCli(['mine', ...mineArgs(node, REGTEST_ADDRESS, dir, ['--max-blocks', '1', '--threads', '1']), '--node', `${other.rpcUrl},cookie=${other.cookiePath}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const warned = r.stderr.split('\n').filter((l) => /has no ZMQ endpoint while node 1 .* has one/.test(l));
+      assert.equal(warned.length, 1, r.stderr);
+      assert.match(warned[0]!, /node 2 \(http:\/\/127\.0\.0\.1:\d+\) has no ZMQ endpoint .*give it zmq=/);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('the same node twice: exit 2 naming both entries', async () => {
     const r = await runCli(['mine', ...mineArgs(node, REGTEST_ADDRESS, dir), '--node', `${node.rpcUrl}/,cookie=${node.cookiePath}`]);
     assert.equal(r.code, 2);
