@@ -51,10 +51,11 @@ const ZMQ_GRACE_MS = 2000;
 
 /**
  * Answers that say the node cannot serve now rather than that it refuses us: warming up, in IBD,
- * no peers, and the internal error (-1) a node gives while it shuts down (its block assembler is
- * interrupted). The node set's probe tells which.
+ * no peers. Any other failure asks the node's probe first (a node shutting down answers
+ * getblocktemplate with an internal error, -1, for a moment): said only when the node still
+ * counts as usable, so what the probe explains is not said twice.
  */
-const NOT_READY_CODES = new Set([RPC_IN_WARMUP, RPC_CLIENT_NOT_CONNECTED, RPC_CLIENT_IN_INITIAL_DOWNLOAD, -1]);
+const NOT_READY_CODES = new Set([RPC_IN_WARMUP, RPC_CLIENT_NOT_CONNECTED, RPC_CLIENT_IN_INITIAL_DOWNLOAD]);
 
 export function templateRequest(network: Network, longpollId?: string): Record<string, unknown> {
   // BIP9/BIP141: a client must name the rules it understands; signet blocks need "signet".
