@@ -256,8 +256,17 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     nodes.on('block', (link, n) => watch.seen(link.name, n.hash));
     // A node on another tip than the one work comes from, for a while: it is given the blocks of
     // ours it lacks (it takes them if that chain has more work), again whenever its tip moves.
+    const catchingUp = new Set<NodeLink>();
     nodes.on('lagging', (link) => {
-      void restorer!.restore(nodeTarget(link, config.network), 'it is on another tip').catch((err: unknown) => log('warn', `could not hand blocks to ${link.label}: ${(err as Error).message}`));
+      // One at a time per node: a node far behind lags at every probe until it has caught up.
+      if (catchingUp.has(link)) return;
+      catchingUp.add(link);
+      void restorer!
+        .restore(nodeTarget(link, config.network), 'it is on another tip')
+        .catch((err: unknown) => {
+          if (link.usable) log('warn', `could not hand blocks to ${link.label}: ${(err as Error).message}`);
+        })
+        .finally(() => catchingUp.delete(link));
     });
     await nodes.start();
     nodeEvents.started();

@@ -108,7 +108,10 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
   /** ZMQ said nothing of a tip the RPC showed: longpoll stands in (template-source.ts sets it). */
   zmqSilent = false;
   private stopped = false;
-  /** Chain facts of the last good probe. */
+  /**
+   * Chain facts of the last good probe. Nodes are compared by these (probed together, at one
+   * pace), not by the tip a template showed, which is fresher for the node work comes from.
+   */
   chain: ChainInfo | undefined;
 
   constructor(entry: NodeEntry, options: NodeLinkOptions) {

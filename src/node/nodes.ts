@@ -154,8 +154,8 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
   private compareTips(): void {
     if (this.stopped || this.links.length < 2) return;
     this.choose();
-    const usable = this.links.filter((l) => l.usable && l.health.tip !== null);
-    const split = new Set(usable.map((l) => l.health.tip)).size > 1;
+    const usable = this.links.filter((l) => l.usable && l.chain !== undefined);
+    const split = new Set(usable.map((l) => l.chain!.bestblockhash)).size > 1;
     if (!split) {
       this.disagreeSince = undefined;
       this.lagTips.clear();
@@ -169,13 +169,14 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
     if (this.now() - this.disagreeSince < this.disagreeMs) return;
     if (!this.disagreeSaid) {
       this.disagreeSaid = true;
-      this.emit('disagree', usable.map((node) => ({ node, height: node.health.height, tip: node.health.tip })));
+      this.emit('disagree', usable.map((node) => ({ node, height: node.chain!.blocks, tip: node.chain!.bestblockhash })));
     }
     const work = this.chosen;
     for (const link of usable) {
-      if (link === work || link.health.tip === work?.health.tip) continue;
-      if (this.lagTips.has(link) && this.lagTips.get(link) === link.health.tip) continue;
-      this.lagTips.set(link, link.health.tip);
+      const tip = link.chain!.bestblockhash;
+      if (link === work || tip === work?.chain?.bestblockhash) continue;
+      if (this.lagTips.get(link) === tip) continue;
+      this.lagTips.set(link, tip);
       this.emit('lagging', link);
     }
   }
@@ -183,10 +184,10 @@ export class NodeSet extends EventEmitter<NodeSetEvents> {
   private choose(): void {
     if (this.stopped) return;
     const usable = this.links.filter((l) => l.usable);
-    const best = Math.max(-1, ...usable.map((l) => l.health.height ?? -1));
+    const best = Math.max(-1, ...usable.map((l) => l.chain?.blocks ?? -1));
     // One block behind is a block on its way; more is a node catching up (it is handed our
-    // blocks meanwhile: the 'lagging' event).
-    const next = usable.find((l) => l.health.height === null || l.health.height >= best - 1) ?? usable[0];
+    // blocks meanwhile: the 'lagging' event). Heights as probed, all nodes at one pace.
+    const next = usable.find((l) => l.chain === undefined || l.chain.blocks >= best - 1) ?? usable[0];
     if (next === this.chosen) return;
     const previous = this.chosen;
     this.chosen = next;

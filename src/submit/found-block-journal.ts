@@ -284,8 +284,9 @@ export class FoundBlockJournal {
     return scan.pending;
   }
 
-  /** Reads the whole file; queued behind pending appends so it never sees half a line of ours. */
+  /** Reads the whole file; queued behind pending appends (deferred ones too) so it never sees half a line of ours. */
   scan(): Promise<JournalScan> {
+    if (this.deferred.length > 0 && !this.closed) this.append().catch((err: unknown) => this.warn(`journal: ${(err as Error).message}`));
     return this.enqueue(async () => {
       try {
         return scanText(await readFile(this.path, 'utf8'));

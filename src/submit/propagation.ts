@@ -38,8 +38,10 @@ export interface PropagationDeps {
 
 /** Answers after which a node holds the block (in its active chain or beside it). */
 const HOLDS: ReadonlySet<string> = new Set(['accepted', 'duplicate', 'inconclusive']);
-/** Peers are counted this long after acceptance when no alarm is set (and before the alarm when one is). */
+/** Peers are counted this long after acceptance (or at half the alarm time, when that is sooner). */
 const PEER_CHECK_MS = 10_000;
+/** Blocks followed at once; the oldest is let go beyond this. */
+const WATCHED_CAP = 256;
 
 interface Watched {
   readonly names: Set<string>;
@@ -58,8 +60,13 @@ export class PropagationWatch {
 
   constructor(private readonly deps: PropagationDeps) {}
 
-  /** A block was found: each node's bytes sent per peer now, the baseline (not waited for). */
+  /**
+   * A block was found: each node's bytes sent per peer now, the baseline (not waited for). Without
+   * an alarm (regtest, signet: nodes without peers, blocks by the second) peers are not counted:
+   * "k of n" comes from the nodes' answers and ZMQ notices alone.
+   */
   found(hash: string): void {
+    if (this.deps.alarmMs <= 0) return;
     const key = hash.toLowerCase();
     const baseline = new Map<string, Promise<ReadonlyMap<number, number> | undefined>>();
     for (const n of this.deps.nodes()) {
@@ -80,6 +87,8 @@ export class PropagationWatch {
       w = { names: new Set(), peers: null, baseline: this.baselines.get(key) ?? new Map(), timers: [], acceptedAt: Date.now(), isolated: false };
       this.baselines.delete(key);
       this.watched.set(key, w);
+      // Bounded: without an alarm nothing else ends a watch (regtest finds blocks by the second).
+      if (this.watched.size > WATCHED_CAP) this.done(this.watched.keys().next().value!);
       this.schedule(key, w);
     }
     const before = w.names.size;
@@ -98,26 +107,25 @@ export class PropagationWatch {
 
   private schedule(key: string, w: Watched): void {
     const alarm = this.deps.alarmMs;
-    const peerCheck = alarm > 0 ? Math.min(PEER_CHECK_MS, alarm / 2) : PEER_CHECK_MS;
+    if (alarm <= 0) {
+      // Followed no further: what the answers and ZMQ notices say is journaled as it comes.
+      return;
+    }
+    const peerCheck = Math.min(PEER_CHECK_MS, alarm / 2);
     const later = (ms: number, fn: () => Promise<void>) => {
       const t = setTimeout(() => void fn().catch((err: unknown) => this.deps.log('warn', `propagation check failed: ${(err as Error).message}`, { hash: key })), ms);
       t.unref();
       w.timers.push(t);
     };
-    later(peerCheck, async () => {
+    later(peerCheck, () => this.check(key, w));
+    later(alarm, async () => {
       await this.check(key, w);
-      if (alarm <= 0) this.done(key);
+      if (w.names.size <= 1 && (w.peers ?? 0) === 0 && !w.isolated && !this.stopped) {
+        w.isolated = true;
+        this.deps.onIsolated?.(key, this.knownTo(w.names, w.peers), Math.round(alarm / 1000));
+      }
+      this.done(key);
     });
-    if (alarm > 0) {
-      later(alarm, async () => {
-        await this.check(key, w);
-        if (w.names.size <= 1 && (w.peers ?? 0) === 0 && !w.isolated && !this.stopped) {
-          w.isolated = true;
-          this.deps.onIsolated?.(key, this.knownTo(w.names, w.peers), Math.round(alarm / 1000));
-        }
-        this.done(key);
-      });
-    }
   }
 
   /** Asks the nodes that do not hold it yet, and counts the peers of those that do. */
