@@ -27,7 +27,7 @@ export interface PropagationDeps {
   readonly nodes: () => readonly PropagationNode[];
   /** Configured nodes in all (the n of "k of n"). */
   readonly of: number;
-  readonly journal: Pick<FoundBlockJournal, 'append'>;
+  readonly journal: Pick<FoundBlockJournal, 'append'> & Partial<Pick<FoundBlockJournal, 'defer'>>;
   readonly log: Logger;
   /** After this long known to one node only and sent to no peer, a block is isolated; 0: no alarm. */
   readonly alarmMs: number;
@@ -155,8 +155,11 @@ export class PropagationWatch {
 
   private async record(key: string, w: Watched): Promise<void> {
     const knownTo = this.knownTo(w.names, w.peers);
+    const line = { type: 'propagation' as const, time: new Date().toISOString(), hash: key, nodes: knownTo.nodes, of: knownTo.of, peers: knownTo.peers };
     try {
-      await this.deps.journal.append({ type: 'propagation', time: new Date().toISOString(), hash: key, nodes: knownTo.nodes, of: knownTo.of, peers: knownTo.peers });
+      // Not worth an fsync of its own (one per block on regtest): it goes with the next write.
+      if (this.deps.journal.defer !== undefined) this.deps.journal.defer(line);
+      else await this.deps.journal.append(line);
     } catch (err) {
       this.deps.log('error', 'block propagation could not be journaled', { hash: key, error: (err as Error).message });
     }
