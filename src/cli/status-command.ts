@@ -80,9 +80,10 @@ function nodeLines(s: MinerStatus): string[] {
   if (nodes.length < 2) return nodes.length === 1 && nodes[0]!.state !== 'ok' ? [`  ${nodes[0]!.state}: ${nodes[0]!.reason ?? ''}`.trimEnd()] : [];
   return nodes.map((n) => {
     const answers = Object.entries(n.answers).map(([k, v]) => `${k} ${v}`).join(', ');
+    const last = n.lastTemplateAt === null ? '' : ` (last ${describeDuration(Math.max(0, (Date.parse(s.startedAt) + s.uptimeSeconds * 1000 - Date.parse(n.lastTemplateAt)) / 1000))} ago)`;
     return (
       `  node ${n.index} ${n.name}${n.templateSource ? ' (work from it)' : ''}: ${n.state}${n.reason ? ` (${n.reason})` : ''}, height ${n.height ?? '?'}, zmq ${n.zmq}, ` +
-      `templates ${n.templates}${answers ? `, answers ${answers}` : ''}`
+      `templates ${n.templates}${last}${answers ? `, answers ${answers}` : ''}`
     );
   });
 }

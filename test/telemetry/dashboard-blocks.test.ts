@@ -35,6 +35,7 @@ describe('dashboard: found blocks as `blocks` shows them, and every node', { tim
       blocks: Array<{ hash: string; status: string; confirmations: number | null }>;
     }
     let cli: CliBlocks | undefined;
+    let statusText = '';
     await runMiner(await mineConfig(a!, address, dir, ['--metrics-port', '0', '--node', `${b!.rpcUrl},zmq=${b!.zmqEndpoint!},cookie=${b!.cookiePath}`]), {
       engines: [engine],
       signal: stop.signal,
@@ -61,6 +62,10 @@ describe('dashboard: found blocks as `blocks` shows them, and every node', { tim
             const r = await runCli(['blocks', '--journal', journal, '--network', 'regtest', '--rpc-url', a!.rpcUrl, '--rpc-cookie', a!.cookiePath, '--json']);
             assert.equal(r.code, 0, r.stderr);
             cli = JSON.parse(r.stdout) as CliBlocks;
+            // `status` says the same of each node.
+            const st = await runCli(['status', '--url', `${recorder.metricsUrl}/status`]);
+            assert.equal(st.code, 0, st.stderr);
+            statusText = st.stdout;
             assert.deepEqual(errors, []);
           } finally {
             await browser.close();
@@ -84,5 +89,7 @@ describe('dashboard: found blocks as `blocks` shows them, and every node', { tim
     assert.equal(nodeRows[0]![1], 'ok');
     assert.match(nodeRows[1]![0]!, new RegExp(`^2\\. ${b!.rpcUrl.replace(/[.:/]/g, '\\$&')}$`));
     assert.match(nodeRows[1]![6]!, /accepted 3/);
+    assert.match(statusText, new RegExp(`node 1 ${a!.rpcUrl.replace(/[.:/]/g, '\\$&')} \\(work from it\\): ok, height \\d+, zmq connected, templates \\d+ \\(last .* ago\\), answers accepted 3`));
+    assert.match(statusText, new RegExp(`node 2 ${b!.rpcUrl.replace(/[.:/]/g, '\\$&')}: ok, height \\d+, zmq connected, templates 0, answers accepted 3`));
   });
 });
