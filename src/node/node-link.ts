@@ -105,6 +105,8 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
   /** Seconds since the epoch at which the node last started, from its uptime. */
   private startedAtS: number | undefined;
   private readonly zmqSeen = new Set<string>();
+  /** The gate has run since ZMQ last lost the publisher (its sequence restarting then is that same comeback). */
+  private gatedSinceZmqDrop = false;
   /** ZMQ said nothing of a tip the RPC showed: longpoll stands in (template-source.ts sets it). */
   zmqSilent = false;
   private stopped = false;
@@ -168,13 +170,18 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
     zmq.on('error', (err) => this.emit('zmqWarning', `ZMQ at ${zmq.endpoint}: ${err.message}`));
     // The publisher went away or came back: the node stopped, or was restarted. Ask it now
     // rather than at the next probe.
-    zmq.on('disconnect', () => this.probeSoon());
+    zmq.on('disconnect', () => {
+      this.gatedSinceZmqDrop = false;
+      void this.probeSoon();
+    });
     zmq.on('connect', ({ again }) => {
       if (again) this.probeSoon();
     });
     zmq.on('restart', () => {
+      // A comeback the gate has already seen to (the blocks it was handed are what it announces).
+      if (this.gatedSinceZmqDrop) return;
       this.markRestarted('its ZMQ sequence started over');
-      this.probeSoon();
+      void this.probeSoon();
     });
     zmq.start();
   }
@@ -302,6 +309,7 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
       return;
     }
     if (this.stopped) return;
+    this.gatedSinceZmqDrop = true;
     // A restart noticed while the gate ran sends it through again.
     if (this.gateDue === why) this.gateDue = undefined;
     if (this.gateDue === undefined) this.set('ok', null, tip);

@@ -135,7 +135,7 @@ describe('BlockSubmitter with several nodes', { timeout: 30_000 }, () => {
       await journal.append(...blocks.slice(0, 3).map((r) => ({ type: 'outcome' as const, time: r.time, hash: r.hash, outcome: 'accepted' as const })));
       // The node forgot all three (a kill -9); the fourth is found now, on the third.
       let restorer: BlockRestorer | undefined;
-      const submitter = new BlockSubmitter({ journal, targets: [node], handBackParents: (t, f) => restorer!.handBackParents(node, f), log: () => undefined, ...noSleep });
+      const submitter = new BlockSubmitter({ journal, targets: [node], handBackParents: (_target, f) => restorer!.handBackParents(node, f), log: () => undefined, ...noSleep });
       restorer = new BlockRestorer({ journal, submitter, network: 'regtest', log: () => undefined });
       const result = await submitter.submit(blocks[3]!);
       assert.equal(result.outcome, 'accepted');
