@@ -95,7 +95,7 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
     const records = await journalRecords(dir);
     const onChain = await assertAcceptedOnChain(node, records);
     const handedBack = records.filter((r) => r.type === 'answer' && r.handedBack === true);
-    t.diagnostic(`accepted ${acceptedAtKill} before the kill; the node came back at height ${heightAfterRestart}; ${handedBack.length} block(s) handed back; ${onChain} journaled blocks on its chain at the end`);
+    t.diagnostic(`accepted ${acceptedAtKill} before the kill; ${handedBack.length} block(s) handed back to the restarted node (height ${heightAfterRestart} when the test first asked it); ${onChain} journaled blocks on its chain at the end`);
     assert.ok(handedBack.length > 0, `the node forgot blocks and got them back:\n${log}`);
     assert.match(log, /had forgotten \d+ of our blocks \(.*\); handed them back from the journal/);
     // Restored, not orphaned: journaled as such (and announced).
