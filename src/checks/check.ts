@@ -3,7 +3,7 @@
 // checklist. The CLI only loads the configuration and maps `failed` to an exit code.
 import type { MineConfig } from '../config/mine-config.js';
 import { rpcClientFor } from '../node/rpc-client.js';
-import { Checklist } from './checklist.js';
+import { Checklist, ScopedChecklist } from './checklist.js';
 import {
   probeAddress,
   probeChain,
@@ -46,14 +46,31 @@ export async function runCheck({ config, addressMissing, out }: CheckOptions): P
   probeVersionRolling(list, config);
   await probeTemperature(list, config);
 
-  const rpc = rpcClientFor(config);
-  const contact = await probeNode(list, config, rpc, Math.min(config.connectTimeout, CHECK_CONNECT_SECONDS) * 1000);
-  if (contact) {
-    if (probeChain(list, config, contact.chainInfo)) probeSync(list, config, contact);
-    else list.skip('sync', 'the node is on another chain');
-    await probeZmq(list, config, rpc);
-  } else {
-    for (const label of ['chain', 'sync', 'zmq']) list.skip(label, 'the node was not reached');
+  // Each node (several: their items named "node 2", "node 2 chain", ...), all at once.
+  const several = config.nodes.length > 1;
+  const perNode = await Promise.all(
+    config.nodes.map(async (entry, i) => {
+      const lines = new Checklist();
+      const nodeConfig: MineConfig = { ...config, rpcUrl: entry.rpcUrl, rpcUser: entry.rpcUser, rpcPassword: entry.rpcPassword, rpcCookie: entry.rpcCookie, rpcCa: entry.rpcCa, zmq: entry.zmq };
+      const rpc = rpcClientFor(nodeConfig);
+      const contact = await probeNode(lines, nodeConfig, rpc, Math.min(config.connectTimeout, CHECK_CONNECT_SECONDS) * 1000);
+      if (contact) {
+        if (probeChain(lines, nodeConfig, contact.chainInfo)) probeSync(lines, nodeConfig, contact);
+        else lines.skip('sync', 'the node is on another chain');
+        await probeZmq(lines, nodeConfig, rpc);
+      } else {
+        for (const label of ['chain', 'sync', 'zmq']) lines.skip(label, 'the node was not reached');
+      }
+      return { lines, reached: contact !== undefined, scope: several ? new ScopedChecklist(list, `node ${i + 1}`) : list };
+    }),
+  );
+  // One node out of reach among several does not block mining (mine uses it once it answers).
+  const anyReached = perNode.some((n) => n.reached);
+  for (const { lines, reached, scope } of perNode) {
+    for (const item of lines.items) {
+      const soft = several && anyReached && !reached && item.status === 'fail' && item.label === 'node';
+      scope.add(soft ? 'warn' : item.status, item.label, soft ? `${item.detail}; mine goes on from the other nodes and uses it once it answers` : item.detail);
+    }
   }
   probeAddress(list, config, addressMissing);
   const reportDirOk = await probeReportDir(list, config);

@@ -61,3 +61,20 @@ export class Checklist {
     return `${what}: FAILED (${failed.length} fail: ${failed.join(', ')}${counts ? `; ${counts}` : ''})`;
   }
 }
+
+/**
+ * The items of one of several nodes: `node` becomes `node 2`, `chain` becomes `node 2 chain`, in
+ * the parent list (which counts them and prints them).
+ */
+export class ScopedChecklist extends Checklist {
+  constructor(
+    private readonly parent: Checklist,
+    private readonly prefix: string,
+  ) {
+    super();
+  }
+
+  override add(status: ItemStatus, label: string, detail: string): ChecklistItem {
+    return this.parent.add(status, label === 'node' ? this.prefix : `${this.prefix} ${label}`, detail);
+  }
+}

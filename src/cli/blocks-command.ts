@@ -11,7 +11,7 @@ import { CONFIG_FLAG, ConfigError, loadMineConfig } from '../config/load-config.
 import { FIELD_BY_KEY, MINE_FIELDS, type FieldKey, type MineConfig } from '../config/mine-config.js';
 import { blockHashAt, blockHeader, type ChainInfo } from '../node/node-checks.js';
 import { networkOfChain } from '../node/networks.js';
-import { rpcClientFor } from '../node/rpc-client.js';
+import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
 import { BlockTracker, MATURITY_CONFIRMATIONS, rewardTotals, type JournalTip, type RewardTotals, type TrackedBlock } from '../submit/block-tracker.js';
 import { readJournal, type JournalRecord } from '../submit/found-block-journal.js';
 import { addFieldOptions, fieldSourcesHelp, fieldValues, newCommand, type RunState } from './command-kit.js';
@@ -19,7 +19,7 @@ import { addConfigOption } from './mine-command.js';
 import { UsageError } from './usage-error.js';
 
 /** The fields that say where the node is: given any of them (or --config), blocks asks the node. */
-const NODE_KEYS: readonly FieldKey[] = ['network', 'rpcUrl', 'rpcUser', 'rpcPassword', 'rpcCookie', 'rpcCa'];
+const NODE_KEYS: readonly FieldKey[] = ['network', 'rpcUrl', 'rpcUser', 'rpcPassword', 'rpcCookie', 'rpcCa', 'nodes'];
 const FIELDS = MINE_FIELDS.filter((f) => NODE_KEYS.includes(f.key) || f.key === 'journal' || f.key === 'reportDir');
 
 export interface BlockRow {
@@ -108,7 +108,8 @@ export async function blocksReport(config: MineConfig, options: { askNode: boole
   const network = options.askNode || options.networkGiven || lastFound === undefined ? config.network : lastFound.network;
 
   // Without node flags nothing is asked of a node, so none is contacted (not even for a cookie).
-  const rpc = options.askNode ? rpcClientFor(config) : undefined;
+  // With several (--node), the first that answers.
+  const rpc = options.askNode ? await firstAnswering(config) : undefined;
   const node = () => {
     if (rpc === undefined) throw new Error('no node flags given');
     return rpc;
@@ -153,6 +154,22 @@ export async function blocksReport(config: MineConfig, options: { askNode: boole
     totals: totalsOf(rewardTotals(blocks)),
     otherNetworks,
   };
+}
+
+/** The first configured node that answers getblockchaininfo (the first, when none does: its error is the one said). */
+async function firstAnswering(config: MineConfig): Promise<RpcClient> {
+  const clients = config.nodes.map((n) => rpcClientFor(n));
+  if (clients.length > 1) {
+    for (const c of clients) {
+      try {
+        await c.withTimeout(5000).call('getblockchaininfo');
+        return c;
+      } catch {
+        // the next one
+      }
+    }
+  }
+  return clients[0]!;
 }
 
 function rowOf(b: TrackedBlock): BlockRow {

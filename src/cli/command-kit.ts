@@ -60,7 +60,8 @@ export function fieldValues(cmd: CommandUnknownOpts, fields: readonly FieldSpec[
       if (cmd.getOptionValueSource(attribute) === 'cli' && opts[attribute] === false) out[f.flag] = true;
       continue;
     }
-    const v = opts[f.key];
+    // commander names an option after its flag (--node → node), which is not always the key (nodes).
+    const v = opts[f.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
     if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) out[f.flag] = v as string | boolean | string[];
   }
   for (const name of extra) {

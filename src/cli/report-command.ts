@@ -51,6 +51,9 @@ function textLines(s: ReportSummary): string[] {
     ...(s.thermal
       ? [`temperature: hottest ${s.thermal.maxCelsius === null ? '?' : `${s.thermal.maxCelsius} °C`}; ${s.thermal.pauses} pause(s) for heat, ${describeDuration(s.thermal.pausedSeconds)} paused`]
       : []),
+    ...(s.nodes.length > 1
+      ? s.nodes.map((n) => `  node ${n.node}: templates ${n.templates}, answers ${Object.entries(n.answers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}, out of use ${n.faults} time(s)`)
+      : []),
   ];
   for (const u of s.unreadable) lines.push(`unreadable: ${u}`);
   return lines;

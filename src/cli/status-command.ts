@@ -43,6 +43,7 @@ function textLines(s: MinerStatus): string[] {
     `${s.network} miner up ${describeDuration(s.uptimeSeconds)} (since ${s.startedAt}), ${formatRate(s.hashesPerSecond)}`,
     ...s.engines.map((e) => `  ${e.engine}/${e.backend}: ${formatRate(e.hashesPerSecond)} (${e.hashes} hashes)`),
     `node: ${s.node.reachable ? 'reachable' : 'UNREACHABLE'}, tip height ${s.node.height ?? '?'} ${s.node.tip ?? ''}`.trimEnd(),
+    ...nodeLines(s),
     job
       ? `job: height ${job.height}, ${job.transactions} transactions, fees ${formatBtc(job.feesSats)}${job.tipAgeSeconds === null ? '' : `, tip seen ${describeDuration(job.tipAgeSeconds)} ago`}`
       : 'job: none yet',
@@ -51,7 +52,11 @@ function textLines(s: MinerStatus): string[] {
     `blocks: ${Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ...rewardLines(s),
     ...thermalLines(s),
-    ...(s.foundBlocks ?? []).slice(0, FOUND_BLOCKS_SHOWN).map((b) => `  ${b.time} height ${b.height} ${b.outcome}${b.reason ? ` (${b.reason})` : ''} ${b.hash}`),
+    ...(s.foundBlocks ?? []).slice(0, FOUND_BLOCKS_SHOWN).map((b) => {
+      const conf = b.confirmations !== undefined && b.confirmations !== null && b.confirmations >= 1 ? `, ${b.confirmations} conf` : '';
+      const known = b.knownTo !== undefined && b.knownTo.of > 1 ? `, known to ${b.knownTo.nodes} of ${b.knownTo.of} nodes` : '';
+      return `  ${b.time} height ${b.height} ${b.status ?? b.outcome}${conf}${known}${b.reason ? ` (${b.reason})` : ''} ${b.hash}`;
+    }),
     `expected time to a block: ${s.expectedTimeToBlock.text}${perDay === null ? '' : `; ${describeChance(perDay)} chance per day`}`,
     `last error: ${s.lastError ? `${s.lastError.time} ${s.lastError.kind}: ${s.lastError.message}` : 'none'}`,
     `reports: ${s.reports.dir} ${s.reports.ok ? `ok (last written ${s.reports.lastWriteAt ?? 'never'})` : `FAILING since ${s.reports.errorSince}: ${s.reports.error}`}`,
@@ -73,6 +78,20 @@ function textLines(s: MinerStatus): string[] {
     }
   }
   return lines;
+}
+
+/** Each configured node, when there are several (one node is the `node:` line). */
+function nodeLines(s: MinerStatus): string[] {
+  const nodes = s.nodes ?? [];
+  if (nodes.length < 2) return nodes.length === 1 && nodes[0]!.state !== 'ok' ? [`  ${nodes[0]!.state}: ${nodes[0]!.reason ?? ''}`.trimEnd()] : [];
+  return nodes.map((n) => {
+    const answers = Object.entries(n.answers).map(([k, v]) => `${k} ${v}`).join(', ');
+    const last = n.lastTemplateAt === null ? '' : ` (last ${describeDuration(Math.max(0, (Date.parse(s.startedAt) + s.uptimeSeconds * 1000 - Date.parse(n.lastTemplateAt)) / 1000))} ago)`;
+    return (
+      `  node ${n.index} ${n.name}${n.templateSource ? ' (work from it)' : ''}: ${n.state}${n.reason ? ` (${n.reason})` : ''}, height ${n.height ?? '?'}, zmq ${n.zmq}, ` +
+      `templates ${n.templates}${last}${answers ? `, answers ${answers}` : ''}`
+    );
+  });
 }
 
 /** The last block found and what is not spendable yet (a miner older than the tracker sends neither). */

@@ -29,6 +29,7 @@ import {
 import { parseJsonText } from './json-syntax.js';
 import { decodeAuthorityKey } from '../stratum/v2/certificate.js';
 import { AuthorityKeyError } from '../stratum/v2/errors.js';
+import { NodeEntryError, nodePasswords, parseNodeEntries, sameNodeUrl, type GivenNode } from './node-entries.js';
 import { redactNotifyUrl } from '../telemetry/notify/targets.js';
 import { isLoopbackHost } from '../telemetry/status-auth.js';
 import type { Network } from '../node/networks.js';
@@ -104,6 +105,7 @@ async function load(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: string, secr
     const v = f.secret ? file?.values[f.key] : undefined;
     if (typeof v === 'string') secrets.push(v);
   }
+  secrets.push(...nodePasswords(file?.values.nodes));
 
   const winners = new Map<FieldKey, Candidate>();
   for (const f of MINE_FIELDS) {
@@ -242,6 +244,14 @@ function candidate(f: FieldSpec, flags: FlagValues, env: NodeJS.ProcessEnv, file
 }
 
 function validate(f: FieldSpec, c: Candidate): unknown {
+  if (f.key === 'nodes') {
+    try {
+      return parseNodeEntries(c.raw, c.base);
+    } catch (err) {
+      if (err instanceof NodeEntryError) throw new ConfigError(err.where === '' ? c.label : `${c.label} ${err.where}`, err.detail);
+      throw err;
+    }
+  }
   const input = c.from === 'file' || typeof c.raw !== 'string' ? c.raw : valueFromText(f.text, c.raw);
   const result = fieldSchemas[f.key].safeParse(input);
   if (!result.success) {
@@ -299,7 +309,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
   const pool = winners.get('pool');
   if (pool !== undefined) {
     // Through a pool the node side is the pool's: flags for a node would be ignored silently.
-    for (const key of ['rpcUrl', 'zmq', 'stratumPort', 'sv2Port', 'maxBlocks', 'smokeTest', 'smokeNetwork'] as const) {
+    for (const key of ['rpcUrl', 'zmq', 'nodes', 'stratumPort', 'sv2Port', 'maxBlocks', 'smokeTest', 'smokeNetwork'] as const) {
       const given = winners.get(key);
       if (given !== undefined && given.from !== 'file') {
         throw new ConfigError(given.label, `conflicts with ${pool.label}: --pool mines through a pool, without a node (leave out ${given.label}, or --pool to mine from the node)`);
@@ -358,14 +368,17 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
 
   const network = (values.network ?? DEFAULTS.network) as Network;
   const reportDir = (values.reportDir as string | undefined) ?? resolve(cwd, DEFAULTS.reportDir);
+  const nodes = resolveNodes(values, winners, network, spellings);
+  const first = nodes[0]!;
   return {
     network,
-    rpcUrl: values.rpcUrl ?? defaultRpcUrl(network),
-    rpcUser: values.rpcUser,
-    rpcPassword: values.rpcPassword,
-    rpcCookie: user !== undefined ? undefined : (values.rpcCookie ?? defaultCookiePath(network)),
-    rpcCa: values.rpcCa,
-    zmq: values.zmq,
+    rpcUrl: first.rpcUrl,
+    rpcUser: first.rpcUser,
+    rpcPassword: first.rpcPassword,
+    rpcCookie: first.rpcCookie,
+    rpcCa: first.rpcCa,
+    zmq: first.zmq,
+    nodes,
     address: values.address,
     coinbaseTag: values.coinbaseTag ?? DEFAULTS.coinbaseTag,
     engines: values.engines ?? [...DEFAULTS.engines],
@@ -400,6 +413,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     pass: values.pass ?? DEFAULTS.pass,
     suggestDifficulty: values.suggestDifficulty,
     refreshInterval: values.refreshInterval ?? DEFAULTS.refreshInterval,
+    propagationAlarm: values.propagationAlarm ?? (network === 'main' || network === 'testnet' || network === 'testnet4' ? DEFAULTS.propagationAlarm : 0),
     notify: values.notify ?? [],
     onBlock: values.onBlock,
     cpuBackend: values.cpuBackend,
@@ -412,6 +426,70 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
     resumeTemp,
     pidFile: values.pidFile,
   };
+}
+
+/** A resolved node (MineConfig.nodes[i]). */
+interface ResolvedNode {
+  readonly rpcUrl: string;
+  readonly rpcUser?: string | undefined;
+  readonly rpcPassword?: string | undefined;
+  readonly rpcCookie?: string | undefined;
+  readonly rpcCa?: string | undefined;
+  readonly zmq?: string | undefined;
+}
+
+/**
+ * Every node: the one of the --rpc-* fields first — alone when no --node is given, else only when
+ * --rpc-url names it — then the --node entries. An entry without a login uses --rpc-user and
+ * --rpc-password when they are given (one RPC account on every node), else the network's default
+ * cookie. The same node twice, or two nodes on one ZMQ endpoint: one line naming both.
+ */
+function resolveNodes(
+  values: Partial<Record<FieldKey, unknown>>,
+  winners: Map<FieldKey, Candidate>,
+  network: Network,
+  spellings: (key: FieldKey) => string,
+): ResolvedNode[] {
+  const given = (values.nodes as GivenNode[] | undefined) ?? [];
+  const nodesLabel = winners.get('nodes')?.label ?? '--node';
+  const user = values.rpcUser as string | undefined;
+  const password = values.rpcPassword as string | undefined;
+  const primary: ResolvedNode = {
+    rpcUrl: (values.rpcUrl as string | undefined) ?? defaultRpcUrl(network),
+    rpcUser: user,
+    rpcPassword: password,
+    rpcCookie: user !== undefined ? undefined : ((values.rpcCookie as string | undefined) ?? defaultCookiePath(network)),
+    rpcCa: values.rpcCa as string | undefined,
+    zmq: values.zmq as string | undefined,
+  };
+  const labelled: Array<{ node: ResolvedNode; label: string }> = [];
+  if (given.length === 0 || winners.has('rpcUrl')) labelled.push({ node: primary, label: winners.get('rpcUrl')?.label ?? 'the default node' });
+  else {
+    // Without --rpc-url the --rpc-* fields describe no node of their own: a cookie, CA or ZMQ
+    // endpoint for "the" node would silently apply to none.
+    for (const key of ['rpcCookie', 'rpcCa', 'zmq'] as const) {
+      const w = winners.get(key);
+      if (w !== undefined) {
+        throw new ConfigError(w.label, `with ${nodesLabel}, it names no node: give ${spellings('rpcUrl')} for the node it belongs to, or put it in the ${nodesLabel} entry`);
+      }
+    }
+  }
+  for (const g of given) {
+    const login = g.rpcUser !== undefined ? { rpcUser: g.rpcUser, rpcPassword: g.rpcPassword } : g.rpcCookie !== undefined ? { rpcCookie: g.rpcCookie } : user !== undefined ? { rpcUser: user, rpcPassword: password } : { rpcCookie: defaultCookiePath(network) };
+    labelled.push({ node: { rpcUrl: g.rpcUrl, ...login, ...(g.rpcCa !== undefined && { rpcCa: g.rpcCa }), ...(g.zmq !== undefined && { zmq: g.zmq }) }, label: `${nodesLabel} #${g.position}` });
+  }
+  for (let i = 0; i < labelled.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [a, b] = [labelled[j]!, labelled[i]!];
+      if (sameNodeUrl(a.node.rpcUrl, b.node.rpcUrl)) {
+        throw new ConfigError(b.label, `names the same node as ${a.label} (${b.node.rpcUrl}); give each node once`);
+      }
+      if (a.node.zmq !== undefined && a.node.zmq === b.node.zmq) {
+        throw new ConfigError(b.label, `zmq ${b.node.zmq} is also ${a.label}'s: two nodes cannot publish on one endpoint`);
+      }
+    }
+  }
+  return labelled.map((l) => l.node);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,6 +508,8 @@ function secretValues(argv: readonly string[], flags: Readonly<Record<string, un
       else if (a.startsWith(`--${f.flag}=`)) found.push(a.slice(f.flag.length + 3));
     });
   }
+  // A --node entry may carry a password (password=...).
+  found.push(...nodePasswords(env[FIELD_BY_KEY.nodes.env]), ...nodePasswords(flags[FIELD_BY_KEY.nodes.flag]), ...nodePasswords(argv.filter((a, i) => argv[i - 1] === '--node' || a.startsWith('--node='))));
   return found;
 }
 
@@ -450,5 +530,6 @@ function nonEmpty(v: string | undefined): string | undefined {
 /** A known name equal to `name` once case, '-' and '_' are ignored. */
 function suggest(name: string, known: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
-  return known.find((k) => norm(k) === norm(name));
+  // "node" for "nodes": the flag is singular (one per node), the file's list plural.
+  return known.find((k) => norm(k) === norm(name) || norm(k) === `${norm(name)}s`);
 }

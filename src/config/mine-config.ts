@@ -207,6 +207,7 @@ export const fieldSchemas = {
   pass: z.string().max(256),
   suggestDifficulty: z.number().positive().max(1e15),
   refreshInterval: seconds(REFRESH_MIN_SECONDS, REFRESH_MAX_SECONDS),
+  propagationAlarm: seconds(0, CONNECT_TIMEOUT_MAX_SECONDS),
   notify,
   onBlock: nonEmpty,
   // Governance (issue 14)
@@ -219,6 +220,9 @@ export const fieldSchemas = {
   maxTemp: celsius(TEMPERATURE_MIN_CELSIUS),
   resumeTemp: celsius(RESUME_MIN_CELSIUS),
   pidFile: path,
+  // Node entries are checked by config/node-entries.ts (its messages name the entry and its item);
+  // the file schema only needs to know the key.
+  nodes: z.unknown(),
 } as const;
 
 export type FieldKey = keyof typeof fieldSchemas;
@@ -270,6 +274,14 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('rpcCookie', 'rpc-cookie', { arg: 'file', text: 'string', expected: 'a file path', isPath: true, help: "node's RPC cookie file", defaultText: "Bitcoin Core's, per network" }),
   spec('rpcCa', 'rpc-ca', { arg: 'file', text: 'string', expected: 'a PEM file path', isPath: true, help: 'certificate authority (PEM) trusted for an https:// --rpc-url', defaultText: "the system's" }),
   spec('zmq', 'zmq', { arg: 'endpoint', text: 'string', expected: 'a ZMQ endpoint such as tcp://127.0.0.1:28332', help: "node's zmqpubhashblock endpoint; without it, longpoll" }),
+  spec('nodes', 'node', {
+    arg: 'url[,zmq=…][,cookie=…]',
+    text: 'string',
+    repeatable: true,
+    expected: 'a node: its RPC URL, then comma-separated zmq=<endpoint>, cookie=<file>, user=<user>, password=<password>, ca=<file> (docs/cli.md, "Several nodes")',
+    help: 'another node: its RPC URL,zmq=…,cookie=… (or user=…,password=…,ca=…); repeatable; work from the first usable, blocks to all',
+    defaultText: 'the --rpc-* node alone',
+  }),
   spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
   spec('coinbaseTag', 'coinbase-tag', { arg: 'text', text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase; "" for none', defaultText: '/solominer/' }),
   spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list), or none (a Stratum pool only)', help: 'hashing engines; none with --stratum-port serves only the pool', defaultText: 'cpu' }),
@@ -303,6 +315,13 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
   spec('pass', 'pass', { arg: 'password', text: 'string', expected: 'a password of at most 256 characters', secret: true, help: 'pool password (with --pool)', defaultText: 'x' }),
   spec('suggestDifficulty', 'suggest-difficulty', { arg: 'n', text: 'number', expected: 'a number greater than 0 (fractions allowed)', help: 'ask the pool for this share difficulty (mining.suggest_difficulty; with --pool)', defaultText: "the pool's" }),
   spec('refreshInterval', 'refresh-interval', { arg: 'seconds', text: 'number', expected: `seconds, a number ${REFRESH_MIN_SECONDS}..${REFRESH_MAX_SECONDS}`, help: 'template refresh period, for new transactions', defaultText: '30' }),
+  spec('propagationAlarm', 'propagation-alarm', {
+    arg: 'seconds',
+    text: 'number',
+    expected: `seconds, a number 0..${CONNECT_TIMEOUT_MAX_SECONDS} (0: no alarm)`,
+    help: 'alarm when a found block is still known to one node only, sent to no peer, after this long',
+    defaultText: '120 on main, testnet, testnet4; 0 (off) on signet, regtest',
+  }),
   spec('notify', 'notify', { arg: 'url', text: 'string', repeatable: true, expected: NOTIFY_EXPECTED, help: 'POST block and node events to this URL: ntfy, Discord webhook or JSON webhook (docs/notifications.md); repeatable; the variable takes a comma-separated list', defaultText: 'none' }),
   // Secret: a command line may carry a token (curl -H "Authorization: ...").
   spec('onBlock', 'on-block', { arg: 'command', text: 'string', expected: 'a shell command', secret: true, help: 'run this shell command at each block event, its fields in SOLOMINER_* variables (%s: the block hash); 30 s limit' }),
@@ -336,15 +355,20 @@ export type MineConfigFile = z.input<typeof mineConfigFileSchema>;
  * `rpcUser` and `rpcPassword` are both set and `rpcCookie` is not, or `rpcCookie` is set and
  * neither of the others is.
  */
+/** One node as the resolved configuration holds it (the first one's fields are also top-level). */
+const nodeEntrySchema = z.strictObject({
+  rpcUrl: fieldSchemas.rpcUrl,
+  rpcUser: fieldSchemas.rpcUser.optional(),
+  rpcPassword: fieldSchemas.rpcPassword.optional(),
+  rpcCookie: fieldSchemas.rpcCookie.optional(),
+  rpcCa: fieldSchemas.rpcCa.optional(),
+  zmq: fieldSchemas.zmq.optional(),
+});
+
 export const mineConfigSchema = z
   .strictObject({
     network: fieldSchemas.network,
-    rpcUrl: fieldSchemas.rpcUrl,
-    rpcUser: fieldSchemas.rpcUser.optional(),
-    rpcPassword: fieldSchemas.rpcPassword.optional(),
-    rpcCookie: fieldSchemas.rpcCookie.optional(),
-    rpcCa: fieldSchemas.rpcCa.optional(),
-    zmq: fieldSchemas.zmq.optional(),
+    ...nodeEntrySchema.shape,
     // Required when mining from a node (the coinbase pays it); a pool pays whom it pays.
     address: fieldSchemas.address.optional(),
     coinbaseTag: fieldSchemas.coinbaseTag,
@@ -380,6 +404,7 @@ export const mineConfigSchema = z
     pass: fieldSchemas.pass,
     suggestDifficulty: fieldSchemas.suggestDifficulty.optional(),
     refreshInterval: fieldSchemas.refreshInterval,
+    propagationAlarm: fieldSchemas.propagationAlarm,
     notify: z.array(z.string()),
     onBlock: fieldSchemas.onBlock.optional(),
     cpuBackend: fieldSchemas.cpuBackend.optional(),
@@ -391,6 +416,9 @@ export const mineConfigSchema = z
     maxTemp: fieldSchemas.maxTemp.optional(),
     resumeTemp: fieldSchemas.resumeTemp.optional(),
     pidFile: fieldSchemas.pidFile.optional(),
+    // Every node, resolved (load-config.ts): the --rpc-* node first when it is one of them; the
+    // rpc* fields above are those of the first node.
+    nodes: z.array(nodeEntrySchema).min(1),
   })
   .refine(
     (c) =>
@@ -434,6 +462,8 @@ export const DEFAULTS = {
   journalName: 'found-blocks.jsonl',
   connectTimeout: 30,
   refreshInterval: 30,
+  /** On networks with peers; signet and regtest test nodes often have none (0: off). */
+  propagationAlarm: 120,
   logFormat: 'text',
   logLevel: 'info',
   stratumHost: '127.0.0.1',
@@ -468,7 +498,8 @@ export function redactConfig(config: MineConfig): Record<string, unknown> {
   for (const [k, v] of Object.entries(config)) {
     if (v === undefined) continue;
     // Notification URLs may hold a password or token: shown redacted (notify/targets.ts).
-    out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? (v as string[]).map((u) => redactNotifyUrl(u)) : v;
+    if (k === 'nodes' && Array.isArray(v)) out[k] = (v as Array<Record<string, unknown>>).map((n) => (n.rpcPassword !== undefined ? { ...n, rpcPassword: '***' } : n));
+    else out[k] = FIELD_BY_KEY[k as FieldKey]?.secret ? '***' : k === 'notify' && Array.isArray(v) ? (v as string[]).map((u) => redactNotifyUrl(u)) : v;
   }
   return out;
 }
@@ -481,7 +512,9 @@ export function describeConfig(config: MineConfig): string {
   const safe = redactConfig(config);
   const parts: string[] = [];
   for (const f of MINE_FIELDS) {
-    const v = safe[f.key];
+    let v = safe[f.key];
+    // One node is the rpc* fields already; several are listed by URL and ZMQ.
+    if (f.key === 'nodes') v = Array.isArray(v) && v.length > 1 ? (v as Array<{ rpcUrl: string; zmq?: string }>).map((n) => (n.zmq !== undefined ? `${n.rpcUrl}+${n.zmq}` : n.rpcUrl)) : undefined;
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     const text = Array.isArray(v) ? v.join(',') : String(v);
     parts.push(`${f.key}=${text === '' || /[\s"'=\\]/.test(text) || /[^\x20-\x7e]/.test(text) ? JSON.stringify(text) : text}`);

@@ -1,7 +1,7 @@
 // Writes a /status document into the page. Text goes in through textContent only: worker names
 // and user agents come from the network, and never become markup.
 import { chancePerDay, describeChance, describeDuration, formatBtc, formatDifficulty, formatRate } from '../telemetry/format.js';
-import type { ErrorEntry, FoundBlockStatus, MinerStatus, WorkerStatus } from '../telemetry/status-document.js';
+import type { ErrorEntry, FoundBlockStatus, MinerStatus, NodeStatus, WorkerStatus } from '../telemetry/status-document.js';
 
 const DASH = '–';
 
@@ -62,6 +62,8 @@ const OUTCOME_TONE: Readonly<Record<string, 'good' | 'warn' | 'bad'>> = {
   confirmed: 'good',
   mature: 'good',
   pending: 'warn',
+  found: 'warn',
+  submitted: 'warn',
   inconclusive: 'warn',
   unconfirmed: 'warn',
   rejected: 'bad',
@@ -72,13 +74,35 @@ const OUTCOME_TONE: Readonly<Record<string, 'good' | 'warn' | 'bad'>> = {
 
 function blockRow(b: FoundBlockStatus): HTMLTableRowElement {
   const tr = document.createElement('tr');
+  // The block tracker's status, as `solominer blocks` shows it (a miner before it sends the outcome only).
+  const status = b.status ?? b.outcome;
+  const k = b.knownTo;
+  const known = k === undefined ? DASH : `${k.nodes} of ${k.of}${k.peers !== null && k.peers > 0 ? ` · ${k.peers} peer${k.peers === 1 ? '' : 's'}` : ''}`;
   tr.append(
     cell(clock(b.time)),
     cell(String(b.height)),
-    cell(b.reason ? `${b.outcome} (${b.reason})` : b.outcome, OUTCOME_TONE[b.outcome]),
+    cell(b.reason ? `${status} (${b.reason})` : status, OUTCOME_TONE[status]),
     cell(b.confirmations === undefined || b.confirmations === null ? DASH : String(b.confirmations)),
     cell(b.worker ?? `${b.engine}/${b.backend}`),
     cell(b.hash, 'hash', b.hash),
+    cell(known, k !== undefined && k.nodes <= 1 && (k.peers ?? 0) === 0 && k.of > 1 ? 'warn' : undefined, k?.names.join(' ')),
+  );
+  return tr;
+}
+
+const NODE_TONE: Readonly<Record<string, 'good' | 'warn' | 'bad'>> = { ok: 'good', connecting: 'warn', restoring: 'warn', 'not-ready': 'warn', unreachable: 'bad', 'wrong-chain': 'bad', refused: 'bad' };
+
+function nodeRow(n: NodeStatus): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  const answers = Object.entries(n.answers).map(([k, v]) => `${k} ${v}`).join(', ');
+  tr.append(
+    cell(`${n.index}. ${n.name}${n.templateSource ? ' (work)' : ''}`, n.templateSource ? 'good' : undefined),
+    cell(n.reason ? `${n.state}: ${n.reason}` : n.state, NODE_TONE[n.state]),
+    cell(n.height === null ? DASH : String(n.height), undefined, n.tip ?? undefined),
+    cell(n.zmq, n.zmq === 'connected' ? undefined : n.zmq === 'none' ? undefined : 'warn'),
+    cell(count(n.templates)),
+    cell(clock(n.lastTemplateAt)),
+    cell(answers === '' ? DASH : answers),
   );
   return tr;
 }
@@ -156,7 +180,14 @@ export function renderStatus(s: MinerStatus): void {
   set('job-reward', job ? formatBtc(job.coinbaseValueSats) : DASH);
   set('job-tip-age', job ? ago(job.tipAgeSeconds) : DASH);
 
-  set('node-state', s.node.reachable ? 'reachable' : 'UNREACHABLE', s.node.reachable ? 'good' : 'bad');
+  // The node work comes from; when none is usable, why the first is not.
+  const work = s.nodes?.find((n) => n.templateSource);
+  const first = s.nodes?.[0];
+  const down = !s.node.reachable && first !== undefined ? `${first.state.toUpperCase()}${first.reason ? `: ${first.reason}` : ''}` : 'UNREACHABLE';
+  set('node-state', s.node.reachable ? (s.nodes !== undefined && s.nodes.length > 1 && work ? `reachable (${work.name})` : 'reachable') : down, s.node.reachable ? 'good' : 'bad');
+  const nodesCard = el('nodes-card');
+  nodesCard.hidden = s.nodes === undefined || s.nodes.length < 2;
+  if (!nodesCard.hidden) fillTable('nodes', s.nodes!.map(nodeRow), 'no node', 7);
   set('node-height', s.node.height === null ? DASH : String(s.node.height));
   set('node-difficulty', difficulty(s.node.networkDifficulty));
   set('node-template', s.lastTemplate ? `${ago(s.lastTemplate.ageSeconds)} (${s.lastTemplate.reason})` : 'none yet');
@@ -185,7 +216,7 @@ export function renderStatus(s: MinerStatus): void {
 
   const counts = Object.entries(s.blocks).map(([k, v]) => `${k} ${v}`);
   set('block-counts', counts.length > 0 ? counts.join(' · ') : 'none yet');
-  fillTable('blocks', (s.foundBlocks ?? []).map(blockRow), 'no block found yet in this run', 6);
+  fillTable('blocks', (s.foundBlocks ?? []).map(blockRow), 'no block found yet', 7);
 
   const errors = s.recentErrors ?? (s.lastError ? [s.lastError] : []);
   const list = el('errors');

@@ -1,6 +1,8 @@
 // A private bitcoind that `solominer demo` and the integration tests start and stop: regtest or
 // a private signet (challenge OP_TRUE), in its own data directory, on free local ports, with
-// cookie authentication and (by default) a ZMQ hashblock publisher.
+// cookie authentication and (by default) a ZMQ hashblock publisher. Tests also start mainnet
+// nodes cut off from the network (no seeds, no outbound connections): at height 0, without
+// peers or in initial block download, as a real node is before it has synced.
 //
 // Not part of the mining path: a supervisor of throwaway nodes. Every started node is tracked:
 // `stopAll()` stops them all; a process 'exit' hook SIGKILLs what is left and removes the
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { NodeUnreachableError, RpcError } from '../node/errors.js';
 import { RpcClient } from '../node/rpc-client.js';
 
-export type LocalNetwork = 'regtest' | 'signet';
+export type LocalNetwork = 'regtest' | 'signet' | 'main';
 
 export interface LocalNodeOptions {
   /** 'regtest', or 'signet' for a private signet with challenge 51 (OP_TRUE) and no peers. */
@@ -30,6 +32,8 @@ export interface LocalNodeOptions {
   readonly zmq?: boolean;
   /** More bitcoind arguments, appended last. */
   readonly extraArgs?: readonly string[];
+  /** Accept P2P connections on a free local port (`p2pPort`), so other local nodes can peer with it. */
+  readonly listen?: boolean;
   /** How long to wait for RPC to answer (default 60 s). */
   readonly startTimeoutMs?: number;
   /** Progress lines and the node's own stdout/stderr. */
@@ -104,6 +108,8 @@ export class LocalNode {
   readonly cookiePath: string;
   /** tcp://127.0.0.1:<port> of the hashblock publisher; undefined with zmq: false. */
   readonly zmqEndpoint: string | undefined;
+  /** The P2P port on 127.0.0.1 with listen: true. */
+  readonly p2pPort: number | undefined;
   /** A client for this node; it survives restart() (it re-reads the cookie on HTTP 401). */
   readonly rpc: RpcClient;
 
@@ -122,6 +128,7 @@ export class LocalNode {
     ownsDatadir: boolean;
     rpcPort: number;
     zmqPort: number | undefined;
+    p2pPort: number | undefined;
     extraArgs: readonly string[];
     startTimeoutMs: number;
     log: ((line: string) => void) | undefined;
@@ -132,16 +139,18 @@ export class LocalNode {
     this.ownsDatadir = init.ownsDatadir;
     this.rpcPort = init.rpcPort;
     this.rpcUrl = `http://127.0.0.1:${init.rpcPort}`;
-    this.cookiePath = join(init.datadir, init.network, '.cookie');
+    this.cookiePath = init.network === 'main' ? join(init.datadir, '.cookie') : join(init.datadir, init.network, '.cookie');
     this.zmqEndpoint = init.zmqPort === undefined ? undefined : `tcp://127.0.0.1:${init.zmqPort}`;
+    this.p2pPort = init.p2pPort;
     this.startTimeoutMs = init.startTimeoutMs;
     this.logFn = init.log;
     this.rpc = new RpcClient({ url: this.rpcUrl, credentials: { kind: 'cookie', path: this.cookiePath } });
     this.args = [
-      ...(init.network === 'regtest' ? ['-regtest'] : ['-signet', '-signetchallenge=51']),
+      // Mainnet with no seeds and no outbound connections: a node that never syncs.
+      ...(init.network === 'regtest' ? ['-regtest'] : init.network === 'signet' ? ['-signet', '-signetchallenge=51'] : ['-dnsseed=0', '-fixedseeds=0']),
       `-datadir=${init.datadir}`,
       '-server',
-      '-listen=0',
+      ...(init.p2pPort === undefined ? ['-listen=0'] : ['-listen=1', `-bind=127.0.0.1:${init.p2pPort}`, '-listenonion=0', '-discover=0']),
       '-connect=0',
       `-rpcport=${init.rpcPort}`,
       '-rpcbind=127.0.0.1',
@@ -155,8 +164,8 @@ export class LocalNode {
   }
 
   static async start(options: LocalNodeOptions): Promise<LocalNode> {
-    if (options.network !== 'regtest' && options.network !== 'signet') {
-      throw new LocalNodeError(`LocalNode runs 'regtest' or a private 'signet', not ${JSON.stringify(options.network)}`);
+    if (options.network !== 'regtest' && options.network !== 'signet' && options.network !== 'main') {
+      throw new LocalNodeError(`LocalNode runs 'regtest', a private 'signet' or an isolated 'main', not ${JSON.stringify(options.network)}`);
     }
     const bitcoind = await resolveBitcoind(options.bitcoind);
     const ownsDatadir = options.datadir === undefined;
@@ -164,7 +173,10 @@ export class LocalNode {
     // between. A bind failure at start is retried on fresh ports.
     installExitHook();
     for (let attempt = 1; ; attempt++) {
-      const [rpcPort, zmqPort] = await freePorts(options.zmq === false ? 1 : 2);
+      const ports = await freePorts((options.zmq === false ? 1 : 2) + (options.listen === true ? 1 : 0));
+      const rpcPort = ports[0];
+      const zmqPort = options.zmq === false ? undefined : ports[1];
+      const p2pPort = options.listen === true ? ports.at(-1) : undefined;
       const datadir = options.datadir ?? (await mkdtemp(join(tmpdir(), `solominer-${options.network}-`)));
       // Tracked from here on, so that an exit or signal removes the new datadir.
       const node = new LocalNode({
@@ -174,6 +186,7 @@ export class LocalNode {
         ownsDatadir,
         rpcPort: rpcPort!,
         zmqPort,
+        p2pPort,
         extraArgs: options.extraArgs ?? [],
         startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
         log: options.log,
@@ -216,11 +229,25 @@ export class LocalNode {
     }
   }
 
-  /** Stop and start again with the same data directory and ports (a new cookie is written). */
-  async restart(): Promise<void> {
+  /**
+   * Stop and start again with the same data directory and ports (a new cookie is written);
+   * `extraArgs` for this start only (`-reindex`).
+   */
+  async restart(extraArgs: readonly string[] = []): Promise<void> {
     if (this.removed) throw new LocalNodeError(`the node in ${this.datadir} was stopped and its data directory removed`);
     await this.halt();
-    await this.launch();
+    await this.launch(extraArgs);
+  }
+
+  /** Connects to `other` (which listens) as a peer; resolves once both count the connection. */
+  async connect(other: LocalNode): Promise<void> {
+    if (other.p2pPort === undefined) throw new LocalNodeError('connect: the other node does not listen (start it with listen: true)');
+    await this.rpc.call('addnode', `127.0.0.1:${other.p2pPort}`, 'onetry');
+    const deadline = Date.now() + 10_000;
+    while ((await other.rpc.call<number>('getconnectioncount')) === 0) {
+      if (Date.now() > deadline) throw new LocalNodeError(`connect: no connection to 127.0.0.1:${other.p2pPort} within 10 s`);
+      await sleep(50);
+    }
   }
 
   /** SIGKILL the node (a crash); resolves once it has exited. restart() brings it back. */
@@ -256,11 +283,12 @@ export class LocalNode {
     this.logFn?.(line);
   }
 
-  private async launch(): Promise<void> {
+  private async launch(extraArgs: readonly string[] = []): Promise<void> {
     installExitHook();
     live.add(this);
-    this.log(`starting ${this.bitcoind} ${this.args.join(' ')}`);
-    const child = spawn(this.bitcoind, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [...this.args, ...extraArgs];
+    this.log(`starting ${this.bitcoind} ${args.join(' ')}`);
+    const child = spawn(this.bitcoind, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let resolveExit!: (e: Exit) => void;
     const running: Running = {
       child,
@@ -350,7 +378,7 @@ export class LocalNode {
 
   /** The last `n` lines of this node's debug.log (empty when there is none). */
   async debugLogTail(n: number): Promise<string[]> {
-    for (const path of [join(this.datadir, this.network, 'debug.log'), join(this.datadir, 'debug.log')]) {
+    for (const path of [join(this.datadir, this.network === 'main' ? '' : this.network, 'debug.log'), join(this.datadir, 'debug.log')]) {
       try {
         const text = await readFile(path, 'utf8');
         return text

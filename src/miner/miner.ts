@@ -227,7 +227,9 @@ export class Miner extends EventEmitter<MinerEvents> {
     const tip = t.previousblockhash.toLowerCase();
     if (this.solvedTips.has(tip)) return; // a template fetched before our block reached the node
     const current = this.job;
+    // Another node's template is built afresh even on the same tip (its transactions may differ).
     if (
+      update.reason !== 'failover' &&
       current &&
       current.previousBlockHash === tip &&
       current.coinbaseValue === t.coinbasevalue &&

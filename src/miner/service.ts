@@ -11,18 +11,23 @@ import type { Engine } from '../engines/engine.js';
 import { parseTuningLabel, tuningLabel, type GpuTuning } from '../engines/gpu/tuning.js';
 import type { ThermalGovernor } from '../engines/thermal.js';
 import { openSensors, startThermal, type ThermalOptions } from './thermal-wiring.js';
-import { NodeAuthError, NodeCookieError, NodeStateError, NodeTlsError } from '../node/errors.js';
-import { blockHashAt, blockHeader, blockInActiveChain, checkNode, checkZmq, NodeConnectTimeoutError, nodeKnowsBlock, waitForNode, type NodeFacts } from '../node/node-checks.js';
-import { rpcClientFor, type RpcClient } from '../node/rpc-client.js';
+import { blockHashAt, blockHeader, type NodeFacts } from '../node/node-checks.js';
+import { NodeSet, type NodeLink } from '../node/nodes.js';
+import type { RpcClient } from '../node/rpc-client.js';
 import { TemplateSource } from '../node/template-source.js';
+import { unannounced } from '../submit/announcements.js';
+import { BlockRestorer } from '../submit/block-restorer.js';
 import { BlockSubmitter } from '../submit/block-submitter.js';
 import { BlockTracker, type BlockTransition } from '../submit/block-tracker.js';
 import { FoundBlockJournal, JournalError, type FoundBlockRecord } from '../submit/found-block-journal.js';
+import { blockBytesByPeer, PropagationWatch, type PropagationNode } from '../submit/propagation.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Notifier } from '../telemetry/notify/notifier.js';
+import type { NotifyEvent } from '../telemetry/notify/notification-events.js';
 import { Recorder, type RewardsView, type TelemetryTiming } from '../telemetry/recorder.js';
-import { percentile, type RunTally } from '../telemetry/run-tally.js';
+import { percentile, RunTally } from '../telemetry/run-tally.js';
 import { Miner, type FoundBlock } from './miner.js';
+import { checkNodesAtStart, nodeTarget, reportNodeEvents, submitTargets } from './node-wiring.js';
 import { startPool } from './pool.js';
 import { configuredRolling, describeRolling, logRollingChanges, recordMinerEvents } from './record-events.js';
 import { ServiceError } from './service-error.js';
@@ -43,7 +48,9 @@ export interface ServiceOptions {
     miner: Miner;
     source: TemplateSource;
     stats: RunTally;
+    /** The first configured node's RPC client. */
     rpc: RpcClient;
+    nodes: NodeSet;
     recorder: Recorder;
     tracker: BlockTracker;
     pool: PoolCore | undefined;
@@ -61,6 +68,8 @@ export interface ServiceOptions {
    * fixed keys: scripts/sv2-pool-regtest.mjs --seed).
    */
   readonly sv2Keys?: IdentityOptions;
+  /** How often and how patiently nodes are probed (tests and benchmarks shorten them). */
+  readonly nodeTiming?: { readonly probeIntervalMs?: number; readonly probeTimeoutMs?: number; readonly zmqHeartbeatMs?: number; readonly disagreeMs?: number };
 }
 
 export interface ServiceSummary {
@@ -87,33 +96,6 @@ function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType }
     return addressToScript(payoutAddressOf(config), config.network);
   } catch (err) {
     if (err instanceof BitcoinError) throw new ServiceError(`--address: ${err.what}`, 2);
-    throw err;
-  }
-}
-
-async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promise<NodeFacts> {
-  try {
-    const chain = await waitForNode(rpc, config.connectTimeout * 1000, (err) =>
-      log('warn', `waiting for the node: ${err.message}`, { timeoutSeconds: config.connectTimeout }),
-    );
-    const facts = await checkNode(rpc, config.network, chain);
-    if (config.zmq !== undefined) await checkZmq(rpc, config.zmq);
-    return facts;
-  } catch (err) {
-    if (err instanceof NodeAuthError) throw new ServiceError(`${err.message}: check --rpc-user/--rpc-password or --rpc-cookie`, 2);
-    if (err instanceof NodeTlsError) throw new ServiceError(`--${err.field}: ${err.message}`, 2);
-    if (err instanceof NodeCookieError) {
-      const uid = process.getuid?.();
-      throw new ServiceError(
-        `--rpc-cookie: cannot read ${err.path} (${err.code})${uid === undefined ? '' : ` as uid ${uid}`}: let this user read it (bitcoind -rpccookieperms=group and the node's group) or give --rpc-user and --rpc-password`,
-        2,
-      );
-    }
-    if (err instanceof NodeConnectTimeoutError) throw new ServiceError(err.message, 1);
-    if (err instanceof NodeStateError) {
-      const config_problem = /^(network|zmq):/.test(err.message);
-      throw new ServiceError(config_problem ? `--${err.message}` : err.message, config_problem ? 2 : 1);
-    }
     throw err;
   }
 }
@@ -193,47 +175,125 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     if (err instanceof JournalError) throw new ServiceError(`--journal: ${err.message.replace(/^journal: /, '')}`, 2);
     throw err;
   }
-  const rpc = rpcClientFor(config);
+  const nodes = new NodeSet(config.nodes, { network: config.network, ...options.nodeTiming });
+  const several = nodes.size > 1;
   let engines: Engine[] = [];
   let pool: PoolCore | undefined;
   // Notifications leave from their own queues: the mining path only hands them over.
   const notifier = new Notifier({ urls: config.notify, onBlock: config.onBlock, log });
   let tracker: BlockTracker | undefined;
   let thermal: ThermalGovernor | undefined;
+  let propagation: PropagationWatch | undefined;
+  const stopping = new AbortController();
   try {
-    // Reports and the metrics endpoint start before the node is asked anything.
+    // Reports and the metrics endpoint start before the node is asked anything. Every block event
+    // is journaled as announced once the notifications are done with it (announcements.ts).
+    const announce = (e: NotifyEvent): void => {
+      const done = notifier.notify(e);
+      const hash = e.block?.hash;
+      if (hash !== undefined) void done.then(() => journal.defer({ type: 'notified', time: new Date().toISOString(), hash, event: e.event }));
+    };
     recorder = await Recorder.start({
       config,
       log: options.log,
       ...(options.reportFlushIntervalMs !== undefined && { reportFlushIntervalMs: options.reportFlushIntervalMs }),
-      ...(notifier.enabled && { notify: (e) => notifier.notify(e) }),
+      notify: announce,
       ...(options.telemetry !== undefined && { timing: options.telemetry }),
     });
     const rec = recorder;
-    const node = await startNode(config, rpc, log);
+    const node = await checkNodesAtStart(config, nodes, log);
+    const nodeEvents = reportNodeEvents(nodes, rec, log);
+
+    // Every block goes to every node; a node that lacks a block's parent gets the parents first.
+    let restorer: BlockRestorer | undefined;
     const submitter = new BlockSubmitter({
       journal,
-      submitBlock: (hex) => rpc.call<string | null>('submitblock', hex),
-      blockInActiveChain: (hash) => blockInActiveChain(rpc, hash),
+      targets: () => submitTargets(nodes, config.network),
+      handBackParents: (target, found) => restorer!.handBackParents(nodeTarget(linkNamed(nodes, target.name), config.network), found),
+      onAnswer: (found, answer) => {
+        rec.nodeAnswer(answer.node, answer.outcome);
+        tracker?.answered(found.hash, answer.node, answer.outcome);
+      },
+      onNodeFault: (found, node, message) =>
+        rec.error('submission-failed', 'error', `${node} could not store block ${found.height} ${found.hash}: ${message}`, 'kept in the journal; submitted again until the node takes it'),
       log,
     });
-    const stopping = new AbortController();
-    const replayed = await submitter.replay((hash) => nodeKnowsBlock(rpc, hash), { network: config.network, signal: stopping.signal });
-    for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });
-
-    // Every block found so far (this run's journal, earlier runs' too) is followed to maturity.
+    restorer = new BlockRestorer({
+      journal,
+      submitter,
+      network: config.network,
+      log,
+      tipHint: () => Math.max(0, ...nodes.links.map((l) => l.health.height ?? 0)),
+    });
     const blocks = new BlockTracker({
       journal,
-      header: (hash) => blockHeader(rpc, hash),
-      hashAt: (height) => blockHashAt(rpc, height),
+      header: (hash) => blockHeader(followed(nodes).rpc, hash),
+      hashAt: (height) => blockHashAt(followed(nodes).rpc, height),
+      handBack: (hash) => restorer!.handBack(nodeTarget(followed(nodes), config.network), hash),
       log,
       network: config.network,
     }).load((await journal.scan()).records);
     tracker = blocks;
     blocks.on('transition', (t) => recordTransition(rec, t));
     rec.watchRewards(() => rewardsOf(blocks));
-    // At start-up, what happened while the miner was stopped (cheap: a header per block followed).
-    void blocks.checkAll({ hash: node.chainInfo.bestblockhash, height: node.chainInfo.blocks });
+
+    // A node that comes (back) into contact gets the blocks it forgot before any work is mined on it.
+    nodes.setGate(async (link, why) => {
+      const summary = await restorer!.restore(nodeTarget(link, config.network), why);
+      // Restored, not orphaned: each says so at its next check.
+      for (const h of summary.handedBack) if (h.answer.outcome === 'accepted') blocks.handedBack(h.hash, link.name);
+    });
+    propagation = new PropagationWatch({
+      nodes: () => nodes.links.filter((l) => l.usable).map(propagationNode),
+      of: nodes.size,
+      journal,
+      log,
+      alarmMs: config.propagationAlarm * 1000,
+      onChange: (hash, knownTo) => blocks.propagated(hash, knownTo),
+      onIsolated: (hash, knownTo, seconds) => {
+        const b = blocks.blocks().find((x) => x.hash === hash);
+        if (b === undefined) return;
+        blocks.propagated(hash, knownTo);
+        log('error', `block ${b.height} is known to ${knownTo.nodes.length} of ${knownTo.of} node(s) and was sent to ${knownTo.peers ?? 'no known'} peer(s) after ${seconds} s: it may not reach the network`, { hash });
+        rec.blockIsolated({ ...b, knownTo }, seconds);
+      },
+    });
+    const watch = propagation;
+    nodes.on('block', (link, n) => watch.seen(link.name, n.hash));
+    // A node on another tip than the one work comes from, for a while: it is given the blocks of
+    // ours it lacks (it takes them if that chain has more work), again whenever its tip moves.
+    const catchingUp = new Set<NodeLink>();
+    nodes.on('lagging', (link) => {
+      // One at a time per node: a node far behind lags at every probe until it has caught up.
+      if (catchingUp.has(link)) return;
+      catchingUp.add(link);
+      void restorer!
+        .restore(nodeTarget(link, config.network), 'it is on another tip')
+        .catch((err: unknown) => {
+          if (link.usable) log('warn', `could not hand blocks to ${link.label}: ${(err as Error).message}`);
+        })
+        .finally(() => catchingUp.delete(link));
+    });
+    await nodes.start();
+    nodeEvents.started();
+
+    const replayed = await submitter.replay(undefined, { network: config.network, signal: stopping.signal });
+    for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });
+    for (const r of replayed) blocks.submitted(r.hash, r.outcome, r.reason);
+
+    // What the journal holds but was never announced (a run that stopped first): said now, once.
+    for (const u of unannounced((await journal.scan()).records, config.network)) {
+      const b = blocks.blocks().find((x) => x.hash === u.hash);
+      if (b !== undefined) rec.announceLate(u.event, b);
+    }
+    // At start-up, what happened while the miner was stopped (cheap: a header per block followed);
+    // with no node usable yet, when one becomes so (below).
+    const startNode = followed(nodes);
+    if (startNode.usable) void blocks.checkAll({ hash: startNode.health.tip ?? node.chainInfo.bestblockhash, height: startNode.health.height ?? node.chainInfo.blocks });
+    // Another node took over: its view of our blocks is checked in full.
+    nodes.on('current', (next) => {
+      if (next?.health.tip != null && next.health.height !== null) void blocks.checkAll({ hash: next.health.tip, height: next.health.height });
+    });
 
     engines = options.engines ?? (await buildEngines(config));
     if (engines.some((e) => e.kind === 'cpu')) {
@@ -242,21 +302,17 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       }
     }
     const rolling = configuredRolling(engines, !config.noVersionRolling);
+    const first = nodes.links[0]!;
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
-      node: `${config.rpcUrl} ${node.version}`,
+      node: several ? nodes.links.map((l) => l.name).join(' ') : `${config.rpcUrl} ${node.version}`,
       payout: `${config.address} (${payout.type})`,
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
       ...gpuTuningField(engines),
-      work: config.zmq ? `zmq ${config.zmq}` : 'longpoll',
+      work: several ? nodes.links.map((l) => (l.entry.zmq ? `zmq ${l.entry.zmq}` : 'longpoll')).join(' ') : first.entry.zmq ? `zmq ${first.entry.zmq}` : 'longpoll',
       ...(engines.length > 0 && { versionRolling: describeRolling(rolling).replace(/^version rolling /, '') }),
     });
 
-    const source = new TemplateSource({
-      rpc,
-      network: config.network,
-      zmqEndpoint: config.zmq,
-      refreshIntervalMs: config.refreshInterval * 1000,
-    });
+    const source = new TemplateSource({ nodes, network: config.network, refreshIntervalMs: config.refreshInterval * 1000 });
     let resolveFinished: (reason: ServiceSummary['stopReason']) => void = () => {};
     const finished = new Promise<ServiceSummary['stopReason']>((resolve) => {
       resolveFinished = resolve;
@@ -303,11 +359,13 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
           // A Stratum worker's block pays its own address; the local engines' the operator's.
           ...rewardOf(found.job.coinbaseValue, found.job.height),
           ...(found.address !== undefined && { address: found.address }),
+          nodes: nodes.size,
         };
         // The tracker's row (payout, value, maturity height) is what the recorder reports; the
         // record itself is journaled by the submitter.
         const tracked = blocks.found(record);
         rec.blockFound(tracked);
+        watch.found(record.hash);
         // The block that would complete --max-blocks: hash nothing more until the node has
         // answered, so no block beyond the last one wanted is mined (on regtest the next one
         // would take a millisecond).
@@ -317,12 +375,24 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
         unanswered.add(record.hash);
         const outcome = await submitter.submit(record, { signal: stopping.signal }).finally(() => unanswered.delete(record.hash));
         if (atStop?.has(record.hash)) settledAtStop[outcome.outcome] = (settledAtStop[outcome.outcome] ?? 0) + 1;
+        // The other nodes' answers come within milliseconds: the announcement says how many hold it.
+        const answers = several ? await Promise.race([outcome.allAnswered, delay(OTHER_ANSWERS_MS, outcome.answers)]) : outcome.answers;
+        const knownTo = watch.answered(record.hash, answers);
+        blocks.propagated(record.hash, knownTo);
+        // The answers still coming count too (a node that was slow, or down and handed it back later).
+        void outcome.allAnswered.then((all) => {
+          const more = watch.answered(record.hash, all);
+          blocks.propagated(record.hash, more);
+        });
         // Candidate in hand → submitblock sent: the re-check, block assembly and journal fsync.
         const solvedToSentMs = submitCalled - found.foundAt + outcome.submitMs;
-        rec.blockOutcome(blocks.submitted(record.hash, outcome.outcome, outcome.reason) ?? tracked, outcome.outcome, outcome.reason, solvedToSentMs);
+        const after = blocks.submitted(record.hash, outcome.outcome, outcome.reason) ?? tracked;
+        rec.blockOutcome({ ...after, knownTo }, outcome.outcome, outcome.reason, solvedToSentMs);
         // The submitter logs the node's answer; the engine that found it is in the journal.
         if (config.maxBlocks !== undefined && stats.accepted >= config.maxBlocks) finish('max-blocks');
         else if (completes) hold('submit', false);
+        const all = await outcome.allAnswered;
+        if (all.length === nodes.size && all.every((a) => a.outcome === 'accepted')) RunTally.sample(stats.acceptedByAllMs, performance.now() - found.foundAt);
       })().catch((err: unknown) => {
         log('error', `submission failed: ${(err as Error).message}`);
         rec.error('submission-failed', 'error', (err as Error).message, 'the block stays in the journal and is replayed at the next start');
@@ -351,7 +421,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     // A new tip (the ZMQ or longpoll notice behind this template): found blocks are checked on it.
     let lastTip: string | undefined;
     source.on('template', (update) => {
-      rec.template(update.reason);
+      rec.template(update.reason, update.node);
       void miner.onTemplate(update);
       const tip = update.template.previousblockhash;
       if (tip !== lastTip) {
@@ -362,14 +432,6 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     source.on('warning', (w) => {
       log('warn', w);
       rec.error('node-warning', 'warning', w, 'kept mining on the current work');
-    });
-    source.on('nodeDown', (err) => {
-      log('warn', `node unreachable, waiting for it as long as it takes: ${err.message}`);
-      rec.nodeDown(err);
-    });
-    source.on('nodeUp', () => {
-      log('info', 'node reachable again');
-      rec.nodeUp();
     });
 
     if (thermalSensors !== undefined) {
@@ -382,8 +444,9 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const timer = config.duration !== undefined ? setTimeout(() => finish('duration'), config.duration * 1000) : undefined;
 
     pool = config.stratumPort !== undefined || config.sv2Port !== undefined ? await startPool(config, miner, rec, log, options.sv2Keys) : undefined;
-    options.onStarted?.({ miner, source, stats, rpc, recorder: rec, tracker: blocks, pool, thermal });
-    await source.start();
+    options.onStarted?.({ miner, source, stats, rpc: first.rpc, nodes, recorder: rec, tracker: blocks, pool, thermal });
+    // The first template may be long in coming (no node ready yet); a stop meanwhile is a stop.
+    await Promise.race([source.start(), finished]);
     const stopReason = await finished;
 
     if (timer) clearTimeout(timer);
@@ -396,15 +459,44 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     clearTimeout(grace);
     return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop?.size ?? 0, settledAtStop) };
   } finally {
+    stopping.abort();
     thermal?.stop();
+    propagation?.stop();
     await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
+    await nodes.stop();
     // A check in progress writes its transitions before the journal closes.
     await tracker?.idle();
+    // Queued notifications get their grace, and are journaled as announced, before the journal closes.
+    await notifier.close();
     await journal.close();
     await recorder?.close(); // the current hour is flushed on shutdown
-    await notifier.close();
   }
+}
+
+/** How long the announcement of an accepted block waits for the other nodes' answers. */
+const OTHER_ANSWERS_MS = 1000;
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
+
+/** The node the block tracker follows: the one templates come from, else the first. */
+function followed(nodes: NodeSet): NodeLink {
+  return nodes.current() ?? nodes.links[0]!;
+}
+
+function linkNamed(nodes: NodeSet, name: string): NodeLink {
+  return nodes.links.find((l) => l.name === name) ?? nodes.links[0]!;
+}
+
+/** A node as the propagation watch asks it. */
+function propagationNode(link: NodeLink): PropagationNode {
+  return {
+    name: link.name,
+    knows: async (hash) => (await blockHeader(link.rpc, hash)) !== null,
+    peerBlockBytes: async () => blockBytesByPeer(await link.rpc.call<Array<{ id: number; bytessent_per_msg?: Record<string, number> }>>('getpeerinfo')),
+  };
 }
 
 /** The submissions in flight at the stop and their outcomes; those without one are unsettled. */
@@ -435,15 +527,19 @@ function recordTransition(rec: Recorder, t: BlockTransition): void {
   if (t.catchUp) return;
   const change = { block: t.block, from: t.from };
   if (t.to === 'orphaned') rec.blockOrphaned(change);
-  else if (t.to === 'mature') rec.blockMatured(change);
+  else if (t.to === 'mature' && t.from !== 'mature') rec.blockMatured(change);
+  else if (t.restored === true) rec.blockRestored(change);
   else rec.blockConfirmed(change);
 }
 
 function rewardsOf(tracker: BlockTracker): RewardsView {
   const list = tracker.blocks();
   const totals = tracker.totals();
-  return { lastBlock: list.at(-1) ?? null, immature: totals.immature };
+  return { lastBlock: list.at(-1) ?? null, immature: totals.immature, blocks: list.slice(-FOUND_BLOCKS_SHOWN).reverse() };
 }
+
+/** Found blocks the dashboard and /status list. */
+const FOUND_BLOCKS_SHOWN = 20;
 
 /** The end-of-run lines: what the run did. */
 export function summaryLines(summary: ServiceSummary): string[] {

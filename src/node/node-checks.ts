@@ -20,6 +20,8 @@ export interface NodeFacts {
   readonly chainInfo: ChainInfo;
   readonly version: string;
   readonly connections: number;
+  /** Why the node cannot hand out work yet (IBD or no peers on mainnet); the miner waits for it. */
+  readonly notReady?: string;
 }
 
 /** The node stayed unreachable for the whole connect timeout. */
@@ -62,18 +64,15 @@ export async function checkNode(rpc: RpcClient, network: Network, chainInfo: Cha
   }
   const info = await rpc.call<{ subversion: string; connections: number }>('getnetworkinfo');
   // Bitcoin Core refuses getblocktemplate on mainnet while syncing or without peers; test
-  // chains skip both checks (rpc/mining.cpp), so only mainnet is held to them here.
-  if (network === 'main') {
-    if (chainInfo.initialblockdownload) {
-      throw new NodeStateError(
-        `the node is still in initial block download (${(chainInfo.verificationprogress * 100).toFixed(2)}% verified, ${chainInfo.blocks} of ${chainInfo.headers} blocks); mine once it has synced`,
-      );
-    }
-    if (info.connections === 0) {
-      throw new NodeStateError('the node has no peers: a block mined now could not reach the network; check its connectivity');
-    }
+  // chains skip both checks (rpc/mining.cpp), so only mainnet is held to them here. Not a reason
+  // to stop: the miner waits, saying so once, and mines when the node is ready.
+  let notReady: string | undefined;
+  if (network === 'main' && chainInfo.initialblockdownload) {
+    notReady = `the node is still in initial block download (${(chainInfo.verificationprogress * 100).toFixed(2)}% verified, ${chainInfo.blocks} of ${chainInfo.headers} blocks); mining starts once it has synced`;
+  } else if (network === 'main' && info.connections === 0) {
+    notReady = 'the node has no peers: a block mined now could not reach the network; mining starts once it has one (check its connectivity)';
   }
-  return { chainInfo, version: info.subversion, connections: info.connections };
+  return { chainInfo, version: info.subversion, connections: info.connections, ...(notReady !== undefined && { notReady }) };
 }
 
 interface ZmqNotification {

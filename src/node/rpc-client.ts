@@ -111,7 +111,16 @@ export class RpcClient {
 
   /** A call over node:http(s), parsed with JSON.parse: the template path (see the file comment). */
   callDirect<T>(method: string, ...params: unknown[]): Promise<T> {
-    return this.withLoginRetry(method, (login) => this.post<T>(method, params, login));
+    return this.withLoginRetry(method, (login) => this.post<T>(method, params, login, undefined));
+  }
+
+  /**
+   * callDirect that `signal` can abandon: the request is destroyed and the call fails with
+   * NodeUnreachableError (reason "aborted"). A fetch stuck on a node that stalls is dropped this
+   * way when templates move to another node.
+   */
+  callDirectAbortable<T>(signal: AbortSignal, method: string, ...params: unknown[]): Promise<T> {
+    return this.withLoginRetry(method, (login) => this.post<T>(method, params, login, signal));
   }
 
   /** Runs `attempt`; on HTTP 401 with a cookie, reads the cookie again and tries once more. */
@@ -152,7 +161,7 @@ export class RpcClient {
     return client;
   }
 
-  private async post<T>(method: string, params: unknown[], login: Login): Promise<T> {
+  private async post<T>(method: string, params: unknown[], login: Login, signal: AbortSignal | undefined): Promise<T> {
     const url = new URL(this.url);
     const body = JSON.stringify({ jsonrpc: '1.0', id: ++this.requestId, method, params });
     const secure = url.protocol === 'https:';
@@ -172,6 +181,7 @@ export class RpcClient {
           authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`,
         },
         ...(ca !== undefined && { ca }),
+        ...(signal !== undefined && { signal }),
       };
       const req = (secure ? https : http).request(options, (res) => {
         const chunks: Buffer[] = [];
@@ -184,6 +194,7 @@ export class RpcClient {
       req.end(body);
     }).catch((err: unknown) => {
       const e = err as ErrorLike;
+      if (signal?.aborted) throw transport('aborted');
       throw transport(typeof e?.code === 'string' ? e.code : String((err as Error)?.message ?? err));
     });
     if (status === 401 || status === 403) throw { kind: 'http', status } satisfies Failure;

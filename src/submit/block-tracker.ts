@@ -2,8 +2,12 @@
 // reward matures (100 confirmations) or it is orphaned, and back again if a reorg restores it.
 //
 // Lifecycle: found → submitted → accepted | rejected (the submitter's records), then, while the
-// node is watched, confirmed (n) → mature, or orphaned (getblockheader says -1 confirmations, or
-// another block holds its height) — and orphaned → confirmed when a reorg brings it back.
+// node is watched, confirmed (n) → mature, or orphaned (getblockheader says -1 confirmations: the
+// node holds another chain with more work at its height) — and orphaned → confirmed when a reorg
+// brings it back. A block the node does not know at all (it forgot it in a crash) is handed back
+// from the journal (block-restorer.ts) and judged on the node's answer: back in the active chain
+// it is restored, not orphaned; orphaned only when the node puts it beside a chain with more work
+// or refuses it.
 //
 // Cheap by construction: the service calls onTip() on each new tip (the template source's own
 // ZMQ or longpoll notice, no polling here); when the new tip extends the previous one, every block
@@ -32,6 +36,16 @@ export const MATURITY_CONFIRMATIONS = 100;
  */
 export const ORPHAN_WATCH_BLOCKS = 100;
 
+/** Which configured nodes hold a block (a `propagation` line of the journal). */
+export interface KnownTo {
+  /** RPC URLs of the configured nodes that have it. */
+  readonly nodes: readonly string[];
+  /** Configured nodes in all. */
+  readonly of: number;
+  /** Peers of those nodes the block was sent to (null when not known). */
+  readonly peers: number | null;
+}
+
 export interface TrackedBlock extends BlockReward, Pick<FoundBlockRecord, 'hash' | 'height' | 'network' | 'engine' | 'backend' | 'worker'> {
   /** When the block was solved (ISO 8601). */
   readonly foundAt: string;
@@ -45,6 +59,10 @@ export interface TrackedBlock extends BlockReward, Pick<FoundBlockRecord, 'hash'
   /** Height of the tip its confirmations were counted at. */
   readonly tipHeight: number | null;
   readonly reason?: string;
+  /** Which configured nodes hold it, as last recorded. */
+  readonly knownTo?: KnownTo;
+  /** Each node's last answer (RPC URL → outcome), as journaled. */
+  readonly answers?: Readonly<Record<string, Outcome>>;
 }
 
 export interface Tip {
@@ -69,10 +87,12 @@ export interface BlockTransition {
   readonly from: BlockStatus;
   readonly to: BlockStatus;
   /**
-   * Found by the first check of a journal no tracker has written to (one of an earlier
-   * version): old news, journaled and logged but not to be announced as events.
+   * Found by the first check of a block an earlier version found (before block tracking, so
+   * the journal says nothing of its fate): old news, journaled and logged but not announced.
    */
   readonly catchUp?: boolean;
+  /** Back in the active chain because it was handed back to a node that had forgotten it. */
+  readonly restored?: boolean;
 }
 
 export interface ChainHeader {
@@ -94,6 +114,12 @@ export interface BlockTrackerDeps {
   readonly now?: () => number;
   /** Refresh without writing (`solominer blocks`): nothing is appended to the journal. */
   readonly readOnly?: boolean;
+  /**
+   * Hands a block the node does not know back to it from the journal, with its unknown parents
+   * (block-restorer.ts); undefined when the journal cannot (the block is not in it). Absent (a
+   * read-only refresh): a block unknown to the node is judged by what holds its height.
+   */
+  readonly handBack?: (hash: string) => Promise<{ readonly outcome: Outcome; readonly reason?: string } | undefined>;
 }
 
 export interface TrackerEvents {
@@ -112,9 +138,17 @@ interface Change {
 type Entry = { -readonly [K in keyof TrackedBlock]: TrackedBlock[K] } & {
   /** The tip at which its place on the chain was last established. */
   verifiedAt?: string;
+  /**
+   * Found by a version before block tracking (its found line has no reward fields) and not yet
+   * checked since: what its first check finds is old news.
+   */
+  legacy?: boolean;
+  /** Handed back to this node (its RPC URL), which had forgotten it: said as restored at its next check. */
+  handedBackTo?: string;
 };
 
-const OUTCOME_STATUS: Readonly<Record<Outcome, BlockStatus>> = {
+/** The status a block has after the submitter's outcome (announcements.ts reads the journal the same way). */
+export const OUTCOME_STATUS: Readonly<Record<Outcome, BlockStatus>> = {
   accepted: 'accepted',
   rejected: 'rejected',
   // The node refused it because its parent is no longer the tip: never on the chain.
@@ -165,11 +199,12 @@ function entryOf(r: FoundBlockRecord): Entry {
     confirmations: null,
     maturityHeight: r.height + MATURITY_CONFIRMATIONS - 1,
     tipHeight: null,
+    ...(r.coinbaseValue === undefined && { legacy: true }),
   };
 }
 
 function snapshot(e: Entry): TrackedBlock {
-  const { verifiedAt: _verifiedAt, ...block } = e;
+  const { verifiedAt: _verifiedAt, legacy: _legacy, handedBackTo: _handedBackTo, ...block } = e;
   return block;
 }
 
@@ -192,8 +227,17 @@ function foldInto(entries: Map<string, Entry>, records: readonly JournalRecord[]
       }
       continue;
     }
+    if (r.type === 'notified') continue;
     const e = entries.get(r.hash.toLowerCase());
     if (!e) continue;
+    if (r.type === 'propagation') {
+      e.knownTo = { nodes: [...r.nodes], of: r.of, peers: r.peers };
+      continue;
+    }
+    if (r.type === 'answer') {
+      e.answers = { ...e.answers, [r.node]: r.outcome };
+      continue;
+    }
     if (r.type === 'outcome') {
       // The node's answer settles a block still waiting for one; a later replay line of a block
       // the tracker already placed on the chain changes nothing.
@@ -208,6 +252,7 @@ function foldInto(entries: Map<string, Entry>, records: readonly JournalRecord[]
     e.statusAt = r.time;
     e.confirmations = r.confirmations;
     e.tipHeight = r.tipHeight;
+    delete e.legacy;
     if (r.reason !== undefined) e.reason = r.reason;
     else delete e.reason;
   }
@@ -262,8 +307,6 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   private wanted: { tip: Tip; full: boolean } | undefined;
   private running: Promise<void> | undefined;
   private failing = false;
-  /** No status or tip line in the journal yet: the first check catches up on old blocks. */
-  private catchingUp = false;
   /** Why the last check could not ask the node (undefined once a check succeeds). */
   failure: string | undefined;
 
@@ -275,7 +318,6 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   /** Takes in what the journal knows (its records, as FoundBlockJournal.scan() reads them). */
   load(records: readonly JournalRecord[]): this {
     this.journalTip = foldInto(this.entries, records);
-    this.catchingUp = !records.some((r) => r.type === 'status' || r.type === 'tip');
     return this;
   }
 
@@ -295,12 +337,33 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
 
   /** A block just journaled by the submitter. */
   found(record: FoundBlockRecord): TrackedBlock {
-    // A block of this run is news, whatever the journal held before.
-    this.catchingUp = false;
     const key = record.hash.toLowerCase();
     let e = this.entries.get(key);
     if (!e) this.entries.set(key, (e = entryOf(record)));
+    // A block of this run is news, whatever the journal held before.
+    delete e.legacy;
     return snapshot(e);
+  }
+
+  /** A node's answer to a block (the submitter journaled it). */
+  answered(hash: string, node: string, outcome: Outcome): void {
+    const e = this.entries.get(hash.toLowerCase());
+    if (e) e.answers = { ...e.answers, [node]: outcome };
+  }
+
+  /**
+   * A block handed back to a node that had forgotten it (block-restorer.ts, at the node's
+   * return): its next check says it is restored (journaled, announced).
+   */
+  handedBack(hash: string, node: string): void {
+    const e = this.entries.get(hash.toLowerCase());
+    if (e && e.network === this.deps.network && (e.status === 'accepted' || e.status === 'confirmed' || e.status === 'submitted')) e.handedBackTo = node;
+  }
+
+  /** Which configured nodes hold a block now (propagation.ts journaled it). */
+  propagated(hash: string, knownTo: KnownTo): void {
+    const e = this.entries.get(hash.toLowerCase());
+    if (e) e.knownTo = knownTo;
   }
 
   /** The submitter's outcome of a block (already journaled by it). */
@@ -369,7 +432,9 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       if (followed.length > 0 && !full && previous !== undefined && tip.height === previous.height + 1) tipHeader = await this.deps.header(tip.hash);
       const extendsPrevious = tipHeader !== null && tipHeader.previousblockhash === previous?.hash;
       for (const e of followed) {
-        if (extendsPrevious && e.verifiedAt === previous!.hash && (e.status === 'confirmed' || e.status === 'orphaned')) {
+        if (e.handedBackTo !== undefined) {
+          await this.locate(e, tip, changes);
+        } else if (extendsPrevious && e.verifiedAt === previous!.hash && (e.status === 'confirmed' || e.status === 'orphaned')) {
           if (e.status === 'confirmed') this.place(e, tip.height - e.height + 1, tip, changes);
         } else if (extendsPrevious && e.status === 'accepted' && (e.hash === tip.hash || e.hash === tipHeader?.previousblockhash)) {
           // Our block just accepted is the new tip, or its parent: no need to ask about it.
@@ -396,8 +461,9 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
     await this.write(records);
     for (const { record, transition } of changes) {
       const detail = record.status === 'orphaned' ? ` (${record.reason})` : ` (${record.confirmations} confirmations)`;
-      const level = record.status === 'orphaned' ? 'warn' : 'info';
-      this.deps.log(level, `block ${transition.block.height} ${transition.from} → ${transition.to}${detail}`, {
+      const level = record.status === 'orphaned' || transition.restored === true ? 'warn' : 'info';
+      const move = transition.restored === true ? `restored: ${record.reason}; ${transition.to}` : `${transition.from} → ${transition.to}`;
+      this.deps.log(level, `block ${transition.block.height} ${move}${detail}`, {
         hash: record.hash,
         height: transition.block.height,
         from: transition.from,
@@ -410,10 +476,10 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       this.lastTip = undefined;
       return;
     }
-    if (this.catchingUp && changes.length > 0) {
-      this.deps.log('info', `block tracker: ${changes.length} block(s) of a journal written before block tracking brought up to date (not announced)`);
+    const caughtUp = changes.filter((c) => c.transition.catchUp === true).length;
+    if (caughtUp > 0) {
+      this.deps.log('info', `block tracker: ${caughtUp} block(s) of a journal written before block tracking brought up to date (not announced)`);
     }
-    this.catchingUp = false;
     this.lastTip = tip;
     this.failure = undefined;
     if (this.failing) {
@@ -433,9 +499,23 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
   private async locate(e: Entry, tip: Tip, changes: Change[]): Promise<void> {
     const header = await this.deps.header(e.hash);
     if (header !== null) {
-      if (header.confirmations >= 1) this.place(e, header.confirmations, tip, changes);
+      const restoredBy = e.handedBackTo;
+      delete e.handedBackTo;
+      if (header.confirmations >= 1) this.place(e, header.confirmations, tip, changes, restoredBy);
       else this.orphan(e, tip, 'not in the active chain', changes);
       return;
+    }
+    if (this.deps.handBack !== undefined && !this.deps.readOnly) {
+      // The node does not know it: it forgot it (a crash), or never got it. Hand it back.
+      const answer = await this.deps.handBack(e.hash);
+      if (answer !== undefined) {
+        const after = await this.deps.header(e.hash);
+        if (after !== null && after.confirmations >= 1) this.place(e, after.confirmations, tip, changes, 'the node');
+        else if (after !== null) this.orphan(e, tip, 'handed back to the node, which holds another chain with more work at its height', changes);
+        else if (answer.outcome === 'rejected' || answer.outcome === 'stale') this.orphan(e, tip, `refused when handed back to the node: ${answer.reason ?? answer.outcome}`, changes);
+        // Else the node lacks a parent that is not ours: it is tried again at the next check.
+        return;
+      }
     }
     // Unknown to the node (never reached it, or a node rebuilt since): lost once another block
     // holds its height.
@@ -443,12 +523,13 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
     if (other !== null && other.toLowerCase() !== e.hash) this.orphan(e, tip, `unknown to the node; block ${other} holds height ${e.height}`, changes);
   }
 
-  /** In the active chain with `confirmations`. */
-  private place(e: Entry, confirmations: number, tip: Tip, changes: Change[]): void {
+  /** In the active chain with `confirmations`; `restoredBy`: because it was just handed back to that node. */
+  private place(e: Entry, confirmations: number, tip: Tip, changes: Change[], restoredBy?: string): void {
     const status: ChainStatus = confirmations >= MATURITY_CONFIRMATIONS ? 'mature' : 'confirmed';
     e.confirmations = confirmations;
     e.tipHeight = Math.max(tip.height, e.height + confirmations - 1);
-    if (e.status !== status) changes.push(this.move(e, status, undefined));
+    if (restoredBy !== undefined) changes.push(this.move(e, status, `${restoredBy} had forgotten it: handed back from the journal`, true));
+    else if (e.status !== status) changes.push(this.move(e, status, undefined));
   }
 
   private orphan(e: Entry, tip: Tip, reason: string, changes: Change[]): void {
@@ -457,8 +538,10 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
     if (e.status !== 'orphaned') changes.push(this.move(e, 'orphaned', reason));
   }
 
-  private move(e: Entry, status: ChainStatus, reason: string | undefined): Change {
+  private move(e: Entry, status: ChainStatus, reason: string | undefined, restored = false): Change {
     const from = e.status;
+    const catchUp = e.legacy === true;
+    delete e.legacy;
     e.status = status;
     e.statusAt = this.time();
     if (reason !== undefined) e.reason = reason;
@@ -471,8 +554,9 @@ export class BlockTracker extends EventEmitter<TrackerEvents> {
       confirmations: e.confirmations ?? -1,
       tipHeight: e.tipHeight,
       ...(reason !== undefined && { reason }),
+      ...(restored && { restored: true }),
     };
-    return { record, transition: { block: snapshot(e), from, to: status, ...(this.catchingUp && { catchUp: true }) } };
+    return { record, transition: { block: snapshot(e), from, to: status, ...(catchUp && { catchUp: true }), ...(restored && { restored: true }) } };
   }
 
   private async write(records: JournalRecord[]): Promise<void> {

@@ -9,6 +9,11 @@
 // a block's fate with the miner stopped. Readers skip record types they do not know, so a
 // journal of a later version still reads, and a found record without the fields added since
 // (payout address, coinbase value) still reads: they can be recovered from its block hex.
+//
+// Since several nodes: `answer` lines (what each node said of a block, also when it was handed
+// back to a node that forgot it), `propagation` lines (which of the configured nodes know it, and
+// how many of their peers took it) and `notified` lines (which events were announced, so a
+// restart announces what it had not yet and nothing twice).
 import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -53,6 +58,11 @@ export interface FoundBlockRecord extends BlockReward {
   readonly version?: number;
   /** The Stratum worker whose share solved the block (absent for the miner's own engines). */
   readonly worker?: string;
+  /**
+   * Nodes configured when it was found (absent before several nodes). Its events are accounted
+   * by `notified` lines (announcements.ts).
+   */
+  readonly nodes?: number;
 }
 
 export interface OutcomeRecord {
@@ -61,6 +71,43 @@ export interface OutcomeRecord {
   readonly hash: string;
   readonly outcome: Outcome;
   readonly reason?: string;
+}
+
+/** What one node said of a block (the outcome line says what that makes of it). */
+export interface AnswerRecord {
+  readonly type: 'answer';
+  readonly time: string;
+  readonly hash: string;
+  /** The node's RPC URL. */
+  readonly node: string;
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  /** Submitted again at start-up (replay). */
+  readonly replayed?: boolean;
+  /** Handed back to a node that had forgotten it (block-restorer.ts). */
+  readonly handedBack?: boolean;
+}
+
+/** Which configured nodes know a block, and how many of their peers took it from them. */
+export interface PropagationRecord {
+  readonly type: 'propagation';
+  readonly time: string;
+  readonly hash: string;
+  /** The RPC URLs of the configured nodes that have it. */
+  readonly nodes: readonly string[];
+  /** Configured nodes in all. */
+  readonly of: number;
+  /** Peers of those nodes that were sent the block (null when not known). */
+  readonly peers: number | null;
+}
+
+/** An event of a block that was announced (handed to the notifications, delivered or not). */
+export interface NotifiedRecord {
+  readonly type: 'notified';
+  readonly time: string;
+  readonly hash: string;
+  /** found, accepted, rejected, orphaned, restored, matured, isolated. */
+  readonly event: string;
 }
 
 /** Where a block stands on the chain, as the tracker last saw it. */
@@ -78,6 +125,8 @@ export interface StatusRecord {
   /** Height of the tip the confirmations were counted at (null when not known). */
   readonly tipHeight: number | null;
   readonly reason?: string;
+  /** Back in the active chain because the miner handed it to a node that had forgotten it. */
+  readonly restored?: boolean;
 }
 
 /**
@@ -91,7 +140,7 @@ export interface TipRecord {
   readonly hash: string;
 }
 
-export type JournalRecord = FoundBlockRecord | OutcomeRecord | StatusRecord | TipRecord;
+export type JournalRecord = FoundBlockRecord | OutcomeRecord | StatusRecord | TipRecord | AnswerRecord | PropagationRecord | NotifiedRecord;
 
 /** What one read of the file found. */
 export interface JournalScan {
@@ -135,6 +184,9 @@ export class FoundBlockJournal {
   private tornReported = false;
   private corruptReported = 0;
   private readonly warn: (message: string) => void;
+  /** Records that may wait for the next write (or a second): one fsync for many. */
+  private deferred: JournalRecord[] = [];
+  private deferTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly path: string,
@@ -182,7 +234,32 @@ export class FoundBlockJournal {
   /** Resolves once the lines are written and fsynced: several records, one write and one fsync. */
   append(...records: JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
-    return this.enqueue(() => this.writeLines(records));
+    const all = this.takeDeferred(records);
+    return this.enqueue(() => this.writeLines(all));
+  }
+
+  /**
+   * A record that need not cost an fsync of its own (what was announced): written with the next
+   * append, or within `ms`, or at close. A crash before then loses it, which only means the next
+   * start announces that event again rather than never.
+   */
+  defer(record: JournalRecord, ms = 1000): void {
+    if (this.closed) return;
+    this.deferred.push(record);
+    this.deferTimer ??= setTimeout(() => {
+      this.deferTimer = undefined;
+      if (this.deferred.length > 0 && !this.closed) this.append().catch((err: unknown) => this.warn(`journal: ${(err as Error).message}`));
+    }, ms);
+    this.deferTimer.unref();
+  }
+
+  private takeDeferred(records: JournalRecord[]): JournalRecord[] {
+    if (this.deferred.length === 0) return records;
+    const all = [...this.deferred, ...records];
+    this.deferred = [];
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    return all;
   }
 
   appendFound(record: FoundBlockRecord): Promise<void> {
@@ -209,8 +286,9 @@ export class FoundBlockJournal {
     return scan.pending;
   }
 
-  /** Reads the whole file; queued behind pending appends so it never sees half a line of ours. */
+  /** Reads the whole file; queued behind pending appends (deferred ones too) so it never sees half a line of ours. */
   scan(): Promise<JournalScan> {
+    if (this.deferred.length > 0 && !this.closed) this.append().catch((err: unknown) => this.warn(`journal: ${(err as Error).message}`));
     return this.enqueue(async () => {
       try {
         return scanText(await readFile(this.path, 'utf8'));
@@ -223,6 +301,7 @@ export class FoundBlockJournal {
   /** Lets appends already queued finish, then closes; later appends fail with JournalError. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.deferred.length > 0) await this.append().catch((err: unknown) => this.warn(`journal: ${(err as Error).message}`));
     this.closed = true;
     await this.enqueue(async () => {
       const fh = this.fh;
@@ -242,6 +321,7 @@ export class FoundBlockJournal {
   }
 
   private async writeLines(records: readonly JournalRecord[]): Promise<void> {
+    if (records.length === 0) return;
     const fh = this.fh;
     if (!fh) throw this.closedError();
     const buf = Buffer.from(`${this.needsNewline ? '\n' : ''}${records.map((r) => `${JSON.stringify(r)}\n`).join('')}`, 'utf8');
@@ -315,7 +395,7 @@ function scanText(text: string): JournalScan {
 
 /** A well-formed line of a record type this version does not know: skipped, not corrupt. */
 const UNKNOWN = Symbol('unknown record type');
-const KNOWN_TYPES: ReadonlySet<string> = new Set(['found', 'outcome', 'status', 'tip']);
+const KNOWN_TYPES: ReadonlySet<string> = new Set(['found', 'outcome', 'status', 'tip', 'answer', 'propagation', 'notified']);
 
 const optional = (v: unknown, type: 'string' | 'number'): boolean => v === undefined || typeof v === type;
 
@@ -344,7 +424,8 @@ function parseRecord(line: string): JournalRecord | typeof UNKNOWN | undefined {
     optional(o.address, 'string') &&
     optional(o.coinbaseValue, 'number') &&
     optional(o.subsidy, 'number') &&
-    optional(o.fees, 'number')
+    optional(o.fees, 'number') &&
+    optional(o.nodes, 'number')
   ) {
     return o as unknown as FoundBlockRecord;
   }
@@ -364,6 +445,22 @@ function parseRecord(line: string): JournalRecord | typeof UNKNOWN | undefined {
   }
   if (o.type === 'tip' && typeof o.time === 'string' && typeof o.height === 'number' && typeof o.hash === 'string') {
     return o as unknown as TipRecord;
+  }
+  if (o.type === 'answer' && typeof o.hash === 'string' && typeof o.node === 'string' && typeof o.outcome === 'string' && OUTCOMES.has(o.outcome)) {
+    return o as unknown as AnswerRecord;
+  }
+  if (
+    o.type === 'propagation' &&
+    typeof o.hash === 'string' &&
+    Array.isArray(o.nodes) &&
+    o.nodes.every((n) => typeof n === 'string') &&
+    typeof o.of === 'number' &&
+    (o.peers === null || typeof o.peers === 'number')
+  ) {
+    return o as unknown as PropagationRecord;
+  }
+  if (o.type === 'notified' && typeof o.hash === 'string' && typeof o.event === 'string') {
+    return o as unknown as NotifiedRecord;
   }
   return undefined;
 }

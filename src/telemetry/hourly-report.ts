@@ -22,6 +22,7 @@ import {
   type BlockTransitionRow,
   type ErrorRecord,
   type HourReport,
+  type NodeHour,
   type StratumWorkerRow,
   type ThermalHour,
 } from './report-schema.js';
@@ -44,6 +45,8 @@ export interface ReportContext {
   readonly nodeReachable: boolean;
   /** When the running pause for heat began (ms since the epoch); null while not paused. */
   readonly throttledSince?: number | null;
+  /** The configured nodes now (mining from nodes). */
+  readonly nodes?: ReadonlyArray<{ readonly node: string; readonly state: string; readonly height: number | null }>;
 }
 
 /** A bounded uniform sample (reservoir): percentiles of an hour without keeping every value. */
@@ -87,8 +90,10 @@ export class HourAccumulator {
   readonly blocks = { candidates: 0, found: 0, submitted: 0, accepted: 0, rejected: 0, stale: 0, duplicate: 0, inconclusive: 0, unconfirmed: 0 };
   readonly rejectReasons: Record<string, number> = {};
   readonly blockList: BlockRow[] = [];
-  /** Blocks orphaned, matured and restored this hour (kept apart: older files lack them). */
-  readonly chainEvents = { orphaned: 0, matured: 0, restored: 0 };
+  /** Blocks orphaned, matured, restored and isolated this hour (kept apart: older files lack them). */
+  readonly chainEvents = { orphaned: 0, matured: 0, restored: 0, isolated: 0 };
+  /** Each node's hour, by RPC URL. */
+  readonly nodes = new Map<string, { templates: number; answers: Record<string, number>; faults: number }>();
   readonly transitions: BlockTransitionRow[] = [];
   readonly errorsByKind: Record<string, number> = {};
   /** Seconds covered by earlier runs (merged from the file). */
@@ -214,6 +219,20 @@ export class HourAccumulator {
     this.heat().pausedMs += Math.max(0, ms);
   }
 
+  /** The hour's `nodes` section: every node configured now, and those of earlier runs of the hour. */
+  private nodesReport(ctx: ReportContext): { nodes?: NodeHour[] } {
+    const now = ctx.nodes ?? [];
+    if (now.length === 0 && this.nodes.size === 0) return {};
+    const names = [...now.map((n) => n.node), ...[...this.nodes.keys()].filter((k) => !now.some((n) => n.node === k))];
+    return {
+      nodes: names.map((name) => {
+        const row = this.nodes.get(name) ?? { templates: 0, answers: {}, faults: 0 };
+        const live = now.find((n) => n.node === name);
+        return { node: name, templates: row.templates, answers: { ...row.answers }, faults: row.faults, state: live?.state ?? null, height: live?.height ?? null };
+      }),
+    };
+  }
+
   /** The hour's `thermal` section; a running pause counts up to `now` (or the hour's end). */
   private thermalReport(now: number, throttledSince: number | null): { thermal?: ThermalHour } {
     const running = throttledSince === null ? 0 : Math.max(0, Math.min(now, this.hourEnd) - Math.max(throttledSince, this.hourStart));
@@ -245,6 +264,13 @@ export class HourAccumulator {
     this.chainEvents[event]++;
   }
 
+  /** A node's counts this hour. */
+  node(name: string): { templates: number; answers: Record<string, number>; faults: number } {
+    let row = this.nodes.get(name);
+    if (!row) this.nodes.set(name, (row = { templates: 0, answers: {}, faults: 0 }));
+    return row;
+  }
+
   /** Adds the counts of an earlier run's file of the same hour. */
   merge(r: HourReport): void {
     for (const e of r.engines) this.addHashes(e.engine, e.backend, e.hashes);
@@ -271,6 +297,12 @@ export class HourAccumulator {
       u.sharesAccepted += r.upstream.sharesAccepted;
       u.reconnects += r.upstream.reconnects;
       for (const [k, v] of Object.entries(r.upstream.sharesRejected)) u.sharesRejected[k] = (u.sharesRejected[k] ?? 0) + v;
+    }
+    for (const n of r.nodes ?? []) {
+      const row = this.node(n.node);
+      row.templates += n.templates;
+      row.faults += n.faults;
+      for (const [k, v] of Object.entries(n.answers)) row.answers[k] = (row.answers[k] ?? 0) + v;
     }
     if (r.thermal) {
       this.temperatures(r.thermal.sensors.map((x) => ({ sensor: x.sensor, kind: x.kind, celsius: x.maxCelsius })));
@@ -355,6 +387,7 @@ export class HourAccumulator {
       errors: { total: Object.values(this.errorsByKind).reduce((a, b) => a + b, 0), byKind: { ...this.errorsByKind } },
       ...(this.upstream && { upstream: { ...this.upstream, sharesRejected: { ...this.upstream.sharesRejected } } }),
       ...this.thermalReport(now, ctx.throttledSince ?? null),
+      ...this.nodesReport(ctx),
       ...(this.stratum && {
         stratum: {
           sharesAccepted: this.stratum.sharesAccepted,

@@ -30,6 +30,8 @@ export interface MetricsView {
   readonly temperatures: ReadonlyArray<{ sensor: string; celsius: number }>;
   /** Hashing paused for heat (--max-temp). */
   readonly throttled: boolean;
+  /** The configured nodes (mining from nodes). */
+  readonly nodes: ReadonlyArray<{ name: string; state: string; height: number | null; templateSource: boolean }>;
 }
 
 /** Workers with a label of their own (the fastest); the others are summed as worker="(other)". */
@@ -64,13 +66,17 @@ export const METRIC_NAMES = [
   'solominer_immature_value_btc',
   'solominer_temperature_celsius',
   'solominer_throttled',
+  'solominer_node_up',
+  'solominer_node_tip_height',
+  'solominer_node_template_source',
+  'solominer_node_answers_total',
 ] as const;
 
 /**
  * Outcomes whose counter series exist from the start at 0: Prometheus's increase() cannot see a
  * series' first sample as an increase, so an alert on the first block found would never fire.
  */
-export const BLOCK_OUTCOMES = ['found', 'accepted', 'rejected', 'stale', 'duplicate', 'inconclusive', 'unconfirmed', 'orphaned', 'restored', 'matured'] as const;
+export const BLOCK_OUTCOMES = ['found', 'accepted', 'rejected', 'stale', 'duplicate', 'inconclusive', 'unconfirmed', 'orphaned', 'restored', 'matured', 'isolated'] as const;
 
 export class MinerMetrics {
   readonly registry = new Registry();
@@ -85,6 +91,7 @@ export class MinerMetrics {
   readonly upstreamShares: Counter<'result' | 'reason'>;
   readonly upstreamReconnects: Counter;
   readonly poolFanout: Histogram<'new_tip' | 'protocol'>;
+  readonly nodeAnswers: Counter<'node' | 'outcome'>;
 
   constructor(view: () => MetricsView) {
     const registers = [this.registry];
@@ -99,7 +106,7 @@ export class MinerMetrics {
       registers,
     });
     this.candidates = new Counter({ name: 'solominer_candidates_total', help: 'Shares (hashes at difficulty 1 or the block target) re-checked by the orchestrator', labelNames: ['engine'], registers });
-    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed; later orphaned, restored (back in the active chain) and matured (100 confirmations)', labelNames: ['outcome'], registers });
+    this.blocks = new Counter({ name: 'solominer_blocks_total', help: 'Blocks by outcome: found, then accepted, rejected, stale, duplicate, inconclusive, unconfirmed; later orphaned, restored (back in the active chain), matured (100 confirmations) and isolated (known to one node only past --propagation-alarm)', labelNames: ['outcome'], registers });
     for (const outcome of BLOCK_OUTCOMES) this.blocks.inc({ outcome }, 0);
     this.errors = new Counter({ name: 'solominer_errors_total', help: 'Errors and warnings, by kind (as in errors.jsonl)', labelNames: ['kind'], registers });
 
@@ -175,6 +182,14 @@ export class MinerMetrics {
       for (const t of v.temperatures) g.set({ sensor: t.sensor }, t.celsius);
     }, ['sensor']);
     gauge('solominer_throttled', '1 while hashing is paused because a sensor is above --max-temp, else 0', (v, g) => g.set(v.throttled ? 1 : 0));
+    this.nodeAnswers = new Counter({ name: 'solominer_node_answers_total', help: "A node's answers to found blocks (submitted, replayed or handed back), by outcome", labelNames: ['node', 'outcome'], registers });
+    const perNode = (pick: (n: MetricsView['nodes'][number]) => number | null) => (v: MetricsView, g: Gauge) => {
+      g.reset();
+      for (const n of v.nodes) set(g, pick(n), { node: n.name });
+    };
+    gauge('solominer_node_up', '1 while a configured node is usable (reachable, on the chain, synced), else 0', perNode((n) => (n.state === 'ok' ? 1 : 0)), ['node']);
+    gauge('solominer_node_tip_height', "A configured node's tip height as last seen", perNode((n) => n.height), ['node']);
+    gauge('solominer_node_template_source', '1 for the node templates come from now, 0 for the others', perNode((n) => (n.templateSource ? 1 : 0)), ['node']);
     gauge('solominer_last_template_age_seconds', 'Seconds since the last block template arrived', (v, g) => set(g, v.lastTemplateAgeSeconds));
   }
 

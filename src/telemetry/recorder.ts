@@ -25,7 +25,7 @@ import {
 import { StatusLine } from './status-line.js';
 import { RunTally, type EngineTally } from './run-tally.js';
 import { sseFrame, SseHub } from './sse.js';
-import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type MinerStatus, type RateSample, type StatusBlock, type Sv2Status, type WorkerStatus } from './status-document.js';
+import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type KnownToStatus, type MinerStatus, type NodeStatus, type RateSample, type StatusBlock, type Sv2Status, type WorkerStatus } from './status-document.js';
 import { StatusServer } from './status-server.js';
 
 export { STATUS_SCHEMA_VERSION, type MinerStatus, type StatusBlock, type WorkerStatus };
@@ -103,6 +103,30 @@ interface UpstreamLive {
 export interface RewardsView {
   readonly lastBlock: BlockInfo | null;
   readonly immature: { blocks: number; sats: number };
+  /** The newest found blocks (at most 20, newest first), with the tracker's status and confirmations. */
+  readonly blocks?: readonly BlockInfo[];
+}
+
+/** One configured node as the service sees it (src/miner/node-wiring.ts adapts the node set to it). */
+export interface NodeInfo {
+  /** Its RPC URL. */
+  readonly name: string;
+  readonly index: number;
+  readonly state: string;
+  readonly reason: string | null;
+  /** Date.now() when it entered its state. */
+  readonly since: number;
+  readonly height: number | null;
+  readonly tip: string | null;
+  readonly zmq: string;
+  readonly templateSource: boolean;
+}
+
+/** This run's counts of one node. */
+interface NodeCounts {
+  templates: number;
+  lastTemplateAt: number | null;
+  readonly answers: Record<string, number>;
 }
 
 /** Minimal shape of a work switch (miner.ts WorkSwitch), so ops need not import the miner. */
@@ -134,6 +158,10 @@ export interface BlockInfo extends BlockReward {
   readonly confirmations?: number | null;
   readonly maturityHeight?: number;
   readonly reason?: string;
+  /** Which configured nodes hold it (their RPC URLs, of how many) and how many of their peers took it. */
+  readonly knownTo?: { readonly nodes: readonly string[]; readonly of: number; readonly peers: number | null };
+  /** When it was solved (ISO 8601), for rows of earlier runs. */
+  readonly foundAtTime?: string;
 }
 
 /** A temperature reading (engines/thermal.ts TemperatureReading), so telemetry need not import the engines. */
@@ -178,7 +206,13 @@ function notifyBlockOf(b: BlockInfo): NotifyBlock {
     ...(b.subsidy !== undefined && { subsidySats: b.subsidy }),
     ...(b.fees !== undefined && { feesSats: b.fees }),
     ...(b.reason !== undefined && { reason: b.reason }),
+    ...(b.knownTo !== undefined && { knownTo: knownToOf(b.knownTo) }),
   };
+}
+
+/** "known to k of n nodes" as status and notifications carry it. */
+function knownToOf(k: NonNullable<BlockInfo['knownTo']>): KnownToStatus {
+  return { nodes: k.nodes.length, of: k.of, peers: k.peers, names: [...k.nodes] };
 }
 
 export class Recorder {
@@ -204,6 +238,8 @@ export class Recorder {
   private poolView: PoolView | undefined;
   private upstream: UpstreamLive | undefined;
   private rewards: (() => RewardsView) | undefined;
+  private nodesView: (() => readonly NodeInfo[]) | undefined;
+  private readonly nodeCounts = new Map<string, NodeCounts>();
   private readonly recentErrors: ErrorRecord[] = [];
   private job: { height: number; txCount: number; coinbaseValue: number } | null = null;
   private tipSeenAt: number | null = null;
@@ -251,6 +287,7 @@ export class Recorder {
         immatureSats: this.rewards ? s.immature.sats : null,
         temperatures: s.temperatures ?? [],
         throttled: s.throttled === true,
+        nodes: s.nodes ?? [],
       };
     });
     this.reports = new HourlyReports({
@@ -264,8 +301,9 @@ export class Recorder {
         nodeHeight: this.nodeHeight,
         tip: this.tip,
         networkDifficulty: this.networkDifficulty,
-        nodeReachable: this.nodeReachable,
+        nodeReachable: this.reachable(),
         throttledSince: this.heat.since,
+        nodes: this.nodesView?.().map((n) => ({ node: n.name, state: n.state, height: n.height })) ?? [],
       }),
       onWriteState: (err) => {
         if (err) {
@@ -321,12 +359,45 @@ export class Recorder {
     this.metrics.hashes.inc({ engine, backend }, hashes);
   }
 
-  template(reason: string): void {
+  /** A template arrived, for `reason`, from the node named `node` (its RPC URL). */
+  template(reason: string, node?: string): void {
     this.run.templates[reason] = (this.run.templates[reason] ?? 0) + 1;
     const acc = this.reports.current();
     acc.templates[reason] = (acc.templates[reason] ?? 0) + 1;
     this.lastTemplate = { at: this.now(), reason };
     this.metrics.templates.inc({ reason });
+    if (node !== undefined) {
+      const c = this.counts(node);
+      c.templates++;
+      c.lastTemplateAt = this.now();
+      acc.node(node).templates++;
+    }
+  }
+
+  /** Where the configured nodes are read from at status and scrape time. */
+  watchNodes(view: () => readonly NodeInfo[]): void {
+    this.nodesView = view;
+  }
+
+  /** A node's answer to a found block (submitted, replayed or handed back). */
+  nodeAnswer(node: string, outcome: string): void {
+    const c = this.counts(node);
+    c.answers[outcome] = (c.answers[outcome] ?? 0) + 1;
+    const row = this.reports.current().node(node);
+    row.answers[outcome] = (row.answers[outcome] ?? 0) + 1;
+    this.metrics.nodeAnswers.inc({ node, outcome });
+  }
+
+  private counts(node: string): NodeCounts {
+    let c = this.nodeCounts.get(node);
+    if (!c) this.nodeCounts.set(node, (c = { templates: 0, lastTemplateAt: null, answers: {} }));
+    return c;
+  }
+
+  /** Some node usable (without a node set: the last up/down said). */
+  private reachable(): boolean {
+    const view = this.nodesView?.();
+    return view !== undefined && view.length > 0 ? view.some((n) => n.state === 'ok' || n.state === 'restoring') : this.nodeReachable;
   }
 
   workSwitch(s: WorkSwitchInfo): void {
@@ -419,6 +490,19 @@ export class Recorder {
     if (outcome === 'accepted' || lost) this.notifyBlock(outcome === 'accepted' ? 'accepted' : 'rejected', { ...block, status, ...(reason !== undefined && { reason }) });
   }
 
+  /**
+   * A found block known to one node only (and taken by none of its peers) for longer than
+   * --propagation-alarm: it may never reach the network.
+   */
+  blockIsolated(block: BlockInfo & { readonly status: string }, afterSeconds: number): void {
+    const k = block.knownTo;
+    const where = k ? `known to ${k.nodes.length} of ${k.of} node${k.of === 1 ? '' : 's'}, ${k.peers === null ? 'peers unknown' : `${k.peers} peer${k.peers === 1 ? '' : 's'} took it`}` : 'known to one node';
+    this.reports.current().chainEvent('isolated');
+    this.metrics.blocks.inc({ outcome: 'isolated' });
+    this.error('block-isolated', 'error', `block ${block.height} ${block.hash} is ${where} after ${afterSeconds} s: it may not reach the network`, "check the node's peers and connectivity; the block is in the journal");
+    this.notifyBlock('isolated', { ...block, reason: `${where} after ${afterSeconds} s` });
+  }
+
   /** A block placed in the active chain: after acceptance, or back from orphaned (a reorg). */
   blockConfirmed(change: BlockChange): void {
     this.blockChange(change, change.from === 'orphaned' ? 'restored' : undefined);
@@ -432,6 +516,20 @@ export class Recorder {
   /** A block with 100 confirmations: its reward can be spent. */
   blockMatured(change: BlockChange): void {
     this.blockChange(change, 'matured');
+  }
+
+  /**
+   * An event the journal holds but that was never announced (the miner stopped first): said now,
+   * once; counted when it happened, so only the notification goes out.
+   */
+  announceLate(event: BlockEventName, block: BlockInfo): void {
+    const status = event === 'found' ? 'found' : event === 'matured' ? 'mature' : event === 'restored' ? 'confirmed' : event;
+    this.notifyBlock(event, { ...block, status });
+  }
+
+  /** A block handed back to a node that had forgotten it, back in the active chain. */
+  blockRestored(change: BlockChange): void {
+    this.blockChange(change, 'restored');
   }
 
   private blockChange(change: BlockChange, event: 'restored' | 'orphaned' | 'matured' | undefined): void {
@@ -457,10 +555,14 @@ export class Recorder {
     this.options.notify?.({ event, time: new Date(this.now()).toISOString(), network: this.options.config.network, block: notifyBlockOf(b) });
   }
 
-  nodeDown(err: Error): void {
+  /** A node went out of use (`node`: its RPC URL, with several). */
+  nodeDown(err: Error, node?: string): void {
     this.nodeReachable = false;
-    this.error('node-unreachable', 'error', err.message, 'kept the last work; retrying the node with backoff for as long as it takes');
-    this.options.notify?.({ event: 'node-unreachable', time: new Date(this.now()).toISOString(), network: this.options.config.network, node: { error: err.message } });
+    if (node !== undefined) this.reports.current().node(node).faults++;
+    const others = this.nodesView?.().some((n) => n.name !== node && n.state === 'ok') === true;
+    this.error('node-unreachable', 'error', err.message, others ? 'mining goes on from the other nodes; retrying this one' : 'kept the last work; retrying the node with backoff for as long as it takes');
+    this.options.notify?.({ event: 'node-unreachable', time: new Date(this.now()).toISOString(), network: this.options.config.network, node: { error: err.message, ...(node !== undefined && { name: node }) } });
+    this.pushSoon();
   }
 
   /** Serve the pool's live figures in /status and the metrics. */
@@ -576,9 +678,10 @@ export class Recorder {
     this.pushSoon();
   }
 
-  nodeUp(): void {
+  nodeUp(node?: string): void {
     this.nodeReachable = true;
-    this.options.notify?.({ event: 'node-back', time: new Date(this.now()).toISOString(), network: this.options.config.network });
+    this.options.notify?.({ event: 'node-back', time: new Date(this.now()).toISOString(), network: this.options.config.network, ...(node !== undefined && { node: { name: node } }) });
+    this.pushSoon();
   }
 
   error(kind: ErrorKind, severity: Severity, message: string, action: string): void {
@@ -613,7 +716,8 @@ export class Recorder {
       uptimeSeconds: Math.round((now - this.startedAt) / 100) / 10,
       hashesPerSecond: rate,
       engines,
-      node: { reachable: this.nodeReachable, height: this.nodeHeight, tip: this.tip, networkDifficulty: this.networkDifficulty },
+      node: { reachable: this.reachable(), height: this.nodeHeight, tip: this.tip, networkDifficulty: this.networkDifficulty },
+      ...this.nodesStatus(),
       job: this.jobStatus(now),
       lastTemplate: this.lastTemplate && {
         at: new Date(this.lastTemplate.at).toISOString(),
@@ -623,7 +727,7 @@ export class Recorder {
       bestShare: { hour, run: this.run.candidates > 0 ? this.run.bestShareDifficulty : null, allTime: this.reports.allTimeBest },
       candidates: this.run.candidates,
       blocks: { found: this.run.blocksFound, ...this.run.outcomes } as Record<string, number>,
-      foundBlocks: [...this.foundBlocks],
+      foundBlocks: this.foundBlockRows(),
       workSwitches: this.run.workSwitches,
       expectedTimeToBlock: {
         seconds: expectedSeconds,
@@ -660,6 +764,57 @@ export class Recorder {
       ...this.rewardsStatus(),
       ...this.thermalStatus(now),
     };
+  }
+
+  private nodesStatus(): Pick<MinerStatus, 'nodes'> {
+    const view = this.nodesView?.();
+    if (view === undefined) return {};
+    return {
+      nodes: view.map((n): NodeStatus => {
+        const c = this.nodeCounts.get(n.name);
+        return {
+          name: n.name,
+          index: n.index,
+          state: n.state,
+          reason: n.reason,
+          since: new Date(n.since).toISOString(),
+          height: n.height,
+          tip: n.tip,
+          zmq: n.zmq,
+          templateSource: n.templateSource,
+          templates: c?.templates ?? 0,
+          lastTemplateAt: c?.lastTemplateAt == null ? null : new Date(c.lastTemplateAt).toISOString(),
+          answers: { ...c?.answers },
+        };
+      }),
+    };
+  }
+
+  /**
+   * The found-blocks rows: the tracker's newest blocks (this run's and earlier runs'), with the
+   * status and confirmations `solominer blocks` shows; this run's rows keep their submit outcome.
+   */
+  private foundBlockRows(): FoundBlockStatus[] {
+    const tracked = this.rewards?.().blocks;
+    if (tracked === undefined) return [...this.foundBlocks];
+    const rows = tracked.map((b): FoundBlockStatus => {
+      const mine = this.foundBlocks.find((r) => r.hash === b.hash);
+      const status = b.status ?? 'found';
+      const outcome = mine?.outcome ?? (status === 'found' ? 'pending' : status === 'rejected' ? 'rejected' : status === 'submitted' ? 'inconclusive' : 'accepted');
+      return {
+        ...(mine ?? this.foundRow(b, outcome)),
+        ...(mine === undefined && b.foundAt !== undefined && { time: b.foundAt }),
+        outcome,
+        status,
+        confirmations: b.confirmations ?? null,
+        ...(b.maturityHeight !== undefined && { maturityHeight: b.maturityHeight }),
+        ...(b.reason !== undefined && (status === 'orphaned' || status === 'rejected' || mine?.reason !== undefined) && { reason: b.reason }),
+        ...(b.knownTo !== undefined && { knownTo: knownToOf(b.knownTo) }),
+      };
+    });
+    // This run's blocks the tracker has not taken in (none, normally) stay listed.
+    const missing = this.foundBlocks.filter((r) => !tracked.some((b) => b.hash === r.hash));
+    return [...missing, ...rows].slice(0, FOUND_BLOCKS_KEPT);
   }
 
   private thermalStatus(now: number): Pick<MinerStatus, 'temperatures' | 'throttled' | 'thermal'> {
@@ -764,7 +919,8 @@ export class Recorder {
     const engines = s.engines.map((e) => `${e.engine}/${e.backend} ${formatRate(e.hashesPerSecond)}`).join(' ') || 'starting';
     const best = s.bestShare.run === null ? '-' : formatDifficulty(s.bestShare.run);
     const eta = s.expectedTimeToBlock.seconds === null ? '?' : describeDuration(s.expectedTimeToBlock.seconds);
-    const node = s.node.reachable ? `height ${s.node.height ?? '?'}` : 'NODE DOWN';
+    const down = (s.nodes ?? []).filter((n) => n.state !== 'ok').length;
+    const node = !s.node.reachable ? 'NODE DOWN' : `height ${s.node.height ?? '?'}${down > 0 ? ` (${down} of ${s.nodes!.length} nodes down)` : ''}`;
     const reports = s.reports.ok ? '' : ' | REPORTS FAILING';
     const top = s.temperatures?.reduce<TemperatureInfo | undefined>((a, t) => (a === undefined || t.celsius > a.celsius ? t : a), undefined);
     const heat = s.throttled ? ` | PAUSED: too hot (${top ? `${Math.round(top.celsius)}°C` : '?'})` : top ? ` | ${Math.round(top.celsius)}°C` : '';

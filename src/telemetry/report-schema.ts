@@ -98,6 +98,19 @@ export const thermalHourSchema = z.object({
   pausedSeconds: num,
 });
 
+/** One configured node's hour. */
+const nodeHourSchema = z.object({
+  /** Its RPC URL. */
+  node: z.string(),
+  templates: count,
+  answers: z.record(z.string(), count),
+  /** Times it went out of use (unreachable, not ready, on another chain, login refused). */
+  faults: count,
+  /** When the file was written (null for a node of an earlier run of the hour no longer configured). */
+  state: z.string().nullable(),
+  height: count.nullable(),
+});
+
 export const hourReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   version: z.literal(REPORT_SCHEMA_VERSION),
@@ -163,6 +176,8 @@ export const hourReportSchema = z.object({
     orphaned: count.optional(),
     matured: count.optional(),
     restored: count.optional(),
+    /** Blocks known to one node only past --propagation-alarm (added within version 1). */
+    isolated: count.optional(),
     transitions: z.array(blockTransitionRowSchema).optional(),
   }),
   node: z.object({
@@ -205,9 +220,16 @@ export const hourReportSchema = z.object({
     .optional(),
   /** Temperatures and heat pauses (present when a sensor was read or a pause ran this hour). */
   thermal: thermalHourSchema.optional(),
+  /**
+   * Each configured node's hour (added within version 1; absent in older files and with --pool):
+   * templates it served, its submitblock answers by outcome, the times it went out of use, and
+   * its state and height when the file was written.
+   */
+  nodes: z.array(nodeHourSchema).optional(),
 });
 
 export type HourReport = z.infer<typeof hourReportSchema>;
+export type NodeHour = z.infer<typeof nodeHourSchema>;
 export type EngineRow = z.infer<typeof engineRowSchema>;
 export type BlockRow = z.infer<typeof blockRowSchema>;
 export type StratumWorkerRow = z.infer<typeof stratumWorkerRowSchema>;
@@ -222,7 +244,8 @@ export type ErrorKind =
   | 'submission-failed'
   | 'report-write'
   | 'pool-warning'
-  | 'pool-unreachable';
+  | 'pool-unreachable'
+  | 'block-isolated';
 export type Severity = 'warning' | 'error';
 
 /** One line of errors.jsonl. */

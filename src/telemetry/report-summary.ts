@@ -32,6 +32,8 @@ export interface ReportSummary {
   readonly errors: { total: number; byKind: Record<string, number>; last: ErrorRecord[] };
   /** Temperatures and heat pauses (--max-temp) of the span; null when no hour holds any. */
   readonly thermal: { maxCelsius: number | null; pauses: number; pausedSeconds: number } | null;
+  /** Each node's span (mine --node): templates it served, its answers by outcome, times it went out of use. */
+  readonly nodes: Array<{ node: string; templates: number; answers: Record<string, number>; faults: number }>;
 }
 
 /** Hour folder YYYY/MM/DD/HH → the hour's start (ms). */
@@ -64,6 +66,7 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
   let last: HourReport | undefined;
   let errorsTotal = 0;
   let thermal: { maxCelsius: number | null; pauses: number; pausedSeconds: number } | null = null;
+  const nodes = new Map<string, { node: string; templates: number; answers: Record<string, number>; faults: number }>();
 
   for (const [key, path] of folders) {
     let readable = false;
@@ -101,6 +104,13 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
         if (r.thermal.maxCelsius !== null && (t.maxCelsius === null || r.thermal.maxCelsius > t.maxCelsius)) t.maxCelsius = r.thermal.maxCelsius;
         t.pauses += r.thermal.pauses;
         t.pausedSeconds = Math.round((t.pausedSeconds + r.thermal.pausedSeconds) * 10) / 10;
+      }
+      for (const n of r.nodes ?? []) {
+        const row = nodes.get(n.node) ?? { node: n.node, templates: 0, answers: {}, faults: 0 };
+        row.templates += n.templates;
+        row.faults += n.faults;
+        for (const [k, v] of Object.entries(n.answers)) row.answers[k] = (row.answers[k] ?? 0) + v;
+        nodes.set(n.node, row);
       }
       if (!last || r.writtenAt >= last.writtenAt) last = r;
     }
@@ -149,5 +159,6 @@ export async function summarizeReports(dir: string, range: { from?: number; to?:
     expectedTimeToBlock: last ? describeExpectedTime(last.network, last.node.networkDifficulty, rate) : 'unknown (no reports)',
     errors: { total: errorsTotal, byKind: errorsByKind, last: lastErrors },
     thermal,
+    nodes: [...nodes.values()],
   };
 }

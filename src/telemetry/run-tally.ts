@@ -14,13 +14,15 @@ export interface EngineTally {
 export class RunTally {
   readonly startedAt: number;
   readonly engines = new Map<string, EngineTally>();
-  readonly templates: Record<string, number> = { initial: 0, zmq: 0, longpoll: 0, refresh: 0, submit: 0 };
+  readonly templates: Record<string, number> = { initial: 0, zmq: 0, longpoll: 0, refresh: 0, submit: 0, failover: 0 };
   /** Trigger to every engine hashing the new job, milliseconds. */
   readonly switchLatencyMs: number[] = [];
   /** The part of a switch that is not the getblocktemplate round trip, milliseconds. */
   readonly switchOverheadMs: number[] = [];
   /** A block's candidate reaching the orchestrator → submitblock sent, milliseconds. */
   readonly submitMs: number[] = [];
+  /** A block's candidate reaching the orchestrator → every configured node has it in its active chain, milliseconds. */
+  readonly acceptedByAllMs: number[] = [];
   candidates = 0;
   workSwitches = 0;
   blocksFound = 0;

@@ -103,7 +103,20 @@ export interface JobStatus {
   readonly tipAgeSeconds: number | null;
 }
 
-/** A block this miner found: `outcome` is "pending" until the node has answered. */
+/** Which configured nodes hold a found block, and how many of their peers took it. */
+export interface KnownToStatus {
+  /** Configured nodes that have it, of all configured ones, and their RPC URLs. */
+  readonly nodes: number;
+  readonly of: number;
+  readonly names: readonly string[];
+  /** Peers of those nodes the block was sent to; null when not known. */
+  readonly peers: number | null;
+}
+
+/**
+ * A block this miner found: `outcome` is "pending" until the node has answered; `status` and
+ * `confirmations` are the block tracker's, as `solominer blocks` shows them.
+ */
 export interface FoundBlockStatus {
   readonly time: string;
   readonly height: number;
@@ -115,6 +128,35 @@ export interface FoundBlockStatus {
   /** Filled in where blocks are followed after submission; absent otherwise. */
   readonly confirmations?: number | null;
   readonly worker?: string;
+  /** found, submitted, accepted, confirmed, mature, orphaned or rejected (the block tracker's). */
+  readonly status?: string;
+  /** Tip height at which it has 100 confirmations. */
+  readonly maturityHeight?: number;
+  readonly knownTo?: KnownToStatus;
+}
+
+/** One configured node (mine --node): its health, its tip, what it served and answered this run. */
+export interface NodeStatus {
+  /** Its RPC URL. */
+  readonly name: string;
+  /** Its place in the configuration: templates come from the first usable node. */
+  readonly index: number;
+  /** ok, connecting, restoring, unreachable, not-ready, wrong-chain or refused. */
+  readonly state: string;
+  /** Why it is not ok (null when ok). */
+  readonly reason: string | null;
+  readonly since: string;
+  readonly height: number | null;
+  readonly tip: string | null;
+  /** none (no endpoint configured), connected, disconnected or silent. */
+  readonly zmq: string;
+  /** Templates come from this node now. */
+  readonly templateSource: boolean;
+  /** Templates it served this run, and when the last one came. */
+  readonly templates: number;
+  readonly lastTemplateAt: string | null;
+  /** Its answers to submitblock this run, by outcome (handed-back blocks included). */
+  readonly answers: Readonly<Record<string, number>>;
 }
 
 /** One line of errors.jsonl (report-schema.ts ErrorRecord). */
@@ -168,14 +210,17 @@ export interface MinerStatus {
   readonly workers?: readonly WorkerStatus[];
   /** The pool mined through (mine --pool only). */
   readonly upstream?: UpstreamStatus;
+  /** The node work comes from (reachable: some node is usable). */
   readonly node: { reachable: boolean; height: number | null; tip: string | null; networkDifficulty: number | null };
+  /** Every configured node, in the configured order (mining from nodes only). */
+  readonly nodes?: readonly NodeStatus[];
   readonly job: JobStatus | null;
   readonly lastTemplate: { at: string; reason: string; ageSeconds: number } | null;
   readonly bestShare: { hour: number | null; run: number | null; allTime: number | null };
   readonly candidates: number;
   /** Counts by outcome: found, accepted, rejected, ... */
   readonly blocks: Record<string, number>;
-  /** This run's found blocks, newest first (at most 20). */
+  /** Found blocks, newest first (at most 20): this run's, and earlier runs' from the journal. */
   readonly foundBlocks: FoundBlockStatus[];
   readonly workSwitches: number;
   readonly expectedTimeToBlock: { seconds: number | null; text: string; chancePerDay: number | null };

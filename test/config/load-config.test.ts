@@ -110,6 +110,7 @@ describe('mine configuration: defaults', { timeout: 60_000 }, () => {
         pass: 'x',
         suggestDifficulty: undefined,
         refreshInterval: 30,
+        propagationAlarm: 120,
         notify: [],
         onBlock: undefined,
         cpuBackend: undefined,
@@ -121,6 +122,8 @@ describe('mine configuration: defaults', { timeout: 60_000 }, () => {
         maxTemp: undefined,
         resumeTemp: undefined,
         pidFile: undefined,
+        // One node: the --rpc-* fields' (rpcUrl and the rest above are the first node's).
+        nodes: [{ rpcUrl: defaultRpcUrl('main'), rpcUser: undefined, rpcPassword: undefined, rpcCookie: defaultCookiePath('main'), rpcCa: undefined, zmq: undefined }],
       });
       assert.equal(mineConfigSchema.safeParse(c).success, true);
     });

@@ -4,9 +4,6 @@
 // server here; the rival branch invalidated and ours reconsidered → back in the active chain;
 // then 99 more blocks → mature. The time of each phase is reported as a test diagnostic.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -20,35 +17,12 @@ import { nextEvent, within } from '../support/events.js';
 import { GatedEngine } from '../support/gated-engine.js';
 import { mineConfig, runMiner, scratchDir } from '../support/mining.js';
 import { mineTo, regtestSuite } from '../support/regtest.js';
+import { webhook, type Received, type Webhook } from '../support/webhook.js';
 
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: { event: string; block?: { hash: string; status: string; confirmations: number | null; value?: string }; message: string };
-}
-
-/** A webhook receiver: every POST body, parsed, as a 'notification' event. */
-async function notificationServer(): Promise<{ url: string; received: Received[]; events: EventEmitter; close: () => Promise<void> }> {
-  const events = new EventEmitter();
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', headers: req.headers, body: JSON.parse(body) as Received['body'] };
-      received.push(r);
-      res.writeHead(204).end();
-      events.emit('notification', r);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://hook-user:pw-secret@127.0.0.1:${port}/hook?token=tk-secret`,
-    received,
-    events,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+/** The webhook receiver, its URL with credentials and a token (they must stay out of every log). */
+async function notificationServer(): Promise<Webhook & { url: string }> {
+  const hook = await webhook();
+  return { ...hook, url: `${hook.url.replace('http://', 'http://hook-user:pw-secret@')}?token=tk-secret` };
 }
 
 interface BlocksJson {

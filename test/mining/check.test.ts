@@ -103,6 +103,19 @@ describe('check', { timeout: 300_000 }, () => {
     assert.doesNotMatch(first.stdout + again.stdout, /secret/);
   });
 
+  it('several nodes: each checked under its own name; one out of reach among them is a warn, not a fail', async () => {
+    const [port] = await freePorts(1);
+    const r = await runCli(['check', ...mineArgs(node, address, dir), '--node', `http://127.0.0.1:${port},cookie=${node.cookiePath}`, '--connect-timeout', '1']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const out = lines(r);
+    assert.ok(out.some((l) => /^ok {3}node 1: \/Satoshi:[^ ]+\/ .* at http:\/\/127\.0\.0\.1:\d+$/.test(l)), r.stdout);
+    assert.ok(out.some((l) => /^ok {3}node 1 chain: regtest, height \d+/.test(l)), r.stdout);
+    assert.ok(out.some((l) => /^ok {3}node 1 zmq: the node publishes hashblock/.test(l)), r.stdout);
+    assert.ok(out.some((l) => new RegExp(`^warn node 2: node at http://127\\.0\\.0\\.1:${port} is unreachable .*; mine goes on from the other nodes`).test(l)), r.stdout);
+    // The second node has no ZMQ while the first has: said on its line.
+    assert.ok(out.some((l) => /^skip node 2 zmq: the node was not reached/.test(l)), r.stdout);
+  });
+
   it('bad usage exits 2 with one line', async () => {
     const r = await runCli(['check', '--threads', 'many']);
     assert.equal(r.code, 2);

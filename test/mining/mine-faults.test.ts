@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePorts } from '../../src/devnode/local-node.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { mineArgs, scratchDir } from '../support/mining.js';
-import { startRegtest, type LocalNode } from '../support/regtest.js';
+import { startPrivateSignet, startRegtest, type LocalNode } from '../support/regtest.js';
 
 // Valid addresses of other networks (BIP173/BIP350 test vectors and a regtest one).
 const MAINNET_ADDRESS = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
@@ -83,6 +83,36 @@ describe('mine: bad input and faults', { timeout: 300_000 }, () => {
     const r = await runCli(['mine', ...args]);
     assert.equal(r.code, 2);
     assert.match(oneLine(r), /--zmq: the node publishes no hashblock notifications at tcp:\/\/127\.0\.0\.1:\d+ \(it publishes them at .*\); start it with -zmqpubhashblock/);
+  });
+
+  it('several nodes, one of them on another chain: exit 2 naming that node and both chains', async () => {
+    const signet = await startPrivateSignet();
+    try {
+      const r = await runCli(['mine', ...mineArgs(node, REGTEST_ADDRESS, dir), '--node', `${signet.rpcUrl},cookie=${signet.cookiePath}`, '--connect-timeout', '5']);
+      assert.equal(r.code, 2);
+      assert.match(oneLine(r), new RegExp(`--network: the node at ${signet.rpcUrl.replace(/[.:/]/g, '\\$&')} is on chain "signet" \\(signet\\), but the miner is set to regtest`));
+    } finally {
+      await signet.stop();
+    }
+  });
+
+  it('a node without ZMQ among nodes with it: one warning line at start-up, and it mines', async () => {
+    const other = await startRegtest();
+    try {
+      const r = await runCli(['mine', ...mineArgs(node, REGTEST_ADDRESS, dir, ['--max-blocks', '1', '--threads', '1']), '--node', `${other.rpcUrl},cookie=${other.cookiePath}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const warned = r.stderr.split('\n').filter((l) => /has no ZMQ endpoint while node 1 .* has one/.test(l));
+      assert.equal(warned.length, 1, r.stderr);
+      assert.match(warned[0]!, /node 2 \(http:\/\/127\.0\.0\.1:\d+\) has no ZMQ endpoint .*give it zmq=/);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('the same node twice: exit 2 naming both entries', async () => {
+    const r = await runCli(['mine', ...mineArgs(node, REGTEST_ADDRESS, dir), '--node', `${node.rpcUrl}/,cookie=${node.cookiePath}`]);
+    assert.equal(r.code, 2);
+    assert.match(oneLine(r), /--node #1: names the same node as --rpc-url \(http:\/\/127\.0\.0\.1:\d+\/\); give each node once/);
   });
 
   it('a malformed value in the config file: exit 2 naming file and field', async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Publisher } from 'zeromq';
 
 import { freePorts } from '../../src/devnode/local-node.js';
+import { NodeSet } from '../../src/node/nodes.js';
 import { TemplateSource, type TemplateUpdate } from '../../src/node/template-source.js';
 import { nextEvent, within } from '../support/events.js';
 import { createWallet, newAddress, startRegtest, type LocalNode } from '../support/regtest.js';
@@ -24,7 +25,9 @@ describe('TemplateSource on a real node', { timeout: 120_000 }, () => {
   });
 
   it('fetches a template the moment ZMQ announces a block', async () => {
-    const source = new TemplateSource({ rpc: node.rpc, network: 'regtest', zmqEndpoint: node.zmqEndpoint!, refreshIntervalMs: 0 });
+    const nodes = new NodeSet([{ rpcUrl: node.rpcUrl, rpcCookie: node.cookiePath, zmq: node.zmqEndpoint! }], { network: 'regtest' });
+    await nodes.start();
+    const source = new TemplateSource({ nodes, network: 'regtest', refreshIntervalMs: 0 });
     const updates: TemplateUpdate[] = [];
     source.on('template', (u) => updates.push(u));
     try {
@@ -44,6 +47,7 @@ describe('TemplateSource on a real node', { timeout: 120_000 }, () => {
       assert.ok(viaZmq.rpcMs >= 0);
     } finally {
       await source.stop();
+      await nodes.stop();
     }
   });
 
@@ -52,7 +56,9 @@ describe('TemplateSource on a real node', { timeout: 120_000 }, () => {
     const endpoint = `tcp://127.0.0.1:${port}`;
     const quiet = new Publisher();
     await quiet.bind(endpoint);
-    const source = new TemplateSource({ rpc: node.rpc, network: 'regtest', zmqEndpoint: endpoint, refreshIntervalMs: 200, zmqGraceMs: 500 });
+    const nodes = new NodeSet([{ rpcUrl: node.rpcUrl, rpcCookie: node.cookiePath, zmq: endpoint }], { network: 'regtest' });
+    await nodes.start();
+    const source = new TemplateSource({ nodes, network: 'regtest', refreshIntervalMs: 200, zmqGraceMs: 500 });
     const updates: TemplateUpdate[] = [];
     const warnings: string[] = [];
     source.on('template', (u) => updates.push(u));
@@ -80,6 +86,7 @@ describe('TemplateSource on a real node', { timeout: 120_000 }, () => {
       await fetched;
     } finally {
       await source.stop();
+      await nodes.stop();
       quiet.close();
     }
   });

@@ -97,7 +97,7 @@ describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
           await new Promise((resolve) => setTimeout(resolve, 60));
           await h.journal.appendFound(r);
         },
-        appendOutcome: (r) => h.journal.appendOutcome(r),
+        append: (...r) => h.journal.append(...r),
         pending: () => h.journal.pending(),
       };
       const result = await h.make({ journal: slowJournal }).submit(sampleFound());
@@ -120,7 +120,8 @@ describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
       { answer: 'high-hash', active: false, outcome: 'rejected', reason: 'high-hash' },
       { answer: 'bad-txnmrklroot', active: false, outcome: 'rejected', reason: 'bad-txnmrklroot' },
       { answer: 'bad-cb-amount', active: false, outcome: 'rejected', reason: 'bad-cb-amount' },
-      { answer: 'prev-blk-not-found', active: false, outcome: 'rejected', reason: 'prev-blk-not-found' },
+      // Not a verdict on the block: the node lacks its parent (with none to hand back, it waits).
+      { answer: 'prev-blk-not-found', active: false, outcome: 'inconclusive', reason: 'prev-blk-not-found: the node lacks its parent' },
     ];
     for (const c of cases) {
       it(`${String(c.answer)} (in active chain: ${String(c.active)}) → ${c.outcome}`, async () => {
@@ -267,6 +268,30 @@ describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
     });
   });
 
+  it("the node failing to store the block (-25, a full disk) is no verdict: kept, retried, said once", async () => {
+    // A node's disk cannot be filled on demand here: the answer Bitcoin Core gives then
+    // (BIP22ValidationResult on state.IsError()) is injected by the fake.
+    await withHarness(async (h) => {
+      let calls = 0;
+      const faults: string[] = [];
+      const found = sampleFound();
+      const result = await h
+        .make({
+          submitBlock: async () => {
+            if (++calls <= 4) throw new RpcError('submitblock', -25, 'AcceptBlock: Failed to find position to write new block to disk');
+            return null;
+          },
+          onNodeFault: (f, node, message) => faults.push(`${f.hash} ${node} ${message}`),
+        })
+        .submit(found);
+      assert.equal(result.outcome, 'accepted');
+      assert.equal(result.attempts, 5);
+      assert.deepEqual(faults, [`${found.hash} node submitblock: node error -25: AcceptBlock: Failed to find position to write new block to disk`]);
+      assert.equal(h.logs.filter((l) => l.level === 'error' && /failed to store block .*its disk may be full/.test(l.msg)).length, 1);
+      assert.deepEqual(await outcomesOf(h, found.hash), ['accepted']);
+    });
+  });
+
   it('an abort signal stops the retries; the block stays pending', async () => {
     await withHarness(async (h) => {
       const controller = new AbortController();
@@ -291,7 +316,7 @@ describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
         appendFound: async () => {
           throw new Error('journal: cannot write /x (ENOSPC: no space left on device)');
         },
-        appendOutcome: async () => {
+        append: async () => {
           throw new Error('journal: cannot write /x (ENOSPC: no space left on device)');
         },
         pending: async () => [],

@@ -35,3 +35,15 @@ export function within<T>(what: string, promise: Promise<T>, timeoutMs = 15_000)
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Waits until `check` holds, asking every 20 ms: for states with no event of their own (a count a
+ * test reads off a live object, a node's answer). Rejects naming `what` after `timeoutMs`.
+ */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -78,6 +78,9 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
       rec.upstreamState(false, 'stratum+tcp://pool:3333', 'reset');
       rec.upstreamState(true, 'stratum+tcp://pool:3333');
       rec.watchRewards(() => ({ lastBlock: null, immature: { blocks: 1, sats: 312_500_000 } }));
+      // Nodes (mine --node) and a node's answer.
+      rec.watchNodes(() => [{ name: 'http://127.0.0.1:8332', index: 1, state: 'ok', reason: null, since: Date.now(), height: 5, tip: '11'.repeat(32), zmq: 'connected', templateSource: true }]);
+      rec.nodeAnswer('http://127.0.0.1:8332', 'accepted');
       metrics = seriesLabels(await (await fetch(`${rec.metricsUrl}/metrics`)).text());
     } finally {
       await rec.close();
@@ -149,13 +152,15 @@ describe('contrib: Grafana dashboard and Prometheus alerts', { timeout: 60_000 }
     }
     const rules = [...alerts.matchAll(/^\s*- alert: (\w+)\n\s*(?:#.*\n\s*)*expr: (.+)\n([\s\S]*?)(?=^\s*- alert:|(?![\s\S]))/gm)];
     const names = rules.map((r) => r[1]);
-    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerThrottled', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing', 'SolominerPoolLost', 'SolominerStratumWorkerSilent']);
+    assert.deepEqual(names, ['SolominerNodeUnreachable', 'SolominerNodeDown', 'SolominerBlockIsolated', 'SolominerTemplateStale', 'SolominerHashRateZero', 'SolominerThrottled', 'SolominerBlockFound', 'SolominerBlockRejected', 'SolominerBlockOrphaned', 'SolominerReportsFailing', 'SolominerPoolLost', 'SolominerStratumWorkerSilent']);
     for (const r of rules) {
       assert.match(r[3]!, /^\s+severity: (critical|warning|info)$/m, `${r[1]} has a severity`);
       assert.match(r[3]!, /^\s+summary: ".+"$/m, `${r[1]} has a summary`);
     }
     assert.match(alerts, /expr: solominer_last_template_age_seconds > \d+/);
     assert.match(alerts, /solominer_blocks_total\{outcome="orphaned"\}/);
+    assert.match(alerts, /solominer_blocks_total\{outcome="isolated"\}/);
+    assert.match(alerts, /expr: solominer_node_up == 0/);
     assert.match(alerts, /unless on \(instance\) solominer_throttled == 1/, 'a pause for heat is not an outage');
   });
 });

@@ -12,7 +12,7 @@
 export const NOTIFICATION_SCHEMA = 'solominer.notification';
 export const NOTIFICATION_VERSION = 1;
 
-export const BLOCK_EVENTS = ['found', 'accepted', 'rejected', 'orphaned', 'restored', 'matured'] as const;
+export const BLOCK_EVENTS = ['found', 'accepted', 'rejected', 'orphaned', 'restored', 'matured', 'isolated'] as const;
 export type BlockEventName = (typeof BLOCK_EVENTS)[number];
 export type NodeEventName = 'node-unreachable' | 'node-back';
 export type NotifyEventName = BlockEventName | NodeEventName;
@@ -36,6 +36,8 @@ export interface NotifyBlock {
   readonly subsidySats?: number;
   readonly feesSats?: number;
   readonly reason?: string;
+  /** Which configured nodes hold it: `nodes` of `of`, their RPC URLs, and peers that took it. */
+  readonly knownTo?: { readonly nodes: number; readonly of: number; readonly names: readonly string[]; readonly peers: number | null };
 }
 
 export interface NotifyEvent {
@@ -43,7 +45,8 @@ export interface NotifyEvent {
   readonly time: string;
   readonly network: string;
   readonly block?: NotifyBlock;
-  readonly node?: { readonly error?: string };
+  /** The node (its RPC URL, with several) and what went wrong. */
+  readonly node?: { readonly error?: string; readonly name?: string };
 }
 
 export function isBlockEvent(e: NotifyEvent): boolean {
@@ -60,6 +63,8 @@ export function notificationTitle(e: NotifyEvent): string {
       return `solominer: node unreachable (${e.network})`;
     case 'node-back':
       return `solominer: node reachable again (${e.network})`;
+    case 'isolated':
+      return `solominer: block ${b?.height ?? '?'} not propagated (${e.network})`;
     default:
       return `solominer: block ${b?.height ?? '?'} ${e.event} (${e.network})`;
   }
@@ -68,22 +73,27 @@ export function notificationTitle(e: NotifyEvent): string {
 /** The sentence a person reads on a phone. */
 export function notificationMessage(e: NotifyEvent): string {
   const b = e.block;
-  if (e.event === 'node-unreachable') return `The node stopped answering: ${e.node?.error ?? 'no answer'}. Mining waits for it.`;
-  if (e.event === 'node-back') return 'The node answers again; mining goes on.';
+  const node = e.node?.name !== undefined ? `The node ${e.node.name}` : 'The node';
+  if (e.event === 'node-unreachable') return `${node} stopped answering: ${e.node?.error ?? 'no answer'}. Mining waits for it, or goes on from the other nodes.`;
+  if (e.event === 'node-back') return `${node} answers again; mining goes on.`;
   if (!b) return e.event;
   const id = `Block ${b.height} (${b.hash})`;
+  const k = b.knownTo;
+  const known = k === undefined ? '' : ` Known to ${k.nodes} of ${k.of} node${k.of === 1 ? '' : 's'}${k.peers !== null && k.peers > 0 ? `, sent to ${k.peers} peer${k.peers === 1 ? '' : 's'}` : ''}.`;
   const by = b.worker !== undefined ? ` by worker ${b.worker}` : b.engine !== undefined ? ` by the ${b.engine} engine` : '';
   switch (e.event) {
     case 'found':
       return `${id} found${by}: ${BTC(b)}${b.address !== undefined ? ` to ${b.address}` : ''}. Submitting it to the node.`;
     case 'accepted':
-      return `${id} accepted by the node: ${BTC(b)}, spendable after height ${b.maturityHeight}.`;
+      return `${id} accepted by the node: ${BTC(b)}, spendable after height ${b.maturityHeight}.${known}`;
     case 'rejected':
       return `${id} rejected by the node: ${b.reason ?? 'no reason given'}.`;
     case 'orphaned':
       return `${id} orphaned (${b.reason ?? 'no longer in the active chain'}): ${BTC(b)} lost unless a reorg brings it back.`;
     case 'restored':
-      return `${id} is back in the active chain (${b.confirmations ?? '?'} confirmations): ${BTC(b)} spendable after height ${b.maturityHeight}.`;
+      return `${id} is back in the active chain (${b.confirmations ?? '?'} confirmations${b.reason !== undefined ? `; ${b.reason}` : ''}): ${BTC(b)} spendable after height ${b.maturityHeight}.`;
+    case 'isolated':
+      return `${id} is ${b.reason ?? 'known to one node only'}: it may never reach the network. Check the node's peers; the block is in the journal.`;
     case 'matured':
       return `${id} matured (${b.confirmations ?? 100} confirmations): ${BTC(b)} can be spent now.`;
     default:
@@ -127,6 +137,8 @@ export function onBlockEnvironment(e: NotifyEvent): Record<string, string> {
     SOLOMINER_WORKER: b?.worker,
     SOLOMINER_FOUND_AT: b?.foundAt,
     SOLOMINER_REASON: b?.reason,
+    SOLOMINER_KNOWN_TO: b?.knownTo === undefined ? undefined : `${b.knownTo.nodes}/${b.knownTo.of}`,
+    SOLOMINER_NODE: e.node?.name,
   };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== null) out[k] = String(v);

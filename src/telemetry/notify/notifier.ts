@@ -43,6 +43,12 @@ export interface NotifierOptions {
   readonly commandTimeoutMs?: number;
 }
 
+/** A notification waiting for a destination, with what to call once that destination is done with it. */
+interface Queued {
+  readonly event: NotifyEvent;
+  readonly settle: () => void;
+}
+
 type SendResult = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number };
 
 interface Destination {
@@ -51,7 +57,7 @@ interface Destination {
   readonly send: (e: NotifyEvent, signal: AbortSignal) => Promise<SendResult>;
   /** Whether a failed send is tried again (HTTP yes; a command, like -blocknotify, no). */
   readonly retries: boolean;
-  readonly queue: NotifyEvent[];
+  readonly queue: Queued[];
   running: Promise<void> | undefined;
   dropped: number;
   /** Dropped since the queue last ran empty. */
@@ -107,21 +113,29 @@ export class Notifier {
     return this.destinations.reduce((a, d) => a + d.queue.length + (d.running ? 1 : 0), 0);
   }
 
-  /** Queues `e` for every destination that takes it; never waits, never throws. */
-  notify(e: NotifyEvent): void {
-    if (this.closed) return;
+  /**
+   * Queues `e` for every destination that takes it; never waits, never throws. The promise
+   * resolves once every destination is done with it (sent, given up, or dropped), at once when
+   * none takes it: the service journals then that the event was announced.
+   */
+  notify(e: NotifyEvent): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const limit = this.options.queueLimit ?? 100;
+    const done: Promise<void>[] = [];
     for (const d of this.destinations) {
       if (!d.accepts(e)) continue;
       if (d.queue.length >= limit) {
-        d.queue.shift();
+        d.queue.shift()!.settle();
         d.dropped++;
         // Said once per overflow; how many were lost is said when the queue has drained.
         if (d.droppedNow++ === 0) this.options.log('warn', `notifications to ${d.label}: queue full (${limit}); dropping the oldest`);
       }
-      d.queue.push(e);
+      let settle: () => void = () => {};
+      done.push(new Promise<void>((resolve) => (settle = resolve)));
+      d.queue.push({ event: e, settle });
       this.kick(d);
     }
+    return Promise.all(done).then(() => undefined);
   }
 
   /**
@@ -141,7 +155,7 @@ export class Notifier {
     const left = this.pending;
     this.abort.abort();
     await all;
-    for (const d of this.destinations) d.queue.length = 0;
+    for (const d of this.destinations) for (const q of d.queue.splice(0)) q.settle();
     if (left > 0) this.options.log('warn', `notifications: ${left} not delivered before shutdown`);
   }
 
@@ -167,32 +181,42 @@ export class Notifier {
     const signal = this.abort.signal;
     const maxAttempts = d.retries ? (this.options.maxAttempts ?? 8) : 1;
     while (d.queue.length > 0 && !signal.aborted) {
-      const e = d.queue.shift()!;
-      for (let attempt = 1; ; attempt++) {
-        let result: SendResult;
-        try {
-          result = await d.send(e, signal);
-        } catch (err) {
-          result = { ok: false, retry: true, error: err instanceof Error ? err.message : String(err) };
-        }
-        if (result.ok) {
-          this.sent++;
-          break;
-        }
-        if (!result.retry || attempt >= maxAttempts || signal.aborted) {
-          this.failed++;
-          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-          this.options.log('warn', `notification ${e.event} to ${d.label} failed${tries}: ${result.error}`, { event: e.event });
-          break;
-        }
-        const delayMs = Math.min(this.options.maxDelayMs ?? 60_000, result.retryAfterMs ?? this.backoff(attempt));
-        if (attempt === 1) this.options.log('warn', `notification ${e.event} to ${d.label} failed (${result.error}); retrying with backoff`, { event: e.event, delayMs });
-        await this.sleep(delayMs, signal);
+      const queued = d.queue.shift()!;
+      const e = queued.event;
+      try {
+        await this.deliver(d, e, signal, maxAttempts);
+      } finally {
+        queued.settle();
       }
     }
     if (d.droppedNow > 0 && d.queue.length === 0) {
       this.options.log('warn', `notifications to ${d.label}: ${d.droppedNow} dropped while the queue was full`);
       d.droppedNow = 0;
+    }
+  }
+
+  /** One notification to one destination, retried while the failure may pass. */
+  private async deliver(d: Destination, e: NotifyEvent, signal: AbortSignal, maxAttempts: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      let result: SendResult;
+      try {
+        result = await d.send(e, signal);
+      } catch (err) {
+        result = { ok: false, retry: true, error: err instanceof Error ? err.message : String(err) };
+      }
+      if (result.ok) {
+        this.sent++;
+        return;
+      }
+      if (!result.retry || attempt >= maxAttempts || signal.aborted) {
+        this.failed++;
+        const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+        this.options.log('warn', `notification ${e.event} to ${d.label} failed${tries}: ${result.error}`, { event: e.event });
+        return;
+      }
+      const delayMs = Math.min(this.options.maxDelayMs ?? 60_000, result.retryAfterMs ?? this.backoff(attempt));
+      if (attempt === 1) this.options.log('warn', `notification ${e.event} to ${d.label} failed (${result.error}); retrying with backoff`, { event: e.event, delayMs });
+      await this.sleep(delayMs, signal);
     }
   }
 
@@ -248,7 +272,7 @@ export function requestFor(target: NotifyTarget, e: NotifyEvent): { headers: Rec
           'content-type': 'text/plain; charset=utf-8',
           // HTTP header values are Latin-1: the title is ASCII by construction.
           title: notificationTitle(e),
-          priority: e.event === 'orphaned' || e.event === 'found' || e.event === 'node-unreachable' ? 'high' : 'default',
+          priority: e.event === 'orphaned' || e.event === 'found' || e.event === 'node-unreachable' || e.event === 'isolated' ? 'high' : 'default',
           tags: NTFY_TAGS[e.event] ?? 'pick',
         },
         body: notificationMessage(e),
@@ -265,6 +289,7 @@ const NTFY_TAGS: Partial<Record<NotifyEvent['event'], string>> = {
   rejected: 'x,pick',
   orphaned: 'warning,pick',
   restored: 'recycle,pick',
+  isolated: 'warning,satellite',
   matured: 'moneybag,pick',
   'node-unreachable': 'rotating_light',
   'node-back': 'white_check_mark',
