@@ -22,8 +22,11 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.equal(new Set(wide.map((t) => `${t.workgroupSize}x${t.noncesPerInvocation}`)).size, 6 * 6);
     assert.ok(all.some((t) => t.dispatchMs !== DEFAULT_TUNING.dispatchMs));
     assert.ok(all.some((t) => t.inFlight !== DEFAULT_TUNING.inFlight));
-    // Versions per nonce from 1 (no version rolling) to 16.
+    // Versions per nonce from 1 (no version rolling) to 16; the versions' entries by subgroup
+    // shuffles (the default) and by loads.
     assert.deepEqual([...new Set(all.map((t) => t.versions))].sort((a, b) => a - b), [1, 2, 4, 8, 16]);
+    assert.ok(DEFAULT_TUNING.subgroups);
+    assert.ok(all.some((t) => !t.subgroups));
   });
 
   it("leave out workgroups the adapter does not allow", () => {
@@ -34,7 +37,8 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
   });
 
   it('label a configuration in a few characters', () => {
-    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2 v16');
+    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2 v8');
+    assert.equal(tuningLabel({ ...DEFAULT_TUNING, versions: 16, subgroups: false }), 'wg64 n16 40ms q2 v16 nosg');
   });
 });
 
@@ -45,12 +49,13 @@ const EXTREMES: GpuTuning[] = [
   { ...DEFAULT_TUNING, workgroupSize: 128, noncesPerInvocation: 4, dispatchMs: 10, inFlight: 1 },
   { ...DEFAULT_TUNING, dispatchMs: 80, inFlight: 3, versions: 1 },
   { ...DEFAULT_TUNING, versions: 2 },
+  { ...DEFAULT_TUNING, subgroups: false },
 ];
 
 describe('GPU engine with candidate tunings', { timeout: 180_000 }, () => {
   it('the extremes are among the candidates', () => {
     const labels = new Set(gpuTuningCandidates().map(tuningLabel));
-    for (const t of [...EXTREMES.slice(0, 2), EXTREMES[4]!]) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
+    for (const t of [...EXTREMES.slice(0, 2), ...EXTREMES.slice(4)]) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
   });
 
   async function openEngine(tuning: GpuTuning): Promise<GpuEngine> {
