@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 
 import { checkKnownAnswers } from '../../src/engines/known-answers.js';
 import { DEFAULT_TUNING, GpuAdapterError, GpuEngine, gpuAdapters, gpuTuningCandidates, type GpuTuning, tuningLabel } from '../../src/engines/gpu-engine.js';
+import { versionSourceFor } from '../../src/engines/gpu/device.js';
 import { agreementCase, assertCaseAgrees, GPU_PROVISION_HINT } from '../support/engine-suite.js';
 
 describe('GPU tuning candidates', { timeout: 10_000 }, () => {
@@ -34,6 +35,14 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.ok(small.length > 0);
     assert.ok(small.every((t) => t.workgroupSize <= 64));
     assert.ok(small.some((t) => t.workgroupSize === 64));
+  });
+
+  it('take the subgroup version source for a power of two that fits in the smallest subgroup, else loads', () => {
+    for (const k of [1, 2, 4, 8]) assert.equal(versionSourceFor(k, 8), 'subgroup', `${k}`);
+    for (const k of [3, 6, 16]) assert.equal(versionSourceFor(k, 8), 'load', `${k}`);
+    assert.equal(versionSourceFor(8, 4), 'load');
+    assert.equal(versionSourceFor(16, 32), 'subgroup');
+    assert.equal(versionSourceFor(1, undefined), 'load', 'no subgroup module');
   });
 
   it('label a configuration in a few characters', () => {
