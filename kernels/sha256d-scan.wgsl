@@ -10,12 +10,13 @@
 //   kernels/sha256d-versions-subgroup.wgsl  lane i of each group of VERSIONS lanes holds entry i
 //                                           and the others' come by subgroupShuffle (the
 //                                           `subgroups` feature, VERSIONS a power of two no
-//                                           larger than the adapter's smallest subgroup)
+//                                           larger than the adapter's smallest subgroup that
+//                                           divides WORKGROUP_SIZE)
 // Why two: on lavapipe (llvmpipe, Mesa 25.0) every load whose offset is not a compile-time
 // constant becomes a per-lane gather (eight scalar loads and inserts per 32-bit word: the JIT
 // cannot see that the loop's index is the same in every lane), so reading the 16 words of an
-// entry cost about a tenth of each version's rounds; a shuffle compiles to one vpermd per
-// vec4 component. On a discrete GPU the uniform load is the natural form.
+// entry cost about a tenth of each version's rounds; a shuffle compiles to one permute
+// instruction (vpermd) per word. On a discrete GPU the uniform load is the natural form.
 //
 // Inputs, prepared once per header by the host (src/engines/gpu/header-precompute.ts):
 //   per version, the SHA-256 state after the header's first 64-byte block (the midstate: the
@@ -130,7 +131,6 @@ fn sha256Round(a: u32, b: u32, c: u32, d: ptr<function, u32>, e: u32, f: u32, g:
   *h = t1 + bigSigma0(a) + maj(a, b, c);
 }
 
-
 // Hashes `nonce` with every version; reports each (nonce, version) whose top word passes when
 // `report` (the nonce is inside the dispatch's range). `lane` says which version's entry this
 // lane uses in each iteration (the version source in front of this file).
@@ -187,7 +187,6 @@ fn scanNonce(nonce: u32, report: bool, lane: VersionLane) {
   let w61 = smallSigma1(w59) + w54 + smallSigma0(w46) + w45;
   let w62 = smallSigma1(w60) + w55 + smallSigma0(w47) + w46;
   let w63 = smallSigma1(w61) + w56 + smallSigma0(w48) + w47;
-
 
   // K[t] + W[t] of rounds 16..63, also the same for every version. K[t] enters as K[t] ^ zero
   // (zero is a uniform the host sets to 0): with a literal, LLVM's reassociation (lavapipe)
@@ -444,8 +443,8 @@ fn scanNonce(nonce: u32, report: bool, lane: VersionLane) {
     sha256Round(f, g, h, &a, b, c, d, &e, 0x8cc70208u + v59);
     sha256Round(e, f, g, &h, a, b, c, &d, 0x90befffau + v60);
 
-    // `&`, not `&&`: one condition rather than two nested ones (measured: lavapipe's code for
-    // the nested form kept its constants worse, a few per cent of the whole).
+    // `&`, not `&&`: one condition rather than two nested ones (measured on lavapipe: with the
+    // nested form LLVM rematerialised constants inside the version loop, a few per cent slower).
     if (report & (bswap(0x5be0cd19u + h) <= params.targetTopWord)) {
       let slot = atomicAdd(&results.count, 1u);
       if (slot < RESULT_CAPACITY) {

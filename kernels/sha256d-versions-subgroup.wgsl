@@ -1,9 +1,10 @@
 // sha256d-versions-subgroup.wgsl — the version source of kernels/sha256d-scan.wgsl (which
 // follows this file in the module, see its header) for devices with the `subgroups` feature.
 // The lanes of a subgroup form groups of VERSIONS consecutive lanes (the host builds this
-// source only for a power of two no larger than the adapter's smallest subgroup, so groups never
-// straddle subgroups); lane i of a group loads version i's entry once, and in iteration v it
-// hashes version (i + v) mod VERSIONS with that entry shuffled over from the lane holding it.
+// source only for a power of two no larger than the adapter's smallest subgroup that divides
+// the workgroup size, so every group is whole and inside one subgroup); lane i of a group loads
+// version i's entry once, and in iteration v it hashes version (i + v) mod VERSIONS with that
+// entry shuffled over from the lane holding it.
 // Every lane hashes every version once, and no entry is loaded with an index that differs per
 // iteration (see the kernel's header for what that costs on lavapipe).
 enable subgroups;

@@ -49,6 +49,8 @@ const calibrated = openEngine();
 const smallList = openEngine({ dispatchNonces: 8192, resultCapacity: 64 });
 // Every lane loads the versions' entries (the other version source: kernels/sha256d-scan.wgsl).
 const loads = openEngine({ subgroups: false });
+// Workgroups of 12: on lavapipe a subgroup of 8 lanes and one of 4, whole groups of 4 versions.
+const partial = openEngine({ workgroupSize: 12, versions: 4 });
 
 after(async () => {
   for (const engine of opened) await (await engine.catch(() => undefined))?.close();
@@ -97,7 +99,7 @@ describe('GPU engine agrees with node:crypto on random headers × random version
     }
   });
 
-  it('both version sources, subgroup shuffles and loads, give the same pairs (lavapipe has subgroups: both run here)', async () => {
+  it('both version sources, subgroup shuffles and loads, give the same pairs, in whole and partly filled subgroups (lavapipe has subgroups: both run here)', async () => {
     const [shuffling, loading] = [await calibrated(), await loads()];
     for (const versions of [1, 2, 3, 8, 16]) assert.equal(loading.versionSource(versions), 'load');
     if (shuffling.backend.includes('llvmpipe')) {
@@ -110,6 +112,11 @@ describe('GPU engine agrees with node:crypto on random headers × random version
     for (const [i, c] of rolled.entries()) {
       if (i % 3 !== 0) continue;
       await assertRolledCaseAgrees(loading, c, i);
+    }
+    const twelve = await partial();
+    if (twelve.backend.includes('llvmpipe')) {
+      assert.equal(twelve.versionSource(4), 'subgroup');
+      assert.equal(twelve.versionSource(8), 'load', '8 does not divide a workgroup of 12');
     }
     // Powers of two, which the subgroup source takes where it fits.
     for (const k of [2, 4, 8]) {
@@ -126,12 +133,12 @@ describe('GPU engine agrees with node:crypto on random headers × random version
         }
       }
       assert.ok(expected.length > 0);
-      for (const engine of [shuffling, loading]) {
+      for (const engine of [shuffling, loading, twelve]) {
         const result = await scanRange(engine, work);
         assert.deepEqual(
           result.found.map((f) => [f.nonce, f.version, f.hash]),
           expected,
-          `${k} versions, ${engine.versionSource(k)} source`,
+          `${k} versions, ${engine.versionSource(k)} source, workgroups of ${engine.workgroupSize}`,
         );
       }
     }

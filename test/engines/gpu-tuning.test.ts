@@ -37,12 +37,14 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.ok(small.some((t) => t.workgroupSize === 64));
   });
 
-  it('take the subgroup version source for a power of two that fits in the smallest subgroup, else loads', () => {
-    for (const k of [1, 2, 4, 8]) assert.equal(versionSourceFor(k, 8), 'subgroup', `${k}`);
-    for (const k of [3, 6, 16]) assert.equal(versionSourceFor(k, 8), 'load', `${k}`);
-    assert.equal(versionSourceFor(8, 4), 'load');
-    assert.equal(versionSourceFor(16, 32), 'subgroup');
-    assert.equal(versionSourceFor(1, undefined), 'load', 'no subgroup module');
+  it('take the subgroup version source for a power of two that fits in the smallest subgroup and divides the workgroup, else loads', () => {
+    for (const k of [1, 2, 4, 8]) assert.equal(versionSourceFor(k, 8, 64), 'subgroup', `${k}`);
+    for (const k of [3, 6, 16]) assert.equal(versionSourceFor(k, 8, 64), 'load', `${k}`);
+    assert.equal(versionSourceFor(8, 4, 64), 'load');
+    assert.equal(versionSourceFor(16, 32, 64), 'subgroup');
+    assert.equal(versionSourceFor(8, 8, 12), 'load', 'a workgroup of 12: its second subgroup holds half a group');
+    assert.equal(versionSourceFor(4, 8, 12), 'subgroup');
+    assert.equal(versionSourceFor(1, undefined, 64), 'load', 'no subgroup module');
   });
 
   it('label a configuration in a few characters', () => {

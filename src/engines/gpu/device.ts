@@ -79,14 +79,16 @@ export async function readKernel(): Promise<KernelSources> {
 }
 
 /**
- * The version source of a pipeline hashing `versions` versions per nonce: the subgroup one
- * when it was compiled (`subgroupSize`: the adapter's smallest subgroup) and `versions` is a
- * power of two that fits in it, so that the kernel's groups of VERSIONS lanes never straddle
- * subgroups; the load one otherwise.
+ * The version source of a pipeline hashing `versions` versions per nonce in workgroups of
+ * `workgroupSize`: the subgroup one when it was compiled (`subgroupSize`: the adapter's smallest
+ * subgroup) and `versions` is a power of two that fits in it and divides the workgroup, so that
+ * the kernel's groups of VERSIONS lanes are whole and never straddle subgroups (subgroup sizes
+ * are powers of two, and a workgroup's last subgroup may be partly filled); the load one otherwise.
  */
-export function versionSourceFor(versions: number, subgroupSize: number | undefined): VersionSource {
+export function versionSourceFor(versions: number, subgroupSize: number | undefined, workgroupSize: number): VersionSource {
   const powerOfTwo = Number.isInteger(versions) && versions >= 1 && (versions & (versions - 1)) === 0;
-  return subgroupSize !== undefined && powerOfTwo && versions <= subgroupSize ? 'subgroup' : 'load';
+  const fits = subgroupSize !== undefined && versions <= subgroupSize && workgroupSize % versions === 0;
+  return powerOfTwo && fits ? 'subgroup' : 'load';
 }
 
 export class ScanDevice {
@@ -158,7 +160,7 @@ export class ScanDevice {
       const layout = device.createPipelineLayout({ label: 'scan layout', bindGroupLayouts: [bindings] });
       const pipelines = new Map<number, GPUComputePipeline>();
       for (const versions of new Set([shape.versions, 1])) {
-        const module = modules.get(versionSourceFor(versions, subgroupSize))!;
+        const module = modules.get(versionSourceFor(versions, subgroupSize, shape.workgroupSize))!;
         pipelines.set(versions, await buildPipeline(device, adapterName, module, layout, shape, versions));
       }
       const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, bindings, shape, i));
@@ -171,7 +173,7 @@ export class ScanDevice {
 
   /** Which version source the pipeline for `versions` versions per nonce uses. */
   versionSource(versions: number): VersionSource {
-    return versionSourceFor(versions, this.subgroupSize);
+    return versionSourceFor(versions, this.subgroupSize, this.shape.workgroupSize);
   }
 
   /** Makes sure a pipeline for `versions` versions per nonce exists (built on first use). */
