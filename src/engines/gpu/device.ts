@@ -133,13 +133,13 @@ export class ScanDevice {
       shape.workgroupSize > DEFAULT_MAX_WORKGROUP
         ? { maxComputeInvocationsPerWorkgroup: shape.workgroupSize, maxComputeWorkgroupSizeX: shape.workgroupSize }
         : undefined;
-    // adapter.info's subgroup sizes are getters of the binding (absent from older typings).
-    const minSubgroup = (adapter.info as { subgroupMinSize?: number }).subgroupMinSize;
+    // The subgroup version source needs the feature and the smallest subgroup size it may get.
+    const minSubgroup = adapter.info.subgroupMinSize;
     const subgroups = shape.subgroups && adapter.features.has('subgroups') && minSubgroup !== undefined && minSubgroup >= 1;
     const device = await adapter.requestDevice({
       label: 'solominer gpu engine',
       ...(requiredLimits && { requiredLimits }),
-      ...(subgroups && { requiredFeatures: ['subgroups' as GPUFeatureName] }),
+      ...(subgroups && { requiredFeatures: ['subgroups'] }),
     });
     try {
       const modules = new Map<VersionSource, GPUShaderModule>();
