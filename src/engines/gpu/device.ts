@@ -1,7 +1,8 @@
 // The GPU engine's device: the adapter it runs on, the WebGPU device, the scan kernel's
-// pipeline and the buffers of each in-flight dispatch, the watch for device loss and WebGPU
-// errors, and destroy(). The scan loop, the self-test and the timing model are elsewhere
-// (gpu-engine.ts, gpu/pacing.ts).
+// modules (one per version source it can use) and pipelines (one per number of versions), the
+// buffers of each in-flight dispatch, the watch for device loss and WebGPU errors, and
+// destroy(). The scan loop, the self-test and the timing model are elsewhere (gpu-engine.ts,
+// gpu/pacing.ts).
 import { readFile } from 'node:fs/promises';
 
 import { describeAdapter, selectAdapter, type WebGpu } from './adapters.js';
