@@ -89,6 +89,18 @@ describe('the container image against a regtest node', { timeout: 900_000 }, () 
     assert.equal(tools.stdout.trim(), '1000', `compilers or build tools found:\n${tools.stdout}`);
   });
 
+  it('holds the npm package installed globally: this platform\'s prebuilt only, nothing of a build from source, and mines with that prebuilt', async () => {
+    const target = `linux-${process.arch}`;
+    // What a build from source would need or leave, and the dev dependencies: none of it is there.
+    const layout = await dockerOk(['run', '--rm', '--label', LABEL, '--entrypoint', 'sh', IMAGE, '-c',
+      'cd "$(npm root -g)/solominer" && ls -d build native CMakeLists.txt scripts/build-native.mjs node_modules/cmake-js node_modules/node-api-headers node_modules/typescript node_modules/playwright-core 2>/dev/null; ls prebuilds; readlink /usr/local/bin/solominer']);
+    assert.equal(layout, `${target}\nmanifest.json\n../lib/node_modules/solominer/bin/solominer.js`);
+    // The engine the miner loads is the package's prebuilt (check's own line; no node here: exit 1).
+    const r = await docker(['run', '--rm', '--label', LABEL, IMAGE, 'check', '--network', 'regtest', '--address', ADDRESS, '--rpc-url', 'http://127.0.0.1:1', '--connect-timeout', '1'], 60_000);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^ok {3}native engine: the prebuilt for ${target} \\(/usr/local/lib/node_modules/solominer/prebuilds/${target}/solominer_native\\.node\\)$`, 'm'));
+  });
+
   it('bad configuration or an unusable node: one line each, exit 2 (an unreachable node: exit 1), no stack trace', async () => {
     const run = (args: string[], env: string[] = []) => docker(['run', '--rm', '--label', LABEL, ...args, ...env.flatMap((e) => ['-e', e]), IMAGE], 90_000);
     const noTrace = (r: { stdout: string; stderr: string }) => assert.ok(!/^\s+at /m.test(r.stdout + r.stderr), `a stack trace:\n${r.stderr}`);
