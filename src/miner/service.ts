@@ -3,8 +3,9 @@
 // maps the outcome to an exit code; tests and `demo` call this directly.
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
+import { OP_RETURN } from '../bitcoin/script.js';
 import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
-import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, payoutAddressOptional, type MineConfig } from '../config/mine-config.js';
 import { createEngine, engineErrorLine, type EngineKind } from '../engines/create-engine.js';
 import { CpuOptionError, selfTestFailures } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
@@ -82,7 +83,13 @@ export interface StopSettlement {
   readonly unsettled: number;
 }
 
-function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } {
+/**
+ * The payout of the orchestrator's own job; undefined for a pool without an operator address
+ * (payoutAddressOptional): no engine mines that job then and every login pays itself
+ * (stratum/job-book.ts), so its coinbase pays NO_OPERATOR_SCRIPT, which nothing ever mines.
+ */
+function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } | undefined {
+  if (config.address === undefined && payoutAddressOptional(config)) return undefined;
   try {
     return addressToScript(payoutAddressOf(config), config.network);
   } catch (err) {
@@ -90,6 +97,9 @@ function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType }
     throw err;
   }
 }
+
+/** Unspendable: the coinbase of a job no one is given (a pool without an operator address). */
+const NO_OPERATOR_SCRIPT = Uint8Array.of(OP_RETURN);
 
 async function startNode(config: MineConfig, rpc: RpcClient, log: Logger): Promise<NodeFacts> {
   try {
@@ -244,7 +254,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const rolling = configuredRolling(engines, !config.noVersionRolling);
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
       node: `${config.rpcUrl} ${node.version}`,
-      payout: `${config.address} (${payout.type})`,
+      payout: payout ? `${config.address} (${payout.type})` : 'none: every Stratum login must be a payout address (<address>[.<worker>])',
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
       ...gpuTuningField(engines),
       work: config.zmq ? `zmq ${config.zmq}` : 'longpoll',
@@ -284,7 +294,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       else holds.delete(reason);
       miner.hold(holds.size > 0);
     };
-    const rewardOf = rewardFields(payoutAddressOf(config), config.network);
+    const rewardOf = rewardFields(config.address, config.network);
 
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {
@@ -333,7 +343,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     const miner = new Miner({
       engines,
-      payoutScript: payout.script,
+      payoutScript: payout?.script ?? NO_OPERATOR_SCRIPT,
       coinbaseTag: config.coinbaseTag,
       onBlock,
       requestTemplate: (reason) => {
@@ -422,10 +432,10 @@ export function describeSettlement(s: StopSettlement): string {
 }
 
 /** Recorded with every found block: what it pays and to whom. */
-function rewardFields(address: string, network: MineConfig['network']) {
+function rewardFields(address: string | undefined, network: MineConfig['network']) {
   return (coinbaseValue: number, height: number): BlockReward => {
     const subsidy = blockSubsidy(height, network);
-    return { address, coinbaseValue, subsidy, fees: Math.max(0, coinbaseValue - subsidy) };
+    return { ...(address !== undefined && { address }), coinbaseValue, subsidy, fees: Math.max(0, coinbaseValue - subsidy) };
   };
 }
 

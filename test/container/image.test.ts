@@ -255,7 +255,7 @@ describe('the container image against a regtest node', { timeout: 900_000 }, () 
     }
     await dockerOk(['rm', again]);
   });
-  it('the Umbrel app runs on the Bitcoin app\'s variables: exit 2 until config.json names an address, then a pool for the ASICs', async () => {
+  it('the Umbrel app runs on the Bitcoin app\'s variables with no configuration: a pool whose logins are addresses; an address in config.json takes the other names', async () => {
     // umbrelOS's side: the network its apps share, and what the Bitcoin app exports (RPC user
     // and password: the node's cookie, split as the Bitcoin app's rpcauth pair would be).
     const network = `${PREFIX}-umbrel`;
@@ -284,30 +284,48 @@ describe('the container image against a regtest node', { timeout: 900_000 }, () 
       APP_PASSWORD: 'f4a1c9e0b2d37a5e8c6b1d0f9e2a7c43',
     };
     const compose = (args: string[]) => exec(COMPOSE, ['-f', join(umbrel, 'docker-compose.yml'), '-f', side, '-p', project, ...args], { env, timeoutMs: 120_000 });
-    try {
-      // As shipped, config.json names no address: one line, exit 2, and on-failure restarts show it again.
-      let r = await compose(['run', '--rm', '--no-deps', '-T', 'miner']);
-      assert.equal(r.code, 2, r.stderr);
-      // (docker-compose run prints the exit code after the container's own last line)
-      assert.match(r.stdout + r.stderr, /^solominer mine: --address: required: the payout address \(or SOLOMINER_ADDRESS, or config\.json address\)$/m);
-
-      await writeFile(join(appData, 'data', 'solominer', 'config.json'), JSON.stringify({ address: ADDRESS }));
-      r = await compose(['up', '-d', '--no-deps', 'miner']);
-      assert.equal(r.code, 0, r.stderr);
-      const container = `${project}_miner_1`;
-      const logs = follow(container);
+    const container = `${project}_miner_1`;
+    /** An ESP-Miner-like login as `user`: the authorize reply, and the first job when authorized. */
+    const login = async (user: string) => {
+      const miner = await TestStratumClient.connect(await publishedPort(container, 3333));
       try {
-        await logs.waitFor(/Stratum pool on stratum\+tcp:\/\/0\.0\.0\.0:3333/, 60_000);
-        const miner = await TestStratumClient.connect(await publishedPort(container, 3333));
-        try {
-          await miner.startLikeEspMiner(`${ADDRESS}.bitaxe`);
-          const job = miner.job ?? (await miner.nextNotify());
-          assert.equal(job.nbits, '207fffff');
-        } finally {
-          await miner.close();
-        }
+        const replies = await miner.startLikeEspMiner(user);
+        const authorized = replies[2]!;
+        return { authorized, job: authorized.result === true ? (miner.job ?? (await miner.nextNotify())) : undefined };
+      } finally {
+        await miner.close();
+      }
+    };
+    try {
+      // As installed: no address anywhere. It starts, and says logins must be addresses.
+      let r = await compose(['up', '-d', '--no-deps', 'miner']);
+      assert.equal(r.code, 0, r.stderr);
+      let logs = follow(container);
+      try {
+        await logs.waitFor(/Stratum pool on stratum\+tcp:\/\/0\.0\.0\.0:3333 .*login="<address>\[\.<worker>\] only/, 60_000, 'the pool line saying logins are addresses');
+        assert.ok(logs.lines.some((l) => /payout.*none: every Stratum login must be a payout address/.test(l)), logs.lines.join('\n'));
+        const own = await login(`${ADDRESS}.bitaxe`);
+        assert.equal(own.authorized.result, true, JSON.stringify(own.authorized));
+        assert.equal(own.job!.nbits, '207fffff');
+        const plain = await login('bitaxe');
+        assert.deepEqual(plain.authorized.error, [24, 'bitaxe is not a payout address on regtest: log in as <address>[.<worker>] (this pool has no operator address: the blocks a miner finds pay the address it logs in with)', null]);
         const probe = await docker(['exec', container, 'solominer', 'status', '--health']);
         assert.equal(probe.code, 0, probe.stdout);
+      } finally {
+        logs.stop();
+      }
+
+      // The address is still settable: in config.json, then a restart of the app.
+      await writeFile(join(appData, 'data', 'solominer', 'config.json'), JSON.stringify({ address: ADDRESS }));
+      r = await compose(['restart', 'miner']);
+      assert.equal(r.code, 0, r.stderr);
+      logs = follow(container);
+      try {
+        await logs.waitFor(new RegExp(`payout.*${ADDRESS} \\(p2wpkh\\)`), 60_000, 'the start-up line with the operator address');
+        // (docker logs -f repeats the first run's lines: this run's pool line names no login rule)
+        await logs.waitFor(/Stratum pool on stratum\+tcp:\/\/0\.0\.0\.0:3333(?!.*login=)/, 60_000);
+        const plain = await login('bitaxe');
+        assert.equal(plain.authorized.result, true, JSON.stringify(plain.authorized));
       } finally {
         logs.stop();
       }
@@ -316,6 +334,53 @@ describe('the container image against a regtest node', { timeout: 900_000 }, () 
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await dockerOk(['inspect', '-f', '{{.State.ExitCode}}', container]), '0');
       await readFile(join(appData, 'data', 'solominer', 'reports', 'found-blocks.jsonl'));
+    } finally {
+      await compose(['down', '-v', '--remove-orphans', '-t', '30']);
+    }
+  });
+
+  it('contrib/compose.yaml\'s common service starts with no address, engines or token: a pool whose logins are addresses', async () => {
+    // The node's data folder as the service mounts it (its cookie under regtest/), readable by uid 1000.
+    const bitcoinDir = await mkdtemp(join(scratch, 'bitcoin-'));
+    await mkdir(join(bitcoinDir, 'regtest'));
+    await writeFile(join(bitcoinDir, 'regtest', '.cookie'), await readFile(cookie));
+    for (const d of [bitcoinDir, join(bitcoinDir, 'regtest')]) await chmod(d, 0o755);
+    await chmod(join(bitcoinDir, 'regtest', '.cookie'), 0o644);
+    const file = fileURLToPath(new URL('../../../contrib/compose.yaml', import.meta.url));
+    const project = process.env.SOLOMINER_TEST_COMPOSE_PROJECT ?? `${PREFIX.replace(/-/g, '')}compose`;
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLOMINER_'))),
+      SOLOMINER_IMAGE: IMAGE,
+      // Where the test's node is (the defaults name mainnet's node on the host); nothing else.
+      SOLOMINER_NETWORK: 'regtest',
+      BITCOIN_DATA_DIR: bitcoinDir,
+      SOLOMINER_RPC_URL: `http://host.docker.internal:${rpcPort}`,
+      SOLOMINER_RPC_COOKIE: '/bitcoin/regtest/.cookie',
+      SOLOMINER_ZMQ: `tcp://host.docker.internal:${zmqPort}`,
+      SOLOMINER_STRATUM_PUBLISH: '127.0.0.1:',
+      SOLOMINER_STATUS_PUBLISH: '127.0.0.1:',
+    };
+    const compose = (args: string[]) => exec(COMPOSE, ['-f', file, '-p', project, ...args], { env, timeoutMs: 120_000 });
+    try {
+      const up = await compose(['up', '-d', '--no-build', 'solominer']);
+      assert.equal(up.code, 0, up.stderr);
+      const container = `${project}_solominer_1`;
+      const logs = follow(container);
+      try {
+        await logs.waitFor(/Stratum pool on stratum\+tcp:\/\/0\.0\.0\.0:3333 .*login="<address>\[\.<worker>\] only/, 60_000, 'the pool line saying logins are addresses');
+        const miner = await TestStratumClient.connect(await publishedPort(container, 3333));
+        try {
+          const replies = await miner.startLikeEspMiner(`${ADDRESS}.bitaxe`);
+          assert.equal(replies[2]!.result, true, JSON.stringify(replies[2]));
+          assert.equal((miner.job ?? (await miner.nextNotify())).nbits, '207fffff');
+        } finally {
+          await miner.close();
+        }
+        const probe = await docker(['exec', container, 'solominer', 'status', '--health']);
+        assert.equal(probe.code, 0, probe.stdout);
+      } finally {
+        logs.stop();
+      }
     } finally {
       await compose(['down', '-v', '--remove-orphans', '-t', '30']);
     }
