@@ -1,6 +1,8 @@
 // `solominer mine` as a function: start-up checks, journal replay, engines, template source
 // and orchestrator wired together, and an orderly stop. The CLI only parses configuration and
 // maps the outcome to an exit code; tests and `demo` call this directly.
+import { once } from 'node:events';
+
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
 import { OP_RETURN } from '../bitcoin/script.js';
@@ -97,6 +99,14 @@ function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType }
     throw err;
   }
 }
+
+/**
+ * The orderly stop's grace: from the moment the stop begins, what waits on the node (the
+ * submission in flight, a template request, a block check) gets this long in all; then the
+ * submission is given up (the block stays pending in the journal and is submitted again at the
+ * next start), so that the whole stop ends within Docker's default 10 s.
+ */
+export const STOP_GRACE_MS = 7_000;
 
 /** Unspendable: the coinbase of a job no one is given (a pool without an operator address). */
 const NO_OPERATOR_SCRIPT = Uint8Array.of(OP_RETURN);
@@ -210,6 +220,10 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   const notifier = new Notifier({ urls: config.notify, onBlock: config.onBlock, log });
   let tracker: BlockTracker | undefined;
   let thermal: ThermalGovernor | undefined;
+  // Aborted when the stop's grace runs out (STOP_GRACE_MS after the stop began).
+  const stopping = new AbortController();
+  const graceOver = once(stopping.signal, 'abort').then(() => undefined);
+  let graceTimer: NodeJS.Timeout | undefined;
   try {
     // Reports and the metrics endpoint start before the node is asked anything.
     recorder = await Recorder.start({
@@ -223,11 +237,11 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const node = await startNode(config, rpc, log);
     const submitter = new BlockSubmitter({
       journal,
+      // (bitcoin-core's client cannot cancel a request: one given up at the stop ends with the process)
       submitBlock: (hex) => rpc.call<string | null>('submitblock', hex),
       blockInActiveChain: (hash) => blockInActiveChain(rpc, hash),
       log,
     });
-    const stopping = new AbortController();
     const replayed = await submitter.replay((hash) => nodeKnowsBlock(rpc, hash), { network: config.network, signal: stopping.signal });
     for (const r of replayed) log('info', 'journal: replayed a block found earlier', { hash: r.hash, outcome: r.outcome, reason: r.reason });
 
@@ -283,6 +297,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       if (finishing) return;
       finishing = true;
       atStop = new Set(unanswered);
+      graceTimer = setTimeout(() => stopping.abort(), STOP_GRACE_MS);
       void miner.stop();
       resolveFinished(reason);
     };
@@ -398,19 +413,21 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    await source.stop();
+    // A template request the node does not answer holds the stop no longer than the grace;
+    // whatever it brings later is not wanted.
+    await Promise.race([source.stop(), graceOver]);
+    source.removeAllListeners();
     await miner.stop();
-    // A submission in flight is finished (its retries end once we say we are stopping).
-    const grace = setTimeout(() => stopping.abort(), 10_000);
+    // A submission in flight is finished, or given up when the grace runs out.
     await Promise.all([...inFlight]);
-    clearTimeout(grace);
     return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop?.size ?? 0, settledAtStop) };
   } finally {
     thermal?.stop();
     await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
-    // A check in progress writes its transitions before the journal closes.
-    await tracker?.idle();
+    // A check in progress writes its transitions before the journal closes (within the grace).
+    await Promise.race([tracker?.idle(), ...(graceTimer === undefined ? [] : [graceOver])]);
+    clearTimeout(graceTimer);
     await journal.close();
     await recorder?.close(); // the current hour is flushed on shutdown
     await notifier.close();
@@ -426,7 +443,7 @@ function settlement(inFlight: number, settled: Record<string, number>): StopSett
 /** One line: "2 submissions in flight at the stop: accepted 2" (or nothing in flight). */
 export function describeSettlement(s: StopSettlement): string {
   if (s.inFlight === 0) return 'no submission was in flight at the stop';
-  const outcomes = Object.entries(s.settled).map(([k, v]) => `${k} ${v}`);
+  const outcomes = Object.entries(s.settled).map(([k, v]) => (k === 'unconfirmed' ? `unconfirmed ${v} (no answer from the node: pending in the journal, submitted again at the next start)` : `${k} ${v}`));
   if (s.unsettled > 0) outcomes.push(`${s.unsettled} unsettled (in the journal, submitted again at the next start)`);
   return `${s.inFlight} submission${s.inFlight === 1 ? '' : 's'} in flight at the stop: ${outcomes.join(', ')}`;
 }
