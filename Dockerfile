@@ -4,12 +4,14 @@
 #   docker run -d --name solominer -v solominer-data:/data -p 3333:3333 \
 #     -e SOLOMINER_ADDRESS=bc1q... -e SOLOMINER_RPC_URL=http://host.docker.internal:8332 ... solominer
 #
-# Two stages. `build` has the compiler: it builds the checkout (native addon, TypeScript), packs
-# it with `npm pack` (what `npm install solominer` would get) and assembles the runtime tree in
-# /opt/solominer: production dependencies only, the build-time packages removed, and only what
-# this platform loads of webgpu's and zeromq's prebuilt binaries (scripts/prune-runtime.mjs).
-# The final stage copies that tree onto the plain Node image: no compiler, no npm cache, a
-# non-root user, every piece of state in the /data volume.
+# Two stages. `build` has the compiler: it makes the package with `npm pack`, exactly as it is
+# published (prepack builds and checks the prebuilt addon for this platform, prepare compiles
+# the TypeScript; docs/install.md, "Making the package"). The final stage starts from the plain
+# Node image, which has no compiler, and installs that tarball with `npm install -g`, as a user
+# without a compiler would: the package's install script must find that its prebuilt loads
+# here, or the build fails. The same step strips what this image never uses, so no layer keeps
+# it: the other platforms' webgpu and zeromq binaries (scripts/prune-runtime.mjs), and what only
+# a build from source needs (cmake-js, node-addon-api, node-api-headers, the C++ sources).
 ARG NODE_LINE=24
 
 FROM node:${NODE_LINE}-bookworm-slim AS build
@@ -21,27 +23,37 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# The project's own install and prepare scripts (native addon, TypeScript), then the package.
-RUN npm run build \
- && npm pack --ignore-scripts --pack-destination /tmp \
- && mv /tmp/solominer-*.tgz /tmp/solominer.tgz
-# The runtime tree: what bin/solominer.js loads.
-RUN mkdir -p /opt/solominer/dist /opt/solominer/build/Release \
- && cp -r package.json package-lock.json bin kernels /opt/solominer/ \
- && cp -r dist/src dist/web /opt/solominer/dist/ \
- && find /opt/solominer/dist -name '*.map' -delete \
- && cp build/Release/solominer_native.node /opt/solominer/build/Release/ \
- && cd /opt/solominer \
- && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm uninstall --omit=dev --ignore-scripts --no-audit --no-fund cmake-js node-addon-api node-api-headers \
- && node /src/scripts/prune-runtime.mjs /opt/solominer \
- && rm -f package-lock.json \
- && node bin/solominer.js --version
+# The package for this platform only (prebuild.mjs checks the ELF machine, the glibc/libstdc++
+# floor and where each instruction set's code sits), and the pruning script beside it.
+RUN mkdir /pkg \
+ && SOLOMINER_PREBUILD_TARGETS=linux-$(node -p process.arch) npm pack --pack-destination /pkg \
+ && mv /pkg/solominer-*.tgz /pkg/solominer.tgz \
+ && cp scripts/prune-runtime.mjs /pkg/
 
 FROM node:${NODE_LINE}-bookworm-slim
+# bash, so that a failing `npm install | tee` fails the step.
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /usr/bin/tini-static /usr/bin/tini
-COPY --from=build /opt/solominer /opt/solominer
-RUN ln -s /opt/solominer/bin/solominer.js /usr/local/bin/solominer \
+COPY --from=build /pkg/ /tmp/solominer-pkg/
+# --allow-scripts names the tarball (npm matches a package by where it comes from, so a file is
+# named by its path): the package's own install script runs whatever npm's policy on undeclared
+# scripts (npm 12 skips them; the other packages' scripts are not needed on Linux,
+# docs/install.md). --foreground-scripts shows its line ("native engine: the prebuilt for
+# linux-<arch> loads here; back ends ..."), which is required: without a compiler no other
+# path to a working engine exists. Then the strip, npm's cache and the tarball go. `npm
+# uninstall` in the package's folder reads its package.json as a project's, so its `overrides`
+# (form-data and tough-cookie under bitcoin-core's `request`) apply there too, which a global
+# install alone ignores.
+RUN npm install -g --allow-scripts=/tmp/solominer-pkg/solominer.tgz --foreground-scripts --no-audit --no-fund --no-update-notifier /tmp/solominer-pkg/solominer.tgz 2>&1 \
+  | tee /tmp/solominer-pkg/install.log \
+ && grep -q '^solominer: native engine: the prebuilt for linux-[a-z0-9]* loads here' /tmp/solominer-pkg/install.log \
+ && cd "$(npm root -g)/solominer" \
+ && test ! -e build \
+ && npm uninstall --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier cmake-js node-addon-api node-api-headers \
+ && rm -rf native CMakeLists.txt scripts/build-native.mjs package-lock.json \
+ && node /tmp/solominer-pkg/prune-runtime.mjs . \
+ && rm -rf /tmp/solominer-pkg /root/.npm \
+ && solominer --version \
  && mkdir -p /data \
  && chown node:node /data
 # Everything the miner keeps (found-blocks journal, best shares, hourly reports) lands under the

@@ -10,7 +10,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 
 import { addressToScript, type PayoutScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
-import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, payoutAddressOptional, type MineConfig } from '../config/mine-config.js';
 import { cpuBackends, CpuEngine } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
 import { checkKnownAnswers } from '../engines/known-answers.js';
@@ -302,6 +302,10 @@ export function probeAddress(list: Checklist, config: MineConfig, missing: boole
   const label = 'payout address';
   if (missing) {
     list.fail(label, 'not set (--address, SOLOMINER_ADDRESS or address in the config file)');
+    return undefined;
+  }
+  if (config.address === undefined && payoutAddressOptional(config)) {
+    list.ok(label, `none: a pool for the miners only (--engines none), so every Stratum login must be a ${config.network} payout address, <address>[.<worker>], which its blocks pay`);
     return undefined;
   }
   try {

@@ -20,6 +20,7 @@ import {
   fieldSchemas,
   mineConfigFileSchema,
   mineConfigSchema,
+  payoutAddressOptional,
   resolvePath,
   valueFromText,
   type FieldKey,
@@ -56,7 +57,8 @@ export interface LoadMineConfigOptions {
   readonly cwd: string;
   /**
    * `check` looks at everything even when no payout address is set: the address is then
-   * NO_ADDRESS instead of a ConfigError (probes report it as a failed item).
+   * NO_ADDRESS instead of a ConfigError (probes report it as a failed item), unless the
+   * configuration needs none (payoutAddressOptional).
    */
   readonly allowMissingAddress?: boolean;
 }
@@ -116,7 +118,7 @@ async function load(flags: FlagValues, env: NodeJS.ProcessEnv, cwd: string, secr
   const values: Partial<Record<FieldKey, unknown>> = {};
   for (const [key, c] of winners) values[key] = validate(FIELD_BY_KEY[key], c);
 
-  if (values.address === undefined && allowMissingAddress) values.address = NO_ADDRESS;
+  if (values.address === undefined && allowMissingAddress && !payoutAddressOptional(values)) values.address = NO_ADDRESS;
   const config = applyDefaults(values, winners, file, cwd);
   const checked = mineConfigSchema.safeParse(config);
   if (!checked.success) {
@@ -334,7 +336,7 @@ function applyDefaults(values: Partial<Record<FieldKey, unknown>>, winners: Map<
       const given = winners.get(key);
       if (given !== undefined && given.from !== 'file') throw new ConfigError(given.label, `only means something with --pool (${spellings('pool')})`);
     }
-    if (values.address === undefined) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
+    if (values.address === undefined && !payoutAddressOptional(values)) throw new ConfigError('--address', `required: the payout address (or ${FIELD_BY_KEY.address.env}, or ${fileLabel} address)`);
   }
 
   const user = winners.get('rpcUser');

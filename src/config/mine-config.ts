@@ -282,7 +282,7 @@ export const MINE_FIELDS: readonly FieldSpec[] = [
     help: 'another node: its RPC URL,zmq=…,cookie=… (or user=…,password=…,ca=…); repeatable; work from the first usable, blocks to all',
     defaultText: 'the --rpc-* node alone',
   }),
-  spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required)' }),
+  spec('address', 'address', { arg: 'address', text: 'string', expected: 'a payout address without spaces', help: 'payout address (required, except with --engines none and a Stratum port: then every login must be an address)' }),
   spec('coinbaseTag', 'coinbase-tag', { arg: 'text', text: 'string', expected: `text of at most ${COINBASE_TAG_MAX_BYTES} bytes in UTF-8 (the coinbase scriptSig holds 100 bytes in all)`, help: 'text in the coinbase; "" for none', defaultText: '/solominer/' }),
   spec('engines', 'engines', { arg: 'list', text: 'string', expected: 'cpu, gpu or cpu,gpu (a comma-separated list), or none (a Stratum pool only)', help: 'hashing engines; none with --stratum-port serves only the pool', defaultText: 'cpu' }),
   spec('threads', 'threads', { arg: 'n', text: 'number', expected: `an integer 1..${THREADS_MAX}`, help: 'CPU engine threads', defaultText: 'the CPUs this process may use (affinity mask, cgroup CPU quota) less --reserve-cores, at most one per --cpu-affinity CPU' }),
@@ -369,7 +369,8 @@ export const mineConfigSchema = z
   .strictObject({
     network: fieldSchemas.network,
     ...nodeEntrySchema.shape,
-    // Required when mining from a node (the coinbase pays it); a pool pays whom it pays.
+    // Required when mining from a node (the coinbase pays it), except for a pool whose logins
+    // are all addresses (payoutAddressOptional); a pool mined through pays whom it pays.
     address: fieldSchemas.address.optional(),
     coinbaseTag: fieldSchemas.coinbaseTag,
     // The field's output (the list after `none` and duplicates are handled); [] with a pool only.
@@ -565,4 +566,16 @@ export function resolvePath(p: string, base: string): string {
 export function payoutAddressOf(config: MineConfig): string {
   if (config.address === undefined) throw new TypeError('payoutAddressOf: mining from a node needs an address (the loader requires one)');
   return config.address;
+}
+
+/**
+ * A pool for other people's miners only: `--engines none`, a Stratum V1 and/or V2 port, no
+ * `--pool`, no smoke test. Nothing there is paid to the operator (each login names its own
+ * address), so the payout address is optional; without one, a login that is not an address of
+ * the network is refused (stratum/authorize.ts). Takes the loader's values or a MineConfig.
+ */
+export function payoutAddressOptional(c: { readonly [K in 'engines' | 'stratumPort' | 'sv2Port' | 'pool' | 'smokeTest' | 'smokeNetwork']?: unknown }): boolean {
+  return (
+    Array.isArray(c.engines) && c.engines.length === 0 && (c.stratumPort !== undefined || c.sv2Port !== undefined) && c.pool === undefined && c.smokeTest !== true && c.smokeNetwork !== true
+  );
 }

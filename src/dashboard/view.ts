@@ -127,6 +127,8 @@ function endpoints(s: MinerStatus): string {
   const parts: string[] = [];
   if (pool.url.startsWith('stratum+tcp://')) parts.push(`Stratum V1: ${pool.url}`);
   if (pool.sv2) parts.push(`Stratum V2: host ${pool.sv2.host}, port ${pool.sv2.port}, authority key ${pool.sv2.authorityKey} — ${pool.sv2.url}`);
+  // No operator address: a name that is not an address is refused, so say what to log in as.
+  if (pool.login === 'address') parts.push(`user name: your ${s.network} payout address, <address>[.<worker>] (no other logins: this pool has no operator address)`);
   return parts.join(' · ');
 }
 

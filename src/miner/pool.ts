@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { addressToScript } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
-import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
+import type { MineConfig } from '../config/mine-config.js';
 import { PoolCore, StratumListenError } from '../stratum/pool-core.js';
 import { V1Server } from '../stratum/v1/server.js';
 import { AUTHORITY_KEY_FILE, loadOrCreateAuthority, ServerIdentity, type IdentityOptions } from '../stratum/v2/authority.js';
@@ -56,7 +56,8 @@ export async function startPool(config: MineConfig, miner: Miner, rec: Recorder,
   const core = await PoolCore.open(
     {
       network: config.network,
-      operatorAddress: payoutAddressOf(config),
+      // None in a pool for others' miners only (payoutAddressOptional): logins must be addresses.
+      operatorAddress: config.address,
       allowedAddresses: config.stratumAddresses,
       password: config.stratumPassword,
       startDifficulty: config.stratumDifficulty,
@@ -128,11 +129,13 @@ export async function startPool(config: MineConfig, miner: Miner, rec: Recorder,
   miner.on('block', (f) => core.retireTip(f.job.previousBlockHash));
   rec.attachPool(core);
   const lan = (host: string, flag: string) => (host === '127.0.0.1' ? `loopback only (${flag} 0.0.0.0 for the LAN)` : host);
-  if (core.url !== '') log('info', `Stratum pool on ${core.url}`, { host: lan(config.stratumHost, '--stratum-host') });
+  // Without an operator address a login that is not an address is refused: the line says so.
+  const login = core.login === 'address' ? { login: '<address>[.<worker>] only (no operator address)' } : {};
+  if (core.url !== '') log('info', `Stratum pool on ${core.url}`, { host: lan(config.stratumHost, '--stratum-host'), ...login });
   const sv2 = core.sv2;
   if (sv2 !== undefined) {
     // What a miner needs: ESP-Miner takes host, port and key as three settings; SRI-style miners the URL.
-    log('info', `Stratum V2 pool on ${sv2.url}`, { host: lan(config.sv2Host, '--sv2-host'), port: sv2.port, authorityKey: sv2.authorityKey });
+    log('info', `Stratum V2 pool on ${sv2.url}`, { host: lan(config.sv2Host, '--sv2-host'), port: sv2.port, authorityKey: sv2.authorityKey, ...login });
   }
   return core;
 }

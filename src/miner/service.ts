@@ -1,10 +1,13 @@
 // `solominer mine` as a function: start-up checks, journal replay, engines, template source
 // and orchestrator wired together, and an orderly stop. The CLI only parses configuration and
 // maps the outcome to an exit code; tests and `demo` call this directly.
+import { once } from 'node:events';
+
 import { addressToScript, type AddressType } from '../bitcoin/address.js';
 import { BitcoinError } from '../bitcoin/errors.js';
+import { OP_RETURN } from '../bitcoin/script.js';
 import { blockSubsidy, type BlockReward } from '../bitcoin/subsidy.js';
-import { payoutAddressOf, type MineConfig } from '../config/mine-config.js';
+import { payoutAddressOf, payoutAddressOptional, type MineConfig } from '../config/mine-config.js';
 import { createEngine, engineErrorLine, type EngineKind } from '../engines/create-engine.js';
 import { CpuOptionError, selfTestFailures } from '../engines/cpu-engine.js';
 import type { Engine } from '../engines/engine.js';
@@ -91,7 +94,13 @@ export interface StopSettlement {
   readonly unsettled: number;
 }
 
-function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } {
+/**
+ * The payout of the orchestrator's own job; undefined for a pool without an operator address
+ * (payoutAddressOptional): no engine mines that job then and every login pays itself
+ * (stratum/job-book.ts), so its coinbase pays NO_OPERATOR_SCRIPT, which nothing ever mines.
+ */
+function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType } | undefined {
+  if (config.address === undefined && payoutAddressOptional(config)) return undefined;
   try {
     return addressToScript(payoutAddressOf(config), config.network);
   } catch (err) {
@@ -99,6 +108,17 @@ function payoutOf(config: MineConfig): { script: Uint8Array; type: AddressType }
     throw err;
   }
 }
+
+/**
+ * The orderly stop's grace: from the moment the stop begins, what waits on the node (the
+ * submission in flight, a template request, a block check) gets this long in all; then the
+ * submission is given up (the block stays pending in the journal and is submitted again at the
+ * next start), so that the whole stop ends within Docker's default 10 s.
+ */
+export const STOP_GRACE_MS = 7_000;
+
+/** Unspendable: the coinbase of a job no one is given (a pool without an operator address). */
+const NO_OPERATOR_SCRIPT = Uint8Array.of(OP_RETURN);
 
 /** The GPU engines' tuning for the start-up line ("wg64 n16 40ms q2"), which --gpu-tuning sets. */
 function gpuTuningField(engines: readonly Engine[]): { gpuTuning?: string } {
@@ -184,7 +204,11 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
   let tracker: BlockTracker | undefined;
   let thermal: ThermalGovernor | undefined;
   let propagation: PropagationWatch | undefined;
+  // Aborted when the stop's grace runs out (STOP_GRACE_MS after the stop began).
   const stopping = new AbortController();
+  const graceOver = once(stopping.signal, 'abort').then(() => undefined);
+  let graceTimer: NodeJS.Timeout | undefined;
+  let stopBeganAt: number | undefined;
   try {
     // Reports and the metrics endpoint start before the node is asked anything. Every block event
     // is journaled as announced once the notifications are done with it (announcements.ts).
@@ -305,7 +329,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
     const first = nodes.links[0]!;
     log('info', `mining ${config.network} at height ${node.chainInfo.blocks + 1}`, {
       node: several ? nodes.links.map((l) => l.name).join(' ') : `${config.rpcUrl} ${node.version}`,
-      payout: `${config.address} (${payout.type})`,
+      payout: payout ? `${config.address} (${payout.type})` : 'none: every Stratum login must be a payout address (<address>[.<worker>])',
       engines: engines.map((e) => `${e.kind}/${e.backend}x${e.threads}`).join(','),
       ...gpuTuningField(engines),
       work: several ? nodes.links.map((l) => (l.entry.zmq ? `zmq ${l.entry.zmq}` : 'longpoll')).join(' ') : first.entry.zmq ? `zmq ${first.entry.zmq}` : 'longpoll',
@@ -329,6 +353,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       if (finishing) return;
       finishing = true;
       atStop = new Set(unanswered);
+      stopBeganAt = performance.now();
+      graceTimer = setTimeout(() => stopping.abort(), STOP_GRACE_MS);
       void miner.stop();
       resolveFinished(reason);
     };
@@ -340,7 +366,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       else holds.delete(reason);
       miner.hold(holds.size > 0);
     };
-    const rewardOf = rewardFields(payoutAddressOf(config), config.network);
+    const rewardOf = rewardFields(config.address, config.network);
 
     const onBlock = (found: FoundBlock): Promise<void> => {
       const task = (async () => {
@@ -403,7 +429,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     const miner = new Miner({
       engines,
-      payoutScript: payout.script,
+      payoutScript: payout?.script ?? NO_OPERATOR_SCRIPT,
       coinbaseTag: config.coinbaseTag,
       onBlock,
       requestTemplate: (reason) => {
@@ -451,22 +477,30 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    await source.stop();
+    // A template request the node does not answer holds the stop no longer than the grace;
+    // whatever it brings later is not wanted.
+    await Promise.race([source.stop(), graceOver]);
+    source.removeAllListeners();
     await miner.stop();
-    // A submission in flight is finished (its retries end once we say we are stopping).
-    const grace = setTimeout(() => stopping.abort(), 10_000);
+    // A submission in flight is finished, or given up when the grace runs out.
     await Promise.all([...inFlight]);
-    clearTimeout(grace);
     return { stats, node, seconds: (Date.now() - stats.startedAt) / 1000, stopReason, atStop: settlement(atStop?.size ?? 0, settledAtStop) };
   } finally {
+    // Whatever still waits on a node stops now (after an orderly stop the grace has run out or
+    // nothing is left; after a failure nothing more is wanted of the nodes).
     stopping.abort();
     thermal?.stop();
     propagation?.stop();
     await pool?.close();
     await Promise.all(engines.map((e) => e.close().catch(() => undefined)));
     await nodes.stop();
-    // A check in progress writes its transitions before the journal closes.
-    await tracker?.idle();
+    // A check in progress writes its transitions before the journal closes (within what is left
+    // of the stop's grace).
+    clearTimeout(graceTimer);
+    const graceLeft = stopBeganAt === undefined ? undefined : Math.max(0, STOP_GRACE_MS - (performance.now() - stopBeganAt));
+    let idleTimer: NodeJS.Timeout | undefined;
+    await Promise.race([tracker?.idle(), ...(graceLeft === undefined ? [] : [new Promise<void>((r) => (idleTimer = setTimeout(r, graceLeft)))])]);
+    clearTimeout(idleTimer);
     // Queued notifications get their grace, and are journaled as announced, before the journal closes.
     await notifier.close();
     await journal.close();
@@ -508,16 +542,16 @@ function settlement(inFlight: number, settled: Record<string, number>): StopSett
 /** One line: "2 submissions in flight at the stop: accepted 2" (or nothing in flight). */
 export function describeSettlement(s: StopSettlement): string {
   if (s.inFlight === 0) return 'no submission was in flight at the stop';
-  const outcomes = Object.entries(s.settled).map(([k, v]) => `${k} ${v}`);
+  const outcomes = Object.entries(s.settled).map(([k, v]) => (k === 'unconfirmed' ? `unconfirmed ${v} (no answer from the node: pending in the journal, submitted again at the next start)` : `${k} ${v}`));
   if (s.unsettled > 0) outcomes.push(`${s.unsettled} unsettled (in the journal, submitted again at the next start)`);
   return `${s.inFlight} submission${s.inFlight === 1 ? '' : 's'} in flight at the stop: ${outcomes.join(', ')}`;
 }
 
 /** Recorded with every found block: what it pays and to whom. */
-function rewardFields(address: string, network: MineConfig['network']) {
+function rewardFields(address: string | undefined, network: MineConfig['network']) {
   return (coinbaseValue: number, height: number): BlockReward => {
     const subsidy = blockSubsidy(height, network);
-    return { address, coinbaseValue, subsidy, fees: Math.max(0, coinbaseValue - subsidy) };
+    return { ...(address !== undefined && { address }), coinbaseValue, subsidy, fees: Math.max(0, coinbaseValue - subsidy) };
   };
 }
 

@@ -187,11 +187,13 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
           continue;
         }
         if (!this.isWaitable(err)) {
-          // At start-up a refusal (wrong rules, a template this miner cannot use) is final.
-          if (reason === 'initial' && !this.delivered) throw err;
-          // The node's probe says first what is wrong with it (another chain, shutting down): a
-          // failure it explains is not said twice.
+          // The node's probe says first what is wrong with it (another chain, shutting down, still
+          // loading or catching up its chain): a failure it explains is not said twice.
           await link.probeSoon();
+          // At start-up a refusal by a node that is usable (wrong rules, a template this miner
+          // cannot use) is final; a node whose probe says it is not ready yet is waited for (a
+          // restarted Knots answered -1 "Internal bug detected: block_template" while it caught up).
+          if (reason === 'initial' && !this.delivered && link.usable) throw err;
           if (link.usable) this.warnOnce(`getblocktemplate from ${link.label} failed (${(err as Error).message.split('\n')[0]}); retrying`);
         } else {
           link.fault();

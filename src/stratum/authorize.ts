@@ -2,8 +2,10 @@
  * Who a Stratum login mines for. The user name is `<address>[.<worker>]`, split on the first
  * `.` (the solo-pool convention): an address valid on the pool's network is paid by the blocks
  * that connection finds; a name that is not an address mines to the operator's `--address`
- * under that worker name. `--stratum-addresses` restricts who may be paid and
- * `--stratum-password` requires a password; a refusal says why (error 24).
+ * under that worker name — or, in a pool without an operator address (`--engines none` and no
+ * `--address`: config/mine-config.ts payoutAddressOptional), is refused, since nobody would be
+ * paid. `--stratum-addresses` restricts who may be paid and `--stratum-password` requires a
+ * password; a refusal says why (V1 error 24, V2 OpenMiningChannel.Error unknown-user).
  * @module
  */
 import { addressToScript, isPayoutAddress, type Network } from '../bitcoin/address.js';
@@ -24,8 +26,8 @@ export interface WorkerIdentity {
 
 export interface AuthorizeOptions {
   readonly network: Network;
-  /** The operator's payout address (--address). */
-  readonly operatorAddress: string;
+  /** The operator's payout address (--address); undefined: every login must name its own. */
+  readonly operatorAddress: string | undefined;
   /** When set, the only addresses a login may be paid to (the operator's is always allowed). */
   readonly allowedAddresses?: readonly string[] | undefined;
   /** When set, every login must give it. */
@@ -47,7 +49,10 @@ export function authorize(username: string, password: unknown, options: Authoriz
     // An address of another network (a mainnet address on testnet): never mine to the operator silently.
     return { ok: false, message: `${head} is not a payout address on ${options.network}` };
   }
-  const address = own ? head : options.operatorAddress;
+  if (!own && options.operatorAddress === undefined) {
+    return { ok: false, message: `${head === '' ? 'an empty name' : head} is not a payout address on ${options.network}: log in as <address>[.<worker>] (this pool has no operator address: the blocks a miner finds pay the address it logs in with)` };
+  }
+  const address = own ? head : options.operatorAddress!;
   if (own && options.allowedAddresses !== undefined && address !== options.operatorAddress && !options.allowedAddresses.includes(address)) {
     return { ok: false, message: `${address} is not among the addresses this pool pays (--stratum-addresses)` };
   }

@@ -117,7 +117,9 @@ export class PoolCore extends EventEmitter<PoolCoreEvents> {
     super();
     this.now = options.now ?? Date.now;
     // The orchestrator's own job already pays the operator: that payout needs no variant.
-    const operatorKey = Buffer.from(addressToScript(options.operatorAddress, options.network).script).toString('hex');
+    // Without an operator address no worker's payout is the job's own ('' is no script's key),
+    // so every worker gets a variant paying its address and the orchestrator's job none.
+    const operatorKey = options.operatorAddress === undefined ? '' : Buffer.from(addressToScript(options.operatorAddress, options.network).script).toString('hex');
     this.book = new JobBook(operatorKey);
     this.workersBook = new WorkerBook(this.now, (name) => this.bestShares.get(name));
     if (options.reservedExtranonce1) this.usedExtranonces.add(Buffer.from(options.reservedExtranonce1).toString('hex'));
@@ -147,6 +149,11 @@ export class PoolCore extends EventEmitter<PoolCoreEvents> {
   /** stratum+tcp://host:port of the V1 wire as bound ('' without one). */
   get url(): string {
     return this.v1Url;
+  }
+
+  /** What a login must be: an address, unless an operator address takes the other names. */
+  get login(): 'address' | 'address-or-worker' {
+    return this.options.operatorAddress === undefined ? 'address' : 'address-or-worker';
   }
 
   /** The Stratum V2 wire's endpoint, when one is served. */

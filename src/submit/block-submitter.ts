@@ -29,8 +29,12 @@ export interface RetryPolicy {
 export interface SubmitTarget {
   /** How the journal and the log name it (its RPC URL). */
   readonly name: string;
-  /** Bitcoin Core's submitblock: null = accepted, else its reason string. */
-  readonly submitBlock: (hex: string) => Promise<string | null>;
+  /**
+   * Bitcoin Core's submitblock: null = accepted, else its reason string. `signal` is the
+   * submission's (SubmitOptions): once it aborts the answer is no longer waited for, so a
+   * transport that can cancel its request should.
+   */
+  readonly submitBlock: (hex: string, signal?: AbortSignal) => Promise<string | null>;
   /** Whether the block is in the node's active chain; 'unknown' when that cannot be told. */
   readonly blockInActiveChain: (hash: string) => Promise<boolean | 'unknown'>;
   /** Whether the node knows the block at all (replay asks before submitting again). */
@@ -103,7 +107,10 @@ export interface SubmitOutcome {
 }
 
 export interface SubmitOptions {
-  /** Stops retrying (outcome 'unconfirmed', the block stays pending), e.g. on shutdown. */
+  /**
+   * Stops retrying and stops waiting for a submitblock in flight (outcome 'unconfirmed', the
+   * block stays pending for replay), e.g. when the stop's grace runs out.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -308,8 +315,12 @@ export class BlockSubmitter {
       attempts++;
       let answer: string | null;
       try {
-        answer = await target.submitBlock(found.blockHex);
+        answer = await untilAborted(target.submitBlock(found.blockHex, signal), signal);
       } catch (err) {
+        if (err === ABANDONED) {
+          // A node that does not answer must not hold a stop: the block stays pending.
+          return { node: target.name, outcome: 'unconfirmed', reason: 'the node had not answered when the submission was stopped', attempts };
+        }
         const kind = classifyFailure(err);
         const message = errorMessage(err);
         if (kind === 'rejected') return { node: target.name, outcome: 'rejected', reason: message, attempts };
@@ -474,6 +485,20 @@ function classifyFailure(err: unknown): Failure {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Rejected with by untilAborted: the caller stopped waiting for the answer. */
+const ABANDONED: unique symbol = Symbol('abandoned');
+
+/** `call`'s result, or a rejection with ABANDONED as soon as `signal` aborts (the call is left to end on its own). */
+function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return call;
+  return new Promise<T>((resolve, reject) => {
+    const abandon = (): void => reject(ABANDONED);
+    if (signal.aborted) abandon();
+    signal.addEventListener('abort', abandon, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', abandon));
+  });
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

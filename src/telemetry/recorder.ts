@@ -25,7 +25,7 @@ import {
 import { StatusLine } from './status-line.js';
 import { RunTally, type EngineTally } from './run-tally.js';
 import { sseFrame, SseHub } from './sse.js';
-import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type KnownToStatus, type MinerStatus, type NodeStatus, type RateSample, type StatusBlock, type Sv2Status, type WorkerStatus } from './status-document.js';
+import { EVENT_NAMES, STATUS_SCHEMA_VERSION, type FoundBlockStatus, type KnownToStatus, type LoginRule, type MinerStatus, type NodeStatus, type RateSample, type StatusBlock, type Sv2Status, type WorkerStatus } from './status-document.js';
 import { StatusServer } from './status-server.js';
 
 export { STATUS_SCHEMA_VERSION, type MinerStatus, type StatusBlock, type WorkerStatus };
@@ -81,6 +81,8 @@ export interface PoolView {
   readonly connections: number;
   /** Where Stratum V2 miners connect, when it is served. */
   readonly sv2?: Sv2Status | undefined;
+  /** What a login's user name must be. */
+  readonly login?: LoginRule;
   /** Open connections per wire. */
   connectionsBy?(): Readonly<Record<string, number>>;
   workers(): readonly WorkerStatus[];
@@ -756,6 +758,7 @@ export class Recorder {
           connections: this.poolView.connections,
           ...(this.poolView.connectionsBy && { connectionsByProtocol: { ...this.poolView.connectionsBy() } }),
           sv2: this.poolView.sv2 ? { ...this.poolView.sv2 } : null,
+          ...(this.poolView.login !== undefined && { login: this.poolView.login }),
           sharesAccepted: this.run.poolSharesAccepted,
           sharesRejected: { ...this.run.poolSharesRejected },
         },

@@ -55,9 +55,17 @@ export interface PoolStatus {
   readonly connectionsByProtocol?: Readonly<Record<string, number>>;
   /** Stratum V2's endpoint (null when only Stratum V1 is served). */
   readonly sv2?: Sv2Status | null;
+  /**
+   * What a miner logs in as: "address" — `<address>[.<worker>]`, a payout address of the network
+   * (the pool has no operator address: any other name is refused); "address-or-worker" — that,
+   * or any other name, which mines to the operator's address under that worker name.
+   */
+  readonly login?: LoginRule;
   readonly sharesAccepted: number;
   readonly sharesRejected: Readonly<Record<string, number>>;
 }
+
+export type LoginRule = 'address' | 'address-or-worker';
 
 /** The pool this miner mines through (mine --pool). */
 export interface UpstreamStatus {

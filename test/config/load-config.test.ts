@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { ConfigError, loadMineConfig } from '../../src/config/load-config.js';
-import { MINE_FIELDS, defaultThreads, envName, mineConfigFileSchema, mineConfigSchema } from '../../src/config/mine-config.js';
+import { MINE_FIELDS, defaultThreads, envName, mineConfigFileSchema, mineConfigSchema, payoutAddressOptional } from '../../src/config/mine-config.js';
 import { defaultCookiePath, defaultRpcUrl } from '../../src/node/networks.js';
 import { ADDRESS, failure, load, withCwd } from './_support.js';
 
@@ -294,8 +294,35 @@ describe('mine configuration: the command line', { timeout: 60_000 }, () => {
     assert.equal(await failure({ argv: ['--threads', '2', 'now'] }), 'mine: unexpected argument "now"; mine takes only flags (--name value)');
   });
 
-  it('requires an address', async () => {
-    assert.equal(await failure({}), '--address: required: the payout address (or SOLOMINER_ADDRESS, or config.json address)');
+  it('requires an address, except for a pool whose logins pay themselves (--engines none, a Stratum port, no --pool, no smoke test)', async () => {
+    const required = '--address: required: the payout address (or SOLOMINER_ADDRESS, or config.json address)';
+    assert.equal(await failure({}), required);
+    // Nothing would be paid to the operator: optional, from flags, variables or the file alike.
+    for (const setup of [
+      { argv: ['--engines', 'none', '--stratum-port', '3333'] },
+      { argv: ['--engines', 'none', '--sv2-port', '3336'] },
+      { env: { SOLOMINER_ENGINES: 'none', SOLOMINER_STRATUM_PORT: '3333', SOLOMINER_SV2_PORT: '3336', SOLOMINER_SMOKE_TEST: 'no' } },
+      { file: { engines: 'none', stratumPort: 3333 } },
+    ]) {
+      const c = await load(setup);
+      assert.equal(c.address, undefined, JSON.stringify(setup));
+      assert.deepEqual(c.engines, []);
+      assert.equal(payoutAddressOptional(c), true);
+    }
+    // check's view of it: no placeholder, since nothing is missing.
+    const checked = await withCwd((cwd) => loadMineConfig({ argv: ['--engines', 'none', '--stratum-port', '3333'], env: {}, cwd, allowMissingAddress: true }));
+    assert.equal(checked.address, undefined);
+    // Everything else still needs one: engines that hash, a smoke test that builds a block for it.
+    for (const argv of [
+      ['--stratum-port', '3333'],
+      ['--engines', 'cpu', '--stratum-port', '3333', '--sv2-port', '3336'],
+      ['--engines', 'none', '--stratum-port', '3333', '--smoke-test'],
+      ['--engines', 'none', '--sv2-port', '3336', '--smoke-network'],
+    ]) {
+      assert.equal(await failure({ argv }), required, argv.join(' '));
+    }
+    // An address given is kept and checked as before.
+    assert.equal((await load({ argv: ['--engines', 'none', '--stratum-port', '3333', '--address', ADDRESS] })).address, ADDRESS);
   });
 
   it('throws ConfigError instances', async () => {

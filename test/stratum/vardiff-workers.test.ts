@@ -85,6 +85,20 @@ describe('who a login mines for', { timeout: 30_000 }, () => {
     assert.equal(b.worker.worker, 'rig9');
   });
 
+  it('no operator address (a pool whose logins pay themselves): an address login is paid; any other name is refused, saying what to log in as', () => {
+    const noOperator = { network: 'regtest' as const, operatorAddress: undefined };
+    const a = authorize(`${own}.rig1`, 'x', noOperator);
+    assert.ok(a.ok);
+    assert.equal(a.worker.address, own);
+    assert.equal(a.worker.worker, 'rig1');
+    const hint = 'log in as <address>[.<worker>] (this pool has no operator address: the blocks a miner finds pay the address it logs in with)';
+    for (const [user, head] of [['rig9', 'rig9'], ['.rig9', 'an empty name'], ['rig9.left', 'rig9']]) {
+      assert.deepEqual(authorize(user!, 'x', noOperator), { ok: false, message: `${head} is not a payout address on regtest: ${hint}` }, user);
+    }
+    // The other refusals are as with an operator.
+    assert.deepEqual(authorize('tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx', 'x', noOperator), { ok: false, message: 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx is not a payout address on regtest' });
+  });
+
   it('refuses with a reason: wrong password, an address not allowed, an address of another network, odd names', () => {
     const cases: Array<[string, unknown, Record<string, unknown>, string]> = [
       ['rig', 'nope', { password: 'sesame' }, 'wrong password'],

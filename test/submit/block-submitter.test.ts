@@ -310,6 +310,43 @@ describe('BlockSubmitter.submit', { timeout: 60_000 }, () => {
     });
   });
 
+  it('an abort signal stops waiting for a submitblock the node does not answer (the stop\'s grace); the block stays pending', async () => {
+    await withHarness(async (h) => {
+      const controller = new AbortController();
+      let given: AbortSignal | undefined;
+      // A hung node: the call never settles (a real one holds it for the RPC timeout, 30 s).
+      const submitter = h.make({
+        submitBlock: (_hex, signal) => {
+          given = signal;
+          queueMicrotask(() => controller.abort());
+          return new Promise<string | null>(() => undefined);
+        },
+      });
+      const found = sampleFound();
+      const result = await submitter.submit(found, { signal: controller.signal });
+      assert.equal(given, controller.signal, 'the transport is handed the signal, to cancel its request');
+      assert.equal(result.outcome, 'unconfirmed');
+      assert.equal(result.reason, 'the node had not answered when the submission was stopped');
+      assert.equal(result.attempts, 1);
+      assert.deepEqual(await outcomesOf(h, found.hash), ['unconfirmed']);
+      assert.deepEqual((await h.journal.pending()).map((r) => r.hash), [found.hash]);
+      // An answer arriving after the abort changes nothing (and is no unhandled rejection).
+      const late = new AbortController();
+      let fail: (err: Error) => void = () => undefined;
+      const again = await h
+        .make({
+          submitBlock: () => {
+            queueMicrotask(() => late.abort());
+            return new Promise<string | null>((_resolve, reject) => (fail = reject));
+          },
+        })
+        .submit(sampleFound(), { signal: late.signal });
+      assert.equal(again.outcome, 'unconfirmed');
+      fail(new NodeUnreachableError('http://x', 'ETIMEDOUT'));
+      await new Promise((r) => setImmediate(r));
+    });
+  });
+
   it('a journal that cannot be written does not stop the submission; the block goes to the log', async () => {
     await withHarness(async (h) => {
       const broken: BlockSubmitterDeps['journal'] = {

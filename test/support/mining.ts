@@ -23,13 +23,13 @@ export async function scratchDir(prefix = 'solominer-test-'): Promise<string> {
   return dir;
 }
 
-/** The flags `mine` would get to mine on `node`, for use with the CLI or loadMineConfig. */
-export function mineArgs(node: LocalNode, address: string, dir: string, extra: string[] = []): string[] {
+/** The flags `mine` would get to mine on `node`, for use with the CLI or loadMineConfig (no --address when undefined). */
+export function mineArgs(node: LocalNode, address: string | undefined, dir: string, extra: string[] = []): string[] {
   return [
     '--network', node.network,
     '--rpc-url', node.rpcUrl,
     '--rpc-cookie', node.cookiePath,
-    '--address', address,
+    ...(address === undefined ? [] : ['--address', address]),
     '--journal', join(dir, 'found-blocks.jsonl'),
     '--report-dir', join(dir, 'reports'),
     '--threads', '2',
@@ -38,7 +38,7 @@ export function mineArgs(node: LocalNode, address: string, dir: string, extra: s
   ];
 }
 
-export async function mineConfig(node: LocalNode, address: string, dir: string, extra: string[] = []): Promise<MineConfig> {
+export async function mineConfig(node: LocalNode, address: string | undefined, dir: string, extra: string[] = []): Promise<MineConfig> {
   return loadMineConfig({ argv: mineArgs(node, address, dir, extra), env: {}, cwd: dir });
 }
 

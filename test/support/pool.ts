@@ -20,7 +20,7 @@ export interface RunningPool {
   readonly stop: () => Promise<Awaited<ReturnType<typeof runMiner>>>;
 }
 
-export async function startPoolService(node: LocalNode, operator: string, extra: string[] = [], options: { dir?: string; service?: Partial<ServiceOptions>; ports?: string[] } = {}): Promise<RunningPool> {
+export async function startPoolService(node: LocalNode, operator: string | undefined, extra: string[] = [], options: { dir?: string; service?: Partial<ServiceOptions>; ports?: string[] } = {}): Promise<RunningPool> {
   const abort = new AbortController();
   let ready: (p: { pool: PoolCore; recorder: Recorder }) => void = () => {};
   const started = new Promise<{ pool: PoolCore; recorder: Recorder }>((resolve) => (ready = resolve));

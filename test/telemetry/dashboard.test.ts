@@ -319,6 +319,13 @@ describe('dashboard with Stratum workers in /status', { timeout: 120_000 }, () =
       assert.match(legend ?? '', /worker <img src=x id=injected>rig-1/);
       assert.match(legend ?? '', /worker nerdqaxe/);
       await screenshotTo(page, WORKERS_SCREENSHOT, 1280);
+      // A pool without an operator address: the page says what to log in as.
+      hub.broadcast('status', { ...doc, pool: { ...doc.pool!, sv2: null, login: 'address' } });
+      await page.locator('#pool-endpoints', { hasText: 'user name' }).waitFor({ timeout: 15_000 });
+      assert.equal(
+        await page.locator('#pool-endpoints').textContent(),
+        'Stratum V1: stratum+tcp://0.0.0.0:3333 · user name: your main payout address, <address>[.<worker>] (no other logins: this pool has no operator address)',
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
