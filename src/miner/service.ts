@@ -248,6 +248,8 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
       network: config.network,
       log,
       tipHint: () => Math.max(0, ...nodes.links.map((l) => l.health.height ?? 0)),
+      // Restored, not orphaned: each says so at its next check.
+      restored: (hash, node) => tracker?.handedBack(hash, node),
     });
     const blocks = new BlockTracker({
       journal,
@@ -263,9 +265,7 @@ export async function runMineService(options: ServiceOptions): Promise<ServiceSu
 
     // A node that comes (back) into contact gets the blocks it forgot before any work is mined on it.
     nodes.setGate(async (link, why) => {
-      const summary = await restorer!.restore(nodeTarget(link, config.network), why);
-      // Restored, not orphaned: each says so at its next check.
-      for (const h of summary.handedBack) if (h.answer.outcome === 'accepted') blocks.handedBack(h.hash, link.name);
+      await restorer!.restore(nodeTarget(link, config.network), why);
     });
     propagation = new PropagationWatch({
       nodes: () => nodes.links.filter((l) => l.usable).map(propagationNode),

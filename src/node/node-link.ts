@@ -47,6 +47,12 @@ export interface NodeHealth {
 
 /** JSON-RPC codes (Bitcoin Core rpc/protocol.h) that mean "not ready yet" rather than "refused". */
 export const RPC_IN_WARMUP = -28;
+/**
+ * Bitcoin Core's RPC_MISC_ERROR: among others what a failed internal check answers
+ * (CHECK_NONFATAL: "Internal bug detected"), a fault of the node rather than a refusal of the
+ * request. Knots 29.4.3's getblocktemplate answers it at times in the first second of a node.
+ */
+export const RPC_MISC_ERROR = -1;
 export const RPC_CLIENT_NOT_CONNECTED = -9;
 export const RPC_CLIENT_IN_INITIAL_DOWNLOAD = -10;
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseBlockTemplate, type BlockTemplate } from './block-template.js';
 import { NodeAuthError, NodeTlsError, NodeUnreachableError, RpcError } from './errors.js';
-import { RPC_CLIENT_IN_INITIAL_DOWNLOAD, RPC_CLIENT_NOT_CONNECTED, RPC_IN_WARMUP, type NodeLink } from './node-link.js';
+import { RPC_CLIENT_IN_INITIAL_DOWNLOAD, RPC_CLIENT_NOT_CONNECTED, RPC_IN_WARMUP, RPC_MISC_ERROR, type NodeLink } from './node-link.js';
 import { NETWORK_INFO, type Network } from './networks.js';
 import type { NodeSet } from './nodes.js';
 import type { BlockNotification } from './zmq-blocks.js';
@@ -192,8 +192,11 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
           await link.probeSoon();
           // At start-up a refusal by a node that is usable (wrong rules, a template this miner
           // cannot use) is final; a node whose probe says it is not ready yet is waited for (a
-          // restarted Knots answered -1 "Internal bug detected: block_template" while it caught up).
-          if (reason === 'initial' && !this.delivered && link.usable) throw err;
+          // restarted Knots answered -1 "Internal bug detected: block_template" while it caught up),
+          // and so is a node's own fault (RPC_MISC_ERROR: the same answer from a Knots that had just
+          // started and said it was ready), said once and retried as later in the run.
+          const nodeFault = err instanceof RpcError && err.code === RPC_MISC_ERROR;
+          if (reason === 'initial' && !this.delivered && link.usable && !nodeFault) throw err;
           if (link.usable) this.warnOnce(`getblocktemplate from ${link.label} failed (${(err as Error).message.split('\n')[0]}); retrying`);
         } else {
           link.fault();

@@ -35,6 +35,11 @@ export interface RestorerDeps {
   readonly log: Logger;
   /** The highest tip height known (other nodes, the journal): the window ends there. */
   readonly tipHint?: () => number | null;
+  /**
+   * A block the node took when handed back at its gate or as a parent it lacked: the block
+   * tracker says it is restored at its next check (its own hand-backs it places itself).
+   */
+  readonly restored?: (hash: string, node: string) => void;
 }
 
 export interface HandedBack {
@@ -102,6 +107,7 @@ export class BlockRestorer {
       if (await known(b.hash)) continue;
       await this.giveWithParents(target, found.get(b.hash)!, found, known, handedBack);
     }
+    this.tellRestored(target, handedBack);
     if (handedBack.length > 0) {
       const accepted = handedBack.filter((h) => h.answer.outcome === 'accepted').length;
       this.deps.log('warn', `${target.name} had forgotten ${handedBack.length} of our blocks (${why}); handed them back from the journal: ${accepted} accepted`, {
@@ -130,6 +136,7 @@ export class BlockRestorer {
     if (await known(parent.hash)) return true;
     const handedBack: HandedBack[] = [];
     await this.giveWithParents(target, parent, blocks, known, handedBack);
+    this.tellRestored(target, handedBack);
     const last = handedBack.at(-1);
     if (handedBack.length > 0) {
       this.deps.log('warn', `${target.name} lacked the parents of block ${found.height}; handed ${handedBack.length} back from the journal`, { node: target.name, hash: found.hash });
@@ -151,6 +158,10 @@ export class BlockRestorer {
     await this.giveWithParents(target, record, blocks, this.memo(target), handedBack);
     if (handedBack.length > 1) this.deps.log('warn', `${target.name} had forgotten block ${record.height} and ${handedBack.length - 1} of its parents; handed them back from the journal`, { node: target.name });
     return handedBack.find((h) => h.hash === record.hash.toLowerCase())?.answer;
+  }
+
+  private tellRestored(target: RestoreTarget, handedBack: readonly HandedBack[]): void {
+    for (const h of handedBack) if (h.answer.outcome === 'accepted') this.deps.restored?.(h.hash, target.name);
   }
 
   /** getblockheader per hash, asked once per run; a block handed back is known from then on. */

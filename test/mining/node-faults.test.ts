@@ -32,6 +32,19 @@ function every10ms(step: () => boolean): void {
   timer.unref();
 }
 
+/**
+ * Mines (`mine`) and waits up to 2 s for `done`, again and again, for at most 20 s: for what a
+ * block shows only when it does not race another path (a refresh, a reconnecting subscriber).
+ */
+async function mineUntil(mine: () => Promise<void>, done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after 20000 ms waiting for ${what}`);
+    await mine();
+    await until(done, 2_000, what).catch(() => undefined); // not yet: another block
+  }
+}
+
 async function journalRecords(dir: string): Promise<JournalRecord[]> {
   return (await readJournal(join(dir, 'found-blocks.jsonl')))!.records;
 }
@@ -97,7 +110,9 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
     const handedBack = records.filter((r) => r.type === 'answer' && r.handedBack === true);
     t.diagnostic(`accepted ${acceptedAtKill} before the kill; ${handedBack.length} block(s) handed back to the restarted node (height ${heightAfterRestart} when the test first asked it); ${onChain} journaled blocks on its chain at the end`);
     assert.ok(handedBack.length > 0, `the node forgot blocks and got them back:\n${log}`);
-    assert.match(log, /had forgotten \d+ of our blocks \(.*\); handed them back from the journal/);
+    // Said by whichever path met the loss first: the node's gate at its comeback, a found block
+    // whose parent it lacked, or the block tracker's check of a block it no longer knows.
+    assert.match(log, /had forgotten \d+ of our blocks \(.*\); handed them back from the journal|lacked the parents of block \d+; handed \d+ back from the journal|had forgotten block \d+ and \d+ of its parents; handed them back from the journal/);
     // Restored, not orphaned: journaled as such (and announced).
     assert.ok(summary.lines.some((l) => /block \d+ restored: .* had forgotten it: handed back from the journal/.test(l)), log);
     assert.ok(records.some((r) => r.type === 'status' && r.restored === true));
@@ -163,6 +178,7 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
     const viaLongpoll: string[] = [];
     const { lines, log } = collectingLogger();
     let phase = 'zmq';
+    let failed: unknown;
     await runMiner(await mineConfig(node, address, dir, ['--refresh-interval', '0.5']), {
       engines: [engine],
       signal: stop.signal,
@@ -174,19 +190,26 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
         });
         void (async () => {
           try {
+            // The first work first: a template fetched only after the restart has no earlier tip
+            // to be judged against, and the rival's block would go unjudged.
+            await until(() => lines.some((l) => /new work: height/.test(l)), 20_000, 'the first work');
             await node.restart(['-nozmqpubhashblock']);
             phase = 'without zmq';
             // Another miner's block: the refresh sees it, ZMQ says nothing of it.
             await mineTo(node, rival, 1);
             await until(() => lines.some((l) => /said nothing of block .* relying on longpoll/.test(l)), 20_000, 'ZMQ said to be silent');
-            // From now on a new block comes by longpoll.
-            const [next] = await mineTo(node, rival, 1);
-            await until(() => viaLongpoll.includes(next!), 20_000, 'a template by longpoll');
+            // From now on a new block comes by longpoll (the 0.5 s refresh can fetch one first,
+            // and the longpoll's answer is then no news: another block until one comes by longpoll).
+            const rivals: string[] = [];
+            await mineUntil(async () => void rivals.push(...(await mineTo(node, rival, 1))), () => rivals.some((h) => viaLongpoll.includes(h)), 'a template by longpoll');
             phase = 'zmq back';
             await node.restart();
-            await until(() => lines.some((l) => /node reachable again/.test(l)), 20_000, 'the node back');
-            await mineTo(node, rival, 1);
-            await until(() => lines.some((l) => /is delivering again/.test(l)), 20_000, 'ZMQ delivering again');
+            // The miner's subscription reconnects on its own within ~100 ms of the node's
+            // publisher coming up, but a block published before it has subscribed reaches no
+            // one (ZMQ's slow joiner): another block until one is announced.
+            await mineUntil(() => mineTo(node, rival, 1).then(() => undefined), () => lines.some((l) => /is delivering again/.test(l)), 'ZMQ delivering again');
+          } catch (err) {
+            failed = err;
           } finally {
             stop.abort();
           }
@@ -194,7 +217,7 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
       },
     });
     const text = lines.join('\n');
-    assert.equal(phase, 'zmq back', text);
+    assert.equal(failed, undefined, `${String(failed)} (phase: ${phase}):\n${text}`);
     assert.equal(lines.filter((l) => /said nothing of block .* relying on longpoll/.test(l)).length, 1, text);
     assert.equal(lines.filter((l) => /is delivering again/.test(l)).length, 1, text);
   });
@@ -235,6 +258,27 @@ describe('node faults beyond a restart (regtest)', { timeout: 240_000 }, () => {
     // The alarm is in the errors of the hour too.
     const errors = await readErrors(join(dir, 'reports'));
     assert.ok(errors.some((e) => e.kind === 'submission-failed' && /could not store block/.test(e.message)), JSON.stringify(errors));
+  });
+
+  it('getblocktemplate failing inside the node at start-up (-1, "Internal bug detected"): retried, said once, then mining', async () => {
+    // Knots 29.4.3 answered the first getblocktemplate of a node that had just started with
+    // RPC_MISC_ERROR "Internal bug detected: block_template" (a CHECK_NONFATAL), once in a few
+    // dozen runs. A real node cannot be made to do it on demand: a proxy in front of the real
+    // node answers the first two template requests so, and everything else is the node's.
+    const node = await startRegtest();
+    nodes.push(node);
+    const address = await newAddress(node, await createWallet(node, 'w'), 'bech32');
+    let refuse = 2;
+    const bug = 'Internal bug detected: block_template\n./src/rpc/mining.cpp:928 (operator())';
+    const proxy = await RpcProxy.start(node.rpcPort, (method) => (method === 'getblocktemplate' && refuse-- > 0 ? { error: { code: -1, message: bug } } : undefined));
+    closers.push(() => proxy.close());
+    const dir = await scratchDir();
+    const config = await mineConfig(node, address, dir, ['--max-blocks', '1', '--threads', '1', '--rpc-url', proxy.url]);
+    const summary = await runMiner(config, { nodeTiming: NODE_TIMING });
+    const log = summary.lines.join('\n');
+    assert.deepEqual(summary.stats.outcomes, { accepted: 1 }, log);
+    assert.deepEqual(proxy.intercepted, ['getblocktemplate', 'getblocktemplate']);
+    assert.equal(summary.lines.filter((l) => /getblocktemplate from .* failed \(.*Internal bug detected: block_template\); retrying/.test(l)).length, 1, log);
   });
 
   it("another chain's node under the same URL: said once, never used while it is there; the right node back: mining goes on", async () => {

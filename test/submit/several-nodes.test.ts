@@ -136,11 +136,14 @@ describe('BlockSubmitter with several nodes', { timeout: 30_000 }, () => {
       // The node forgot all three (a kill -9); the fourth is found now, on the third.
       let restorer: BlockRestorer | undefined;
       const submitter = new BlockSubmitter({ journal, targets: [node], handBackParents: (_target, f) => restorer!.handBackParents(node, f), log: () => undefined, ...noSleep });
-      restorer = new BlockRestorer({ journal, submitter, network: 'regtest', log: () => undefined });
+      const restored: string[] = [];
+      restorer = new BlockRestorer({ journal, submitter, network: 'regtest', log: () => undefined, restored: (hash, name) => restored.push(`${hash}@${name}`) });
       const result = await submitter.submit(blocks[3]!);
       assert.equal(result.outcome, 'accepted');
       // Parents oldest first, then the block again.
       assert.deepEqual(node.submitted, [blocks[3]!.blockHex, ...blocks.slice(0, 3).map((r) => r.blockHex), blocks[3]!.blockHex]);
+      // The parents are restored blocks for the tracker, as at a gate (a kill -9 test met this path).
+      assert.deepEqual(restored, blocks.slice(0, 3).map((r) => `${r.hash}@http://a:8332`));
     });
   });
 });
@@ -157,8 +160,10 @@ describe('BlockRestorer: blocks a node forgot, handed back', { timeout: 30_000 }
       node.known.add(blocks[1]!.hash);
       const submitter = new BlockSubmitter({ journal, targets: [node], log: () => undefined, ...noSleep });
       const logs: string[] = [];
-      const restorer = new BlockRestorer({ journal, submitter, network: 'regtest', log: (_l, m) => logs.push(m) });
+      const restored: string[] = [];
+      const restorer = new BlockRestorer({ journal, submitter, network: 'regtest', log: (_l, m) => logs.push(m), restored: (hash) => restored.push(hash) });
       const summary = await restorer.restore(node, 'it was restarted');
+      assert.deepEqual(restored, blocks.slice(2).map((r) => r.hash));
       assert.deepEqual(summary.handedBack.map((h) => h.height), [blocks[2]!.height, blocks[3]!.height, blocks[4]!.height]);
       assert.deepEqual(node.submitted, blocks.slice(2).map((r) => r.blockHex));
       assert.ok(summary.handedBack.every((h) => h.answer.outcome === 'accepted'));
