@@ -2,6 +2,22 @@
 // nonces, each hashed with up to MAX_VERSIONS header versions (version rolling: software AsicBoost),
 // reporting every (nonce, version) whose hash passes a filter on its most significant 32 bits.
 //
+// A module is this file behind one of two version sources, which the host puts in front of it
+// (src/engines/gpu/device.ts) and which define the entry point scanNonces and how a lane gets
+// each version's entry (VersionLane, laneVersionIndex, laneVersionParams):
+//   kernels/sha256d-versions-load.wgsl      every lane reads version v's entry in iteration v
+//                                           (a uniform load; any WebGPU device)
+//   kernels/sha256d-versions-subgroup.wgsl  lane i of each group of VERSIONS lanes holds entry i
+//                                           and the others' come by subgroupShuffle (the
+//                                           `subgroups` feature, VERSIONS a power of two no
+//                                           larger than the adapter's smallest subgroup that
+//                                           divides WORKGROUP_SIZE)
+// Why two: on lavapipe (llvmpipe, Mesa 25.0) every load whose offset is not a compile-time
+// constant becomes a per-lane gather (eight scalar loads and inserts per 32-bit word: the JIT
+// cannot see that the loop's index is the same in every lane), so reading the 16 words of an
+// entry cost about a tenth of each version's rounds; a shuffle compiles to one permute
+// instruction (vpermd) per word. On a discrete GPU the uniform load is the natural form.
+//
 // Inputs, prepared once per header by the host (src/engines/gpu/header-precompute.ts):
 //   per version, the SHA-256 state after the header's first 64-byte block (the midstate: the
 //   version is in that block), the state after rounds 0..2 of the second block (they use only
@@ -28,14 +44,17 @@
 //                                             before each dispatch
 //
 // Work per invocation: NONCES_PER_INVOCATION consecutive nonces, starting at
-//   first + invocation index * NONCES_PER_INVOCATION, each with every version; offsets at or past
-//   count are skipped. The invocation index is linear over a 2-D grid of workgroups (x fastest),
-//   because one dimension holds at most 65535 workgroups and a fast GPU needs more per dispatch.
+//   first + invocation index * NONCES_PER_INVOCATION, each with every version. Offsets at or past
+//   count are hashed but never reported: every lane runs the same iterations, so no lane is idle
+//   when a subgroup shuffles (and no loop exit depends on the lane). The invocation index is
+//   linear over a 2-D grid of workgroups (x fastest), because one dimension holds at most 65535
+//   workgroups and a fast GPU needs more per dispatch.
 // Per nonce: the schedule of the first hash's second block (W18..W63; W16, W17 and parts of W18,
-//   W19 come from the host). Per (nonce, version): 61 rounds of the first hash's second block
-//   (rounds 3..63, round 3 partly done by the host) and 61 of the second hash (rounds 0..60: H7 =
-//   IV7 + e after round 60, so rounds 61..63 cannot change the word the filter reads). Every round
-//   is written out with its constant as a literal; rotations use literal shift counts.
+//   W19 come from the host) and K[t] + W[t] for its rounds 16..63. Per (nonce, version): 61
+//   rounds of the first hash's second block (rounds 3..63, round 3 partly done by the host) and
+//   61 of the second hash (rounds 0..60: H7 = IV7 + e after round 60, so rounds 61..63 cannot
+//   change the word the filter reads). Every round is written out with its constant as a
+//   literal; rotations use literal shift counts.
 //
 // Byte order: SHA-256 reads message words big-endian; the header's nonce field is little-endian,
 // so W3 = bswap(nonce). The hash's display order is the byte reverse of its digest, so its most
@@ -48,7 +67,7 @@ override WORKGROUP_SIZE: u32 = 64u;
 override NONCES_PER_INVOCATION: u32 = 16u;
 override RESULT_CAPACITY: u32 = 4096u;
 // Versions each nonce is hashed with, 1..MAX_VERSIONS; the host builds a pipeline per count.
-override VERSIONS: u32 = 16u;
+override VERSIONS: u32 = 8u;
 
 // Most versions one dispatch hashes each nonce with (the host's KERNEL_MAX_VERSIONS).
 const MAX_VERSIONS: u32 = 16u;
@@ -63,7 +82,9 @@ struct VersionParams {
 
 struct ScanParams {
   schedule: vec4<u32>,  // x: W16, y: W17, z: W18 without sigma0(W3), w: W19 without W3
-  schedule2: vec4<u32>, // x: sigma0(W16) + W15, y: sigma0(W17) + W16 (the host's parts of W31, W32)
+  schedule2: vec2<u32>, // x: sigma0(W16) + W15, y: sigma0(W17) + W16 (the host's parts of W31, W32)
+  zero: u32,            // always 0 (see the schedule: it keeps K[t] + W[t] one value per nonce)
+  pad: u32,
   first: u32,           // first nonce of this dispatch
   count: u32,           // nonces in this dispatch; first + count <= 2^32
   targetTopWord: u32,   // most significant 32 bits of the target (display order)
@@ -110,8 +131,10 @@ fn sha256Round(a: u32, b: u32, c: u32, d: ptr<function, u32>, e: u32, f: u32, g:
   *h = t1 + bigSigma0(a) + maj(a, b, c);
 }
 
-// Hashes `nonce` with every version and records each (nonce, version) whose top word passes.
-fn scanNonce(nonce: u32) {
+// Hashes `nonce` with every version; reports each (nonce, version) whose top word passes when
+// `report` (the nonce is inside the dispatch's range). `lane` says which version's entry this
+// lane uses in each iteration (the version source in front of this file).
+fn scanNonce(nonce: u32, report: bool, lane: VersionLane) {
   let w3 = bswap(nonce);
 
   // Message schedule (FIPS 180-4 §6.2.2 step 1) from word 18 on; words 16 and 17 and the
@@ -165,59 +188,63 @@ fn scanNonce(nonce: u32) {
   let w62 = smallSigma1(w60) + w55 + smallSigma0(w47) + w46;
   let w63 = smallSigma1(w61) + w56 + smallSigma0(w48) + w47;
 
-  // K[t] + W[t] of rounds 16..63, also the same for every version.
-  let kw16 = 0xe49b69c1u + w16;
-  let kw17 = 0xefbe4786u + w17;
-  let kw18 = 0x0fc19dc6u + w18;
-  let kw19 = 0x240ca1ccu + w19;
-  let kw20 = 0x2de92c6fu + w20;
-  let kw21 = 0x4a7484aau + w21;
-  let kw22 = 0x5cb0a9dcu + w22;
-  let kw23 = 0x76f988dau + w23;
-  let kw24 = 0x983e5152u + w24;
-  let kw25 = 0xa831c66du + w25;
-  let kw26 = 0xb00327c8u + w26;
-  let kw27 = 0xbf597fc7u + w27;
-  let kw28 = 0xc6e00bf3u + w28;
-  let kw29 = 0xd5a79147u + w29;
-  let kw30 = 0x06ca6351u + w30;
-  let kw31 = 0x14292967u + w31;
-  let kw32 = 0x27b70a85u + w32;
-  let kw33 = 0x2e1b2138u + w33;
-  let kw34 = 0x4d2c6dfcu + w34;
-  let kw35 = 0x53380d13u + w35;
-  let kw36 = 0x650a7354u + w36;
-  let kw37 = 0x766a0abbu + w37;
-  let kw38 = 0x81c2c92eu + w38;
-  let kw39 = 0x92722c85u + w39;
-  let kw40 = 0xa2bfe8a1u + w40;
-  let kw41 = 0xa81a664bu + w41;
-  let kw42 = 0xc24b8b70u + w42;
-  let kw43 = 0xc76c51a3u + w43;
-  let kw44 = 0xd192e819u + w44;
-  let kw45 = 0xd6990624u + w45;
-  let kw46 = 0xf40e3585u + w46;
-  let kw47 = 0x106aa070u + w47;
-  let kw48 = 0x19a4c116u + w48;
-  let kw49 = 0x1e376c08u + w49;
-  let kw50 = 0x2748774cu + w50;
-  let kw51 = 0x34b0bcb5u + w51;
-  let kw52 = 0x391c0cb3u + w52;
-  let kw53 = 0x4ed8aa4au + w53;
-  let kw54 = 0x5b9cca4fu + w54;
-  let kw55 = 0x682e6ff3u + w55;
-  let kw56 = 0x748f82eeu + w56;
-  let kw57 = 0x78a5636fu + w57;
-  let kw58 = 0x84c87814u + w58;
-  let kw59 = 0x8cc70208u + w59;
-  let kw60 = 0x90befffau + w60;
-  let kw61 = 0xa4506cebu + w61;
-  let kw62 = 0xbef9a3f7u + w62;
-  let kw63 = 0xc67178f2u + w63;
+  // K[t] + W[t] of rounds 16..63, also the same for every version. K[t] enters as K[t] ^ zero
+  // (zero is a uniform the host sets to 0): with a literal, LLVM's reassociation (lavapipe)
+  // splits the constant off again, and every version's round pays a second add for it.
+  let zero = params.zero;
+  let kw16 = (0xe49b69c1u ^ zero) + w16;
+  let kw17 = (0xefbe4786u ^ zero) + w17;
+  let kw18 = (0x0fc19dc6u ^ zero) + w18;
+  let kw19 = (0x240ca1ccu ^ zero) + w19;
+  let kw20 = (0x2de92c6fu ^ zero) + w20;
+  let kw21 = (0x4a7484aau ^ zero) + w21;
+  let kw22 = (0x5cb0a9dcu ^ zero) + w22;
+  let kw23 = (0x76f988dau ^ zero) + w23;
+  let kw24 = (0x983e5152u ^ zero) + w24;
+  let kw25 = (0xa831c66du ^ zero) + w25;
+  let kw26 = (0xb00327c8u ^ zero) + w26;
+  let kw27 = (0xbf597fc7u ^ zero) + w27;
+  let kw28 = (0xc6e00bf3u ^ zero) + w28;
+  let kw29 = (0xd5a79147u ^ zero) + w29;
+  let kw30 = (0x06ca6351u ^ zero) + w30;
+  let kw31 = (0x14292967u ^ zero) + w31;
+  let kw32 = (0x27b70a85u ^ zero) + w32;
+  let kw33 = (0x2e1b2138u ^ zero) + w33;
+  let kw34 = (0x4d2c6dfcu ^ zero) + w34;
+  let kw35 = (0x53380d13u ^ zero) + w35;
+  let kw36 = (0x650a7354u ^ zero) + w36;
+  let kw37 = (0x766a0abbu ^ zero) + w37;
+  let kw38 = (0x81c2c92eu ^ zero) + w38;
+  let kw39 = (0x92722c85u ^ zero) + w39;
+  let kw40 = (0xa2bfe8a1u ^ zero) + w40;
+  let kw41 = (0xa81a664bu ^ zero) + w41;
+  let kw42 = (0xc24b8b70u ^ zero) + w42;
+  let kw43 = (0xc76c51a3u ^ zero) + w43;
+  let kw44 = (0xd192e819u ^ zero) + w44;
+  let kw45 = (0xd6990624u ^ zero) + w45;
+  let kw46 = (0xf40e3585u ^ zero) + w46;
+  let kw47 = (0x106aa070u ^ zero) + w47;
+  let kw48 = (0x19a4c116u ^ zero) + w48;
+  let kw49 = (0x1e376c08u ^ zero) + w49;
+  let kw50 = (0x2748774cu ^ zero) + w50;
+  let kw51 = (0x34b0bcb5u ^ zero) + w51;
+  let kw52 = (0x391c0cb3u ^ zero) + w52;
+  let kw53 = (0x4ed8aa4au ^ zero) + w53;
+  let kw54 = (0x5b9cca4fu ^ zero) + w54;
+  let kw55 = (0x682e6ff3u ^ zero) + w55;
+  let kw56 = (0x748f82eeu ^ zero) + w56;
+  let kw57 = (0x78a5636fu ^ zero) + w57;
+  let kw58 = (0x84c87814u ^ zero) + w58;
+  let kw59 = (0x8cc70208u ^ zero) + w59;
+  let kw60 = (0x90befffau ^ zero) + w60;
+  let kw61 = (0xa4506cebu ^ zero) + w61;
+  let kw62 = (0xbef9a3f7u ^ zero) + w62;
+  let kw63 = (0xc67178f2u ^ zero) + w63;
 
   // Every version shares the schedule above; its own state starts the rounds.
   for (var v = 0u; v < VERSIONS; v++) {
-    let vp = params.versions[v];
+    let index = laneVersionIndex(lane, v);
+    let vp = laneVersionParams(lane, index);
     // Rounds 3..63; the host ran rounds 0..2 and the nonce-free part of round 3 (A3, E3).
     var a = vp.state2a.w + w3;
     var b = vp.state2a.x;
@@ -416,27 +443,28 @@ fn scanNonce(nonce: u32) {
     sha256Round(f, g, h, &a, b, c, d, &e, 0x8cc70208u + v59);
     sha256Round(e, f, g, &h, a, b, c, &d, 0x90befffau + v60);
 
-    if (bswap(0x5be0cd19u + h) <= params.targetTopWord) {
+    // `&`, not `&&`: one condition rather than two nested ones (measured on lavapipe: with the
+    // nested form LLVM rematerialised constants inside the version loop, a few per cent slower).
+    if (report & (bswap(0x5be0cd19u + h) <= params.targetTopWord)) {
       let slot = atomicAdd(&results.count, 1u);
       if (slot < RESULT_CAPACITY) {
-        results.hits[slot] = vec2<u32>(nonce, v);
+        results.hits[slot] = vec2<u32>(nonce, index);
       }
     }
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn scanNonces(
-  @builtin(global_invocation_id) globalId: vec3<u32>,
-  @builtin(num_workgroups) workgroups: vec3<u32>,
-) {
-  let invocation = globalId.x + globalId.y * workgroups.x * WORKGROUP_SIZE;
+// The invocation's index, linear over the 2-D grid of workgroups (x fastest).
+fn invocationIndex(globalId: vec3<u32>, workgroups: vec3<u32>) -> u32 {
+  return globalId.x + globalId.y * workgroups.x * WORKGROUP_SIZE;
+}
+
+// The invocation's NONCES_PER_INVOCATION nonces, each with every version. No lane leaves the
+// loop early (see "Work per invocation" above); offsets past count are not reported.
+fn scanInvocation(invocation: u32, lane: VersionLane) {
   let firstOffset = invocation * NONCES_PER_INVOCATION;
   for (var k = 0u; k < NONCES_PER_INVOCATION; k++) {
     let offset = firstOffset + k;
-    if (offset >= params.count) {
-      break;
-    }
-    scanNonce(params.first + offset);
+    scanNonce(params.first + offset, offset < params.count, lane);
   }
 }

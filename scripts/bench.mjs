@@ -203,29 +203,43 @@ if (cpuminer.path) {
 // The GPU engine on every adapter there is, with and without version rolling, and the CPU time
 // its host side (the main thread, which feeds the device) uses meanwhile. On lavapipe the "GPU"
 // is LLVM-compiled code on these same cores, so its rate shows the kernel's instruction economy.
+// Where the rolled pipeline hands the versions' entries on with subgroup shuffles, the same
+// tuning with loads instead (nosg) runs beside it: the two ways the kernel's lanes get them.
 const gpuRows = [];
 try {
   const { GpuEngine, gpuAdapters } = await import('../dist/src/engines/gpu-engine.js');
   const adapters = await gpuAdapters();
   for (const [index] of adapters.entries()) {
     const engine = await GpuEngine.create({ adapter: String(index) });
+    const k = engine.versionsPerScan;
+    const loads = engine.versionSource(k) === 'subgroup' ? await GpuEngine.create({ adapter: String(index), subgroups: false }) : undefined;
     try {
-      const byVersions = {};
-      // Alternated, as above; the engine hashes 1 version or its K per nonce with one pipeline.
+      const runs = [[engine, k], [engine, 1], ...(loads ? [[loads, k]] : [])];
+      const byRun = runs.map(() => []);
+      // Alternated, as above; an engine hashes 1 version or its K per nonce, one pipeline each.
       for (let r = 0; r < rounds; r++) {
-        for (const versions of [engine.versionsPerScan, 1]) {
+        for (const [i, [e, versions]] of runs.entries()) {
           const before = mainThreadCpuSeconds();
-          const row = await benchEngine(engine, seconds, versions);
+          const row = await benchEngine(e, seconds, versions);
           const hostCpu = (mainThreadCpuSeconds() - before) / row.seconds;
-          (byVersions[versions] ??= []).push({ rate: row.hashesPerSecond, hostCpu, backend: row.backend });
+          byRun[i].push({ rate: row.hashesPerSecond, hostCpu, backend: row.backend });
         }
       }
-      for (const [versions, list] of Object.entries(byVersions)) {
+      for (const [i, [e, versions]] of runs.entries()) {
+        const list = byRun[i];
         const rate = median(list.map((x) => x.rate));
-        gpuRows.push({ backend: list[0].backend, versions: Number(versions), hashesPerSecond: rate, ratioToOpenSsl: rate / reference, hostCpuShare: median(list.map((x) => x.hostCpu)) });
+        gpuRows.push({
+          backend: list[0].backend,
+          versions,
+          versionSource: e.versionSource(versions),
+          hashesPerSecond: rate,
+          ratioToOpenSsl: rate / reference,
+          hostCpuShare: median(list.map((x) => x.hostCpu)),
+        });
       }
     } finally {
       await engine.close();
+      await loads?.close();
     }
   }
 } catch (err) {
@@ -316,8 +330,9 @@ if (values.json) {
       continue;
     }
     const vsOne = row.versions === 1 ? '' : `, ${(row.hashesPerSecond / gpuOne.get(row.backend)).toFixed(2)} × K=1`;
+    const source = row.versionSource === 'subgroup' ? 'subgroup shuffles' : 'loads';
     console.log(
-      `gpu ${row.backend} ${formulation(row.versions)}: ${(row.hashesPerSecond / 1e6).toFixed(2)} MH/s (${row.ratioToOpenSsl.toFixed(2)} x openssl${vsOne}), ` +
+      `gpu ${row.backend} ${formulation(row.versions)} (${source}): ${(row.hashesPerSecond / 1e6).toFixed(2)} MH/s (${row.ratioToOpenSsl.toFixed(2)} x openssl${vsOne}), ` +
         `host main thread ${(row.hostCpuShare * 100).toFixed(1)}% of a core`,
     );
   }

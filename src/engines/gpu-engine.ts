@@ -31,7 +31,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Engine, EngineEvents, ScanWork } from './engine.js';
 import { loadWebGpu, type WebGpu } from './gpu/adapters.js';
-import { type DispatchResults, GpuKernelError, type KernelShape, readKernel, ScanDevice, type Slot } from './gpu/device.js';
+import { type DispatchResults, GpuKernelError, type KernelShape, type KernelSources, readKernel, ScanDevice, type Slot, type VersionSource } from './gpu/device.js';
 import { headerScanParams, KERNEL_MAX_VERSIONS, PARAM_TARGET_TOP_WORD, targetTopWord } from './gpu/header-precompute.js';
 import { type DispatchTiming, DispatchPacer, MAX_DISPATCH_NONCES, type NonceRange, overflowPieces } from './gpu/pacing.js';
 import { DEFAULT_TUNING, type GpuTuning } from './gpu/tuning.js';
@@ -39,7 +39,7 @@ import { KNOWN_ANSWERS, knownAnswerHeader, knownAnswerVersions } from './known-a
 import { checkScanWork, scanHashes, scanVersions } from './work-checks.js';
 
 export { gpuAdapters, GpuAdapterError, type GpuAdapterInfo } from './gpu/adapters.js';
-export { GpuKernelError } from './gpu/device.js';
+export { GpuKernelError, type VersionSource } from './gpu/device.js';
 export { DEFAULT_TUNING, gpuTuningCandidates, type GpuTuning, tuningLabel, type TuningLimits } from './gpu/tuning.js';
 
 /** The tuning (gpu/tuning.ts; DEFAULT_TUNING where absent) and what tests and sweeps may fix besides. */
@@ -119,11 +119,13 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly inFlight: number;
   /** Versions each nonce is hashed with when the work has them (the tuning's `versions`). */
   readonly versionsPerScan: number;
+  /** The tuning's `subgroups`: use subgroup shuffles where the adapter allows (versionSource says where it does). */
+  readonly subgroups: boolean;
   readonly stats: GpuEngineStats = { dispatches: 0, overflows: 0, devices: 0, mapWaitMs: 0 };
 
   private readonly webgpu: WebGpu;
   private readonly adapterChoice: string | undefined;
-  private readonly kernel: string;
+  private readonly kernel: KernelSources;
   private readonly shape: KernelShape;
   private readonly pacer: DispatchPacer;
   private dev: ScanDevice;
@@ -147,6 +149,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
       resultCapacity: checkPositiveInt('resultCapacity', options.resultCapacity ?? DEFAULT_RESULT_CAPACITY, 1 << 20),
       inFlight: checkPositiveInt('inFlight', options.inFlight ?? d.inFlight, 8),
       versions: checkPositiveInt('versions', options.versions ?? d.versions, KERNEL_MAX_VERSIONS),
+      subgroups: options.subgroups ?? d.subgroups,
     };
     const dispatchMs = options.dispatchMs ?? d.dispatchMs;
     if (!(dispatchMs > 0 && dispatchMs <= 10_000)) throw new RangeError(`dispatchMs: expected 0 < ms <= 10000, got ${dispatchMs}`);
@@ -166,7 +169,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     return engine;
   }
 
-  private constructor(webgpu: WebGpu, adapterChoice: string | undefined, kernel: string, dev: ScanDevice, shape: KernelShape) {
+  private constructor(webgpu: WebGpu, adapterChoice: string | undefined, kernel: KernelSources, dev: ScanDevice, shape: KernelShape) {
     super();
     this.webgpu = webgpu;
     this.adapterChoice = adapterChoice;
@@ -179,6 +182,7 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
     this.resultCapacity = shape.resultCapacity;
     this.inFlight = shape.inFlight;
     this.versionsPerScan = shape.versions;
+    this.subgroups = shape.subgroups;
     // The pacer counts headers hashed (nonces × versions): a dispatch of a scan with fewer
     // versions gets more nonces for the same duration.
     this.pacer = new DispatchPacer({ granule: shape.workgroupSize * shape.noncesPerInvocation * shape.versions, inFlight: shape.inFlight });
@@ -205,7 +209,15 @@ export class GpuEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The configuration this engine runs with (for bench rows and sweeps). */
   get tuning(): GpuTuning {
     const { workgroupSize, noncesPerInvocation, inFlight } = this;
-    return { workgroupSize, noncesPerInvocation, dispatchMs: this.pacer.dispatchMs, inFlight, versions: this.versionsPerScan };
+    return { workgroupSize, noncesPerInvocation, dispatchMs: this.pacer.dispatchMs, inFlight, versions: this.versionsPerScan, subgroups: this.subgroups };
+  }
+
+  /**
+   * How the kernel's lanes get the versions' entries in a scan with `versions` versions per
+   * nonce on this device: `subgroup` (shuffles) or `load` (kernels/sha256d-scan.wgsl's header).
+   */
+  versionSource(versions: number = this.versionsPerScan): VersionSource {
+    return this.dev.versionSource(versions);
   }
 
   /** Nonces of a fresh dispatch of a scan with `weight` versions: the pacer's size in headers, in whole workgroups. */

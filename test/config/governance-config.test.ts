@@ -58,9 +58,10 @@ describe('governance configuration', { timeout: 30_000 }, () => {
     assert.deepEqual(parseCpuList('0,2-3'), [0, 2, 3]);
     assert.deepEqual(parseCpuList(' 5 , 1-2,2 '), [5, 1, 2]);
     for (const bad of ['', '0,', 'a', '3-1', '1-', '-1', '0-1024']) assert.equal(parseCpuList(bad), undefined, bad);
-    assert.deepEqual(parseTuningLabel('wg256 n32 20ms q3'), { workgroupSize: 256, noncesPerInvocation: 32, dispatchMs: 20, inFlight: 3, versions: 16 });
-    assert.deepEqual(parseTuningLabel('n8 v4'), { workgroupSize: 64, noncesPerInvocation: 8, dispatchMs: 40, inFlight: 2, versions: 4 });
-    for (const bad of ['', 'wg', '64', 'wg64ms', 'x1', 'n0']) assert.equal(parseTuningLabel(bad), undefined, bad);
+    assert.deepEqual(parseTuningLabel('wg256 n32 20ms q3'), { workgroupSize: 256, noncesPerInvocation: 32, dispatchMs: 20, inFlight: 3, versions: 8, subgroups: true });
+    assert.deepEqual(parseTuningLabel('n8 v4 nosg'), { workgroupSize: 64, noncesPerInvocation: 8, dispatchMs: 40, inFlight: 2, versions: 4, subgroups: false });
+    assert.deepEqual(parseTuningLabel('nosg v16 sg'), { workgroupSize: 64, noncesPerInvocation: 16, dispatchMs: 40, inFlight: 2, versions: 16, subgroups: true });
+    for (const bad of ['', 'wg', '64', 'wg64ms', 'x1', 'n0', 'sg2', 'nosg1']) assert.equal(parseTuningLabel(bad), undefined, bad);
   });
 
   describe('one line per bad value', () => {
@@ -72,7 +73,7 @@ describe('governance configuration', { timeout: 30_000 }, () => {
       [{ argv: A, env: { SOLOMINER_CPU_PRIORITY: 'high' } }, 'SOLOMINER_CPU_PRIORITY: expected idle, low or normal, got "high"'],
       [{ argv: [...A, '--cpu-limit', '0'] }, '--cpu-limit: expected an integer percent 1..100, got "0"'],
       [{ argv: [...A, '--cpu-limit', '50%'] }, '--cpu-limit: expected an integer percent 1..100, got "50%"'],
-      [{ argv: [...A, '--gpu-tuning', 'wg4096'] }, '--gpu-tuning: expected a GPU tuning such as "wg64 n16 40ms q2 v16" (workgroup size, nonces per invocation, dispatch ms, dispatches queued, versions per nonce 1..16; bench --sweep lists them), got "wg4096"'],
+      [{ argv: [...A, '--gpu-tuning', 'wg4096'] }, '--gpu-tuning: expected a GPU tuning such as "wg64 n16 40ms q2 v8" (workgroup size, nonces per invocation, dispatch ms, dispatches queued, versions per nonce 1..16, and nosg for no subgroup shuffles; bench --sweep lists them), got "wg4096"'],
       [{ argv: [...A, '--max-temp', 'hot'] }, '--max-temp: expected degrees Celsius, a number 20..150, got "hot"'],
       [{ argv: [...A, '--resume-temp', '70'] }, '--resume-temp: needs a limit to resume below (--max-temp, SOLOMINER_MAX_TEMP or config.json maxTemp)'],
       [{ argv: [...A, '--max-temp', '80', '--resume-temp', '80'] }, '--resume-temp: expected a temperature below --max-temp 80, got 80'],

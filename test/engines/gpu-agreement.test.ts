@@ -3,7 +3,8 @@
 // independent SHA-256d paths: node:crypto and the CPU engine's scalar back end. Random headers
 // with targets admitting none, one, several and all nonces, ranges ending at 0xffffffff, and
 // targets loose enough to overflow the kernel's result list; random headers × random version
-// sets (version rolling: one schedule per nonce, many midstates) and block 785530, mined with
+// sets (version rolling: one schedule per nonce, many midstates), with both ways the kernel's
+// lanes get the versions' entries (subgroup shuffles, loads), and block 785530, mined with
 // rolled version bits. Whole sets are compared.
 //
 // No adapter is a failure, not a skip: run `bash scripts/provision-vulkan.sh` and
@@ -46,6 +47,10 @@ function openEngine(options: GpuEngineOptions = {}): () => Promise<GpuEngine> {
 const calibrated = openEngine();
 // A fixed dispatch size and a small result list, so overflow happens on purpose.
 const smallList = openEngine({ dispatchNonces: 8192, resultCapacity: 64 });
+// Every lane loads the versions' entries (the other version source: kernels/sha256d-scan.wgsl).
+const loads = openEngine({ subgroups: false });
+// Workgroups of 12: on lavapipe a subgroup of 8 lanes and one of 4, whole groups of 4 versions.
+const partial = openEngine({ workgroupSize: 12, versions: 4 });
 
 after(async () => {
   for (const engine of opened) await (await engine.catch(() => undefined))?.close();
@@ -91,6 +96,51 @@ describe('GPU engine agrees with node:crypto on random headers × random version
       }
     } finally {
       await cpu.close();
+    }
+  });
+
+  it('both version sources, subgroup shuffles and loads, give the same pairs, in whole and partly filled subgroups (lavapipe has subgroups: both run here)', async () => {
+    const [shuffling, loading] = [await calibrated(), await loads()];
+    for (const versions of [1, 2, 3, 8, 16]) assert.equal(loading.versionSource(versions), 'load');
+    if (shuffling.backend.includes('llvmpipe')) {
+      // Powers of two up to lavapipe's 8-lane subgroups (on a 256-bit CPU; 4 lanes on 128-bit).
+      assert.equal(shuffling.versionSource(1), 'subgroup');
+      assert.equal(shuffling.versionSource(3), 'load');
+      assert.equal(shuffling.versionSource(16), 'load');
+      assert.ok(rolled.some((c) => shuffling.versionSource(c.versions.length) === 'subgroup'), 'a rolled case takes the subgroup source');
+    }
+    for (const [i, c] of rolled.entries()) {
+      if (i % 3 !== 0) continue;
+      await assertRolledCaseAgrees(loading, c, i);
+    }
+    const twelve = await partial();
+    if (twelve.backend.includes('llvmpipe')) {
+      assert.equal(twelve.versionSource(4), 'subgroup');
+      assert.equal(twelve.versionSource(8), 'load', '8 does not divide a workgroup of 12');
+    }
+    // Powers of two, which the subgroup source takes where it fits.
+    for (const k of [2, 4, 8]) {
+      const c = rolledAgreementCase(100 + k, 200);
+      const versions = [...new Set([...c.versions, ...rolledAgreementCase(200 + k, 1).versions])].slice(0, k);
+      assert.equal(versions.length, k);
+      const targetHex = `1${'f'.repeat(63)}`; // about one pair in 16
+      const work = { id: `sources-${k}`, header: c.header, versions, target: targetBytes(targetHex), start: c.start, count: c.count };
+      const expected = [];
+      for (let n = c.start; n < c.start + c.count; n++) {
+        for (const v of versions) {
+          const hash = headerHashHex(withVersion(c.header, v), n);
+          if (hash <= targetHex) expected.push([n, v, hash]);
+        }
+      }
+      assert.ok(expected.length > 0);
+      for (const engine of [shuffling, loading, twelve]) {
+        const result = await scanRange(engine, work);
+        assert.deepEqual(
+          result.found.map((f) => [f.nonce, f.version, f.hash]),
+          expected,
+          `${k} versions, ${engine.versionSource(k)} source, workgroups of ${engine.workgroupSize}`,
+        );
+      }
     }
   });
 

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 
 import { checkKnownAnswers } from '../../src/engines/known-answers.js';
 import { DEFAULT_TUNING, GpuAdapterError, GpuEngine, gpuAdapters, gpuTuningCandidates, type GpuTuning, tuningLabel } from '../../src/engines/gpu-engine.js';
+import { versionSourceFor } from '../../src/engines/gpu/device.js';
 import { agreementCase, assertCaseAgrees, GPU_PROVISION_HINT } from '../support/engine-suite.js';
 
 describe('GPU tuning candidates', { timeout: 10_000 }, () => {
@@ -22,8 +23,11 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.equal(new Set(wide.map((t) => `${t.workgroupSize}x${t.noncesPerInvocation}`)).size, 6 * 6);
     assert.ok(all.some((t) => t.dispatchMs !== DEFAULT_TUNING.dispatchMs));
     assert.ok(all.some((t) => t.inFlight !== DEFAULT_TUNING.inFlight));
-    // Versions per nonce from 1 (no version rolling) to 16.
+    // Versions per nonce from 1 (no version rolling) to 16; the versions' entries by subgroup
+    // shuffles (the default) and by loads.
     assert.deepEqual([...new Set(all.map((t) => t.versions))].sort((a, b) => a - b), [1, 2, 4, 8, 16]);
+    assert.ok(DEFAULT_TUNING.subgroups);
+    assert.ok(all.some((t) => !t.subgroups));
   });
 
   it("leave out workgroups the adapter does not allow", () => {
@@ -33,8 +37,19 @@ describe('GPU tuning candidates', { timeout: 10_000 }, () => {
     assert.ok(small.some((t) => t.workgroupSize === 64));
   });
 
+  it('take the subgroup version source for a power of two that fits in the smallest subgroup and divides the workgroup, else loads', () => {
+    for (const k of [1, 2, 4, 8]) assert.equal(versionSourceFor(k, 8, 64), 'subgroup', `${k}`);
+    for (const k of [3, 6, 16]) assert.equal(versionSourceFor(k, 8, 64), 'load', `${k}`);
+    assert.equal(versionSourceFor(8, 4, 64), 'load');
+    assert.equal(versionSourceFor(16, 32, 64), 'subgroup');
+    assert.equal(versionSourceFor(8, 8, 12), 'load', 'a workgroup of 12: its second subgroup holds half a group');
+    assert.equal(versionSourceFor(4, 8, 12), 'subgroup');
+    assert.equal(versionSourceFor(1, undefined, 64), 'load', 'no subgroup module');
+  });
+
   it('label a configuration in a few characters', () => {
-    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2 v16');
+    assert.equal(tuningLabel(DEFAULT_TUNING), 'wg64 n16 40ms q2 v8');
+    assert.equal(tuningLabel({ ...DEFAULT_TUNING, versions: 16, subgroups: false }), 'wg64 n16 40ms q2 v16 nosg');
   });
 });
 
@@ -45,12 +60,13 @@ const EXTREMES: GpuTuning[] = [
   { ...DEFAULT_TUNING, workgroupSize: 128, noncesPerInvocation: 4, dispatchMs: 10, inFlight: 1 },
   { ...DEFAULT_TUNING, dispatchMs: 80, inFlight: 3, versions: 1 },
   { ...DEFAULT_TUNING, versions: 2 },
+  { ...DEFAULT_TUNING, subgroups: false },
 ];
 
 describe('GPU engine with candidate tunings', { timeout: 180_000 }, () => {
   it('the extremes are among the candidates', () => {
     const labels = new Set(gpuTuningCandidates().map(tuningLabel));
-    for (const t of [...EXTREMES.slice(0, 2), EXTREMES[4]!]) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
+    for (const t of [...EXTREMES.slice(0, 2), ...EXTREMES.slice(4)]) assert.ok(labels.has(tuningLabel(t)), tuningLabel(t));
   });
 
   async function openEngine(tuning: GpuTuning): Promise<GpuEngine> {

@@ -69,7 +69,7 @@ describe('mine with the CPU and GPU engines together', { timeout: 300_000 }, () 
     const summary = await runMiner(config);
     assert.deepEqual(summary.stats.outcomes, { accepted: 1 }, summary.lines.join('\n'));
     const start = summary.lines.find((l) => l.startsWith('info mining regtest'));
-    assert.match(start ?? '', /"gpuTuning":"wg32 n4 40ms q2 v16"/, summary.lines.join('\n'));
+    assert.match(start ?? '', /"gpuTuning":"wg32 n4 40ms q2 v8"/, summary.lines.join('\n'));
   });
 
   it('a lost GPU device mid-run: the miner says so, the engine opens a new device, mining goes on', async () => {

@@ -1,14 +1,17 @@
 // The GPU engine's device: the adapter it runs on, the WebGPU device, the scan kernel's
-// pipeline and the buffers of each in-flight dispatch, the watch for device loss and WebGPU
-// errors, and destroy(). The scan loop, the self-test and the timing model are elsewhere
-// (gpu-engine.ts, gpu/pacing.ts).
+// modules (one per version source it can use) and pipelines (one per number of versions), the
+// buffers of each in-flight dispatch, the watch for device loss and WebGPU errors, and
+// destroy(). The scan loop, the self-test and the timing model are elsewhere (gpu-engine.ts,
+// gpu/pacing.ts).
 import { readFile } from 'node:fs/promises';
 
 import { describeAdapter, selectAdapter, type WebGpu } from './adapters.js';
 import { PARAM_COUNT, PARAM_FIRST, SCAN_PARAM_BYTES } from './header-precompute.js';
 import type { NonceRange } from './pacing.js';
 
-const KERNEL_URL = new URL('../../../../kernels/sha256d-scan.wgsl', import.meta.url);
+const KERNEL_DIR = new URL('../../../../kernels/', import.meta.url);
+/** The scan kernel and its two version sources (kernels/sha256d-scan.wgsl's header says how they fit). */
+const KERNEL_FILES = { scan: 'sha256d-scan.wgsl', load: 'sha256d-versions-load.wgsl', subgroup: 'sha256d-versions-subgroup.wgsl' } as const;
 const KERNEL_ENTRY = 'scanNonces';
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 /** WebGPU's default maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupSizeX. */
@@ -27,6 +30,18 @@ export interface KernelShape {
   readonly inFlight: number;
   /** Versions per nonce of the engine's work (the kernel's VERSIONS); a pipeline for 1 is built too. */
   readonly versions: number;
+  /** Use the subgroup version source where the adapter allows it (GpuTuning.subgroups). */
+  readonly subgroups: boolean;
+}
+
+/** How a pipeline's lanes get each version's entry: kernels/sha256d-versions-<source>.wgsl. */
+export type VersionSource = keyof Omit<KernelSources, 'scan'>;
+
+/** The texts of the kernel's files. */
+export interface KernelSources {
+  readonly scan: string;
+  readonly load: string;
+  readonly subgroup: string;
 }
 
 /** What one dispatch returned: how many (nonce, version) pairs qualified, and as many as the list holds. */
@@ -50,13 +65,31 @@ export interface Slot {
   readonly bindGroup: GPUBindGroup;
 }
 
-/** The WGSL source of the scan kernel. */
-export async function readKernel(): Promise<string> {
-  try {
-    return await readFile(KERNEL_URL, 'utf8');
-  } catch (err) {
-    throw new GpuKernelError(`gpu engine: cannot read the kernel ${KERNEL_URL.pathname} (${(err as Error).message})`);
-  }
+/** The WGSL sources of the scan kernel. */
+export async function readKernel(): Promise<KernelSources> {
+  const read = async (file: string) => {
+    const url = new URL(file, KERNEL_DIR);
+    try {
+      return await readFile(url, 'utf8');
+    } catch (err) {
+      throw new GpuKernelError(`gpu engine: cannot read the kernel ${url.pathname} (${(err as Error).message})`);
+    }
+  };
+  const [scan, load, subgroup] = await Promise.all([read(KERNEL_FILES.scan), read(KERNEL_FILES.load), read(KERNEL_FILES.subgroup)]);
+  return { scan, load, subgroup };
+}
+
+/**
+ * The version source of a pipeline hashing `versions` versions per nonce in workgroups of
+ * `workgroupSize`: the subgroup one when it was compiled (`subgroupSize`: the adapter's smallest
+ * subgroup) and `versions` is a power of two that fits in it and divides the workgroup, so that
+ * the kernel's groups of VERSIONS lanes are whole and never straddle subgroups (subgroup sizes
+ * are powers of two, and a workgroup's last subgroup may be partly filled); the load one otherwise.
+ */
+export function versionSourceFor(versions: number, subgroupSize: number | undefined, workgroupSize: number): VersionSource {
+  const powerOfTwo = Number.isInteger(versions) && versions >= 1 && (versions & (versions - 1)) === 0;
+  const fits = subgroupSize !== undefined && versions <= subgroupSize && workgroupSize % versions === 0;
+  return powerOfTwo && fits ? 'subgroup' : 'load';
 }
 
 export class ScanDevice {
@@ -70,7 +103,10 @@ export class ScanDevice {
     readonly adapterName: string,
     private readonly shape: KernelShape,
     private readonly device: GPUDevice,
-    private readonly module: GPUShaderModule,
+    /** One module per version source compiled here: always `load`, `subgroup` where usable. */
+    private readonly modules: ReadonlyMap<VersionSource, GPUShaderModule>,
+    /** The adapter's smallest subgroup when the subgroup module was compiled. */
+    private readonly subgroupSize: number | undefined,
     private readonly layout: GPUPipelineLayout,
     /** One pipeline per number of versions (the kernel's VERSIONS): the engine's K and 1 from the start. */
     private readonly pipelines: Map<number, GPUComputePipeline>,
@@ -78,10 +114,12 @@ export class ScanDevice {
   ) {}
 
   /**
-   * Picks the adapter (`adapterChoice`: see selectAdapter), opens a device on it, compiles the
-   * kernel with `shape`'s constants and creates one set of buffers per in-flight dispatch.
+   * Picks the adapter (`adapterChoice`: see selectAdapter), opens a device on it (with the
+   * `subgroups` feature when the shape wants it and the adapter has it), compiles the kernel
+   * with each version source it can use, builds the pipelines with `shape`'s constants and
+   * creates one set of buffers per in-flight dispatch.
    */
-  static async open(webgpu: WebGpu, adapterChoice: string | undefined, kernel: string, shape: KernelShape): Promise<ScanDevice> {
+  static async open(webgpu: WebGpu, adapterChoice: string | undefined, kernel: KernelSources, shape: KernelShape): Promise<ScanDevice> {
     const { adapter } = await selectAdapter(webgpu.gpu, adapterChoice);
     const adapterName = describeAdapter(adapter, 0).name;
     const maxInvocations = adapter.limits.maxComputeInvocationsPerWorkgroup;
@@ -96,9 +134,20 @@ export class ScanDevice {
       shape.workgroupSize > DEFAULT_MAX_WORKGROUP
         ? { maxComputeInvocationsPerWorkgroup: shape.workgroupSize, maxComputeWorkgroupSizeX: shape.workgroupSize }
         : undefined;
-    const device = await adapter.requestDevice({ label: 'solominer gpu engine', ...(requiredLimits && { requiredLimits }) });
+    // The subgroup version source needs the feature and the smallest subgroup size it may get.
+    const minSubgroup = adapter.info.subgroupMinSize;
+    const subgroups = shape.subgroups && adapter.features.has('subgroups') && minSubgroup !== undefined && minSubgroup >= 1;
+    const device = await adapter.requestDevice({
+      label: 'solominer gpu engine',
+      ...(requiredLimits && { requiredLimits }),
+      ...(subgroups && { requiredFeatures: ['subgroups'] }),
+    });
     try {
-      const module = await compileKernel(device, adapterName, kernel);
+      const modules = new Map<VersionSource, GPUShaderModule>();
+      for (const source of subgroups ? (['load', 'subgroup'] as const) : (['load'] as const)) {
+        modules.set(source, await compileKernel(device, adapterName, kernel, source));
+      }
+      const subgroupSize = subgroups ? minSubgroup : undefined;
       // One explicit layout, so that every pipeline (one per number of versions) takes the
       // same bind groups.
       const usage = webgpu.constants.GPUShaderStage;
@@ -111,19 +160,28 @@ export class ScanDevice {
       });
       const layout = device.createPipelineLayout({ label: 'scan layout', bindGroupLayouts: [bindings] });
       const pipelines = new Map<number, GPUComputePipeline>();
-      for (const versions of new Set([shape.versions, 1])) pipelines.set(versions, await buildPipeline(device, adapterName, module, layout, shape, versions));
+      for (const versions of new Set([shape.versions, 1])) {
+        const module = modules.get(versionSourceFor(versions, subgroupSize, shape.workgroupSize))!;
+        pipelines.set(versions, await buildPipeline(device, adapterName, module, layout, shape, versions));
+      }
       const slots = Array.from({ length: shape.inFlight }, (_, i) => createSlot(webgpu, device, bindings, shape, i));
-      return new ScanDevice(webgpu, adapterName, shape, device, module, layout, pipelines, slots);
+      return new ScanDevice(webgpu, adapterName, shape, device, modules, subgroupSize, layout, pipelines, slots);
     } catch (err) {
       device.destroy();
       throw err;
     }
   }
 
+  /** Which version source the pipeline for `versions` versions per nonce uses. */
+  versionSource(versions: number): VersionSource {
+    return versionSourceFor(versions, this.subgroupSize, this.shape.workgroupSize);
+  }
+
   /** Makes sure a pipeline for `versions` versions per nonce exists (built on first use). */
   async preparePipeline(versions: number): Promise<void> {
     if (this.pipelines.has(versions)) return;
-    this.pipelines.set(versions, await buildPipeline(this.device, this.adapterName, this.module, this.layout, this.shape, versions));
+    const module = this.modules.get(this.versionSource(versions))!;
+    this.pipelines.set(versions, await buildPipeline(this.device, this.adapterName, module, this.layout, this.shape, versions));
   }
 
   /**
@@ -197,13 +255,18 @@ export class ScanDevice {
   }
 }
 
-async function compileKernel(device: GPUDevice, adapterName: string, kernel: string): Promise<GPUShaderModule> {
-  const module = device.createShaderModule({ label: 'sha256d-scan.wgsl', code: kernel });
+/** One module: the version source's file in front of the scan kernel (its header says why). */
+async function compileKernel(device: GPUDevice, adapterName: string, kernel: KernelSources, source: VersionSource): Promise<GPUShaderModule> {
+  const prefix = kernel[source].endsWith('\n') ? kernel[source] : `${kernel[source]}\n`;
+  const prefixLines = prefix.split('\n').length - 1;
+  const module = device.createShaderModule({ label: `${KERNEL_FILES[source]} + ${KERNEL_FILES.scan}`, code: prefix + kernel.scan });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
+    // Lines of the module named in the file they come from.
+    const where = (line: number) => (line > prefixLines ? `${KERNEL_FILES.scan}:${line - prefixLines}` : `${KERNEL_FILES[source]}:${line}`);
     throw new GpuKernelError(
-      `gpu engine: kernels/sha256d-scan.wgsl does not compile on ${adapterName}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
+      `gpu engine: kernels/${KERNEL_FILES.scan} with kernels/${KERNEL_FILES[source]} does not compile on ${adapterName}: ${errors.map((m) => `${where(m.lineNum)}:${m.linePos} ${m.message}`).join('; ')}`,
     );
   }
   return module;

@@ -88,9 +88,10 @@ function withVersion(header: Uint8Array, version: number): Uint8Array {
 /**
  * The kernel's ScanParams for `header` (its nonce field is ignored) hashed with `versions`
  * (the header's own version when absent), laid out as in kernels/sha256d-scan.wgsl: the host
- * parts of W16..W19, W31, W32 (the second block is the same for every version), the version
- * count, and per version its midstate, the registers after rounds 0..2 of the second block and
- * round 3 without W3. first, count and the target's top word are left for the dispatch.
+ * parts of W16..W19, W31, W32 (the second block is the same for every version), a zero word,
+ * the version count, and per version its midstate, the registers after rounds 0..2 of the
+ * second block and round 3 without W3. first, count and the target's top word are left for
+ * the dispatch.
  */
 export function headerScanParams(header: Uint8Array, versions?: readonly number[]): Uint32Array {
   if (header.length !== 80) throw new RangeError(`header: expected 80 bytes, got ${header.length}`);
@@ -114,6 +115,8 @@ export function headerScanParams(header: Uint8Array, versions?: readonly number[
 
   const out = new Uint32Array(SCAN_PARAM_WORDS);
   out.set([w16, w17, w18Part, w19Part], 0);
+  // Then `zero`, which must be 0: the kernel computes K[t] + W[t] as (K[t] ^ zero) + W[t], a
+  // sum the JIT cannot split apart again (kernels/sha256d-scan.wgsl); and a pad word.
   out.set([w31Part, w32Part, 0, 0], 4);
   out[PARAM_VERSION_COUNT] = list.length;
   for (const [v, version] of list.entries()) {
