@@ -103,6 +103,8 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
   private readonly now: () => number;
   private current: NodeHealth;
   private probing: Promise<void> | undefined;
+  /** Aborts the probe's calls in flight at stop(). */
+  private readonly stopAbort = new AbortController();
   private probeAgain = false;
   private gate: NodeGate | undefined;
   /** Why the node must pass the gate before it is used again (undefined: it need not). */
@@ -242,14 +244,22 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
     return this.probing;
   }
 
+  /**
+   * A probe's call: bounded by the probe timeout, and dropped at stop() (a stop must not wait up
+   * to the timeout for a node that hangs: docker stop gives the process 10 s in all).
+   */
+  private probeCall<T>(method: string): Promise<T> {
+    return this.probeRpc.callDirectAbortable<T>(this.stopAbort.signal, method);
+  }
+
   private async probeOnce(): Promise<void> {
     let info: ChainInfo;
     let uptime: number | undefined;
     try {
       [info, uptime] = await Promise.all([
-        this.probeRpc.call<ChainInfo>('getblockchaininfo'),
+        this.probeCall<ChainInfo>('getblockchaininfo'),
         // Knots and Core since 0.15 answer it; a node without it is judged by the rest.
-        this.probeRpc.call<number>('uptime').catch((err: unknown) => {
+        this.probeCall<number>('uptime').catch((err: unknown) => {
           if (err instanceof RpcError) return undefined;
           throw err;
         }),
@@ -290,7 +300,7 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
       // Bitcoin Core refuses work on mainnet without peers, then in IBD (rpc/mining.cpp, in that
       // order); test chains skip both checks, and a fresh regtest chain is "in IBD" until its
       // first block.
-      const peers = await this.probeRpc.call<number>('getconnectioncount').catch(() => undefined);
+      const peers = await this.probeCall<number>('getconnectioncount').catch(() => undefined);
       if (peers === 0) return 'no peers: a block mined now could not reach the network';
       if (info.initialblockdownload) return `in initial block download (${(info.verificationprogress * 100).toFixed(2)}% verified, ${progress})`;
     }
@@ -359,6 +369,7 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopAbort.abort();
     await this.zmq?.close();
     await this.probing?.catch(() => undefined);
   }
