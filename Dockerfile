@@ -34,7 +34,7 @@ FROM node:${NODE_LINE}-bookworm-slim
 # bash, so that a failing `npm install | tee` fails the step.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /usr/bin/tini-static /usr/bin/tini
-COPY --from=build /pkg/ /tmp/solominer-pkg/
+COPY --from=build /pkg/ /pkg/
 # --allow-scripts names the tarball (npm matches a package by where it comes from, so a file is
 # named by its path): the package's own install script runs whatever npm's policy on undeclared
 # scripts (npm 12 skips them; the other packages' scripts are not needed on Linux,
@@ -44,15 +44,16 @@ COPY --from=build /pkg/ /tmp/solominer-pkg/
 # uninstall` in the package's folder reads its package.json as a project's, so its `overrides`
 # (form-data and tough-cookie under bitcoin-core's `request`) apply there too, which a global
 # install alone ignores.
-RUN npm install -g --allow-scripts=/tmp/solominer-pkg/solominer.tgz --foreground-scripts --no-audit --no-fund --no-update-notifier /tmp/solominer-pkg/solominer.tgz 2>&1 \
-  | tee /tmp/solominer-pkg/install.log \
- && grep -q '^solominer: native engine: the prebuilt for linux-[a-z0-9]* loads here' /tmp/solominer-pkg/install.log \
+RUN npm install -g --allow-scripts=/pkg/solominer.tgz --foreground-scripts --no-audit --no-fund --no-update-notifier /pkg/solominer.tgz 2>&1 \
+  | tee /pkg/install.log \
+ && grep -q '^solominer: native engine: the prebuilt for linux-[a-z0-9]* loads here' /pkg/install.log \
  && cd "$(npm root -g)/solominer" \
  && test ! -e build \
  && npm uninstall --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier cmake-js node-addon-api node-api-headers \
  && rm -rf native CMakeLists.txt scripts/build-native.mjs package-lock.json \
- && node /tmp/solominer-pkg/prune-runtime.mjs . \
- && rm -rf /tmp/solominer-pkg /root/.npm \
+ && node /pkg/prune-runtime.mjs . \
+ && npm cache clean --force 2>/dev/null \
+ && rm -rf /pkg \
  && solominer --version \
  && mkdir -p /data \
  && chown node:node /data
