@@ -24,12 +24,41 @@ import { blockAt, createWallet, mineTo, newAddress, paidTo, startPrivateSignet, 
 /** Faster probes than a real deployment's, so each fault is noticed within the test's patience. */
 const NODE_TIMING = { probeIntervalMs: 250, probeTimeoutMs: 1000 } as const;
 
-/** Calls `step` every 10 ms until it returns true (the tests' way of acting at a count of blocks). */
-function every10ms(step: () => boolean): void {
-  const timer = setInterval(() => {
-    if (step()) clearInterval(timer);
-  }, 10);
-  timer.unref();
+/**
+ * Once `at` blocks are accepted, runs `fault` against the node; once it is over and `more` blocks
+ * more are accepted, stops the miner. `acceptedAt` is the count when the fault began (-1 before);
+ * a fault that throws stops the miner and is kept in `failed` for the test to report.
+ */
+class FaultAt {
+  acceptedAt = -1;
+  failed: unknown;
+  constructor(
+    private readonly at: number,
+    private readonly more: number,
+    private readonly fault: () => Promise<void>,
+  ) {}
+
+  /** For runMiner's onStarted: looks at the count every 10 ms. */
+  watch(stats: { readonly accepted: number }, stop: AbortController): void {
+    let over = false;
+    const timer = setInterval(() => {
+      if (this.acceptedAt < 0 && stats.accepted >= this.at) {
+        this.acceptedAt = stats.accepted;
+        this.fault().then(
+          () => (over = true),
+          (err: unknown) => {
+            this.failed = err;
+            stop.abort();
+          },
+        );
+      }
+      if (stop.signal.aborted || (over && stats.accepted >= this.acceptedAt + this.more)) {
+        stop.abort();
+        clearInterval(timer);
+      }
+    }, 10);
+    timer.unref();
+  }
 }
 
 /**
@@ -79,31 +108,19 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
     const address = await newAddress(node, await createWallet(node, 'w'), 'bech32');
     const dir = await scratchDir();
     const stop = new AbortController();
-    let acceptedAtKill = -1;
     let heightAfterRestart = -1;
-    let back = false;
+    const kill = new FaultAt(60, 20, async () => {
+      await node.kill();
+      await node.restart();
+      heightAfterRestart = await node.rpc.call<number>('getblockcount');
+    });
     const summary = await runMiner(await mineConfig(node, address, dir, ['--threads', '1']), {
       signal: stop.signal,
       nodeTiming: NODE_TIMING,
-      onStarted: ({ stats }) => {
-        every10ms(() => {
-          if (acceptedAtKill < 0 && stats.accepted >= 60) {
-            acceptedAtKill = stats.accepted;
-            void (async () => {
-              await node.kill();
-              await node.restart();
-              heightAfterRestart = await node.rpc.call<number>('getblockcount');
-              back = true;
-            })();
-          }
-          if (back && stats.accepted >= acceptedAtKill + 20) {
-            stop.abort();
-            return true;
-          }
-          return false;
-        });
-      },
+      onStarted: ({ stats }) => kill.watch(stats, stop),
     });
+    assert.equal(kill.failed, undefined);
+    const acceptedAtKill = kill.acceptedAt;
     const log = summary.lines.join('\n');
     const records = await journalRecords(dir);
     const onChain = await assertAcceptedOnChain(node, records);
@@ -132,29 +149,17 @@ describe('node faults under a running miner (regtest)', { timeout: 300_000 }, ()
     const dir = await scratchDir();
     const stop = new AbortController();
     let tipBefore = -1;
-    let back = false;
-    let acceptedAtRestart = -1;
+    const reindex = new FaultAt(20, 10, async () => {
+      tipBefore = await node.rpc.call<number>('getblockcount');
+      await node.restart(['-reindex']);
+    });
     const summary = await runMiner(await mineConfig(node, address, dir, ['--threads', '1']), {
       signal: stop.signal,
       nodeTiming: NODE_TIMING,
-      onStarted: ({ stats }) => {
-        every10ms(() => {
-          if (acceptedAtRestart < 0 && stats.accepted >= 20) {
-            acceptedAtRestart = stats.accepted;
-            void (async () => {
-              tipBefore = await node.rpc.call<number>('getblockcount');
-              await node.restart(['-reindex']);
-              back = true;
-            })();
-          }
-          if (back && stats.accepted >= acceptedAtRestart + 10) {
-            stop.abort();
-            return true;
-          }
-          return false;
-        });
-      },
+      onStarted: ({ stats }) => reindex.watch(stats, stop),
     });
+    assert.equal(reindex.failed, undefined);
+    const acceptedAtRestart = reindex.acceptedAt;
     const log = summary.lines.join('\n');
     const records = await journalRecords(dir);
     await assertAcceptedOnChain(node, records);
