@@ -51,6 +51,9 @@ const smallList = openEngine({ dispatchNonces: 8192, resultCapacity: 64 });
 const loads = openEngine({ subgroups: false });
 // Workgroups of 12: on lavapipe a subgroup of 8 lanes and one of 4, whole groups of 4 versions.
 const partial = openEngine({ workgroupSize: 12, versions: 4 });
+// Dispatches of more workgroups than one grid dimension holds (65535): a 2-D grid, rows of equal
+// width; spare workgroups hash nonces past the range and must report none.
+const tall = openEngine({ workgroupSize: 1, noncesPerInvocation: 1, versions: 1, dispatchNonces: 100_000 });
 
 after(async () => {
   for (const engine of opened) await (await engine.catch(() => undefined))?.close();
@@ -206,6 +209,25 @@ describe('GPU engine agrees with node:crypto and the CPU scalar back end', { tim
     } finally {
       await cpu.close();
     }
+  });
+
+  it('dispatches beyond 65535 workgroups (a 2-D grid with spare workgroups): the same set as the CPU scalar back end', async () => {
+    const engine = await tall();
+    const cpu = new CpuEngine({ backend: 'scalar', threads: 2 });
+    const header = seededBytes(65_536, 80);
+    // 100,000 workgroups of one nonce: rows of 50,000 (no spare); the tail of 30,001: one row.
+    // And 65,537: two rows of 32,769, one spare workgroup hashing the nonce after the range.
+    for (const count of [130_001, 65_537]) {
+      const work = { id: `tall-${count}`, header, target: targetBytes(`03${'f'.repeat(62)}`), start: 2 ** 32 - count, count };
+      const gpu = await scanRange(engine, work);
+      const reference = await scanRange(cpu, work);
+      assert.ok(reference.found.length > 500);
+      assert.deepEqual(
+        gpu.found.map((f) => [f.nonce, f.hash]),
+        reference.found.map((f) => [f.nonce, f.hash]),
+      );
+    }
+    await cpu.close();
   });
 
   it('an overflowing result list is rescanned in pieces: no nonce lost, none twice', async () => {

@@ -217,9 +217,11 @@ export class ScanDevice {
     this.device.queue.writeBuffer(slot.params, 0, params);
     const noncesPerWorkgroup = this.shape.workgroupSize * this.shape.noncesPerInvocation;
     const workgroups = Math.ceil(range.count / noncesPerWorkgroup);
-    // One dimension holds at most 65535 workgroups; the kernel linearises a 2-D grid.
-    const x = Math.min(workgroups, MAX_WORKGROUPS_PER_DIMENSION);
-    const y = Math.ceil(workgroups / x);
+    // One dimension holds at most 65535 workgroups; the kernel linearises a 2-D grid. Rows of
+    // equal width, so that fewer than y workgroups are spare: a spare one still hashes (every
+    // lane runs the whole loop for the subgroup shuffles), it only reports nothing.
+    const y = Math.ceil(workgroups / MAX_WORKGROUPS_PER_DIMENSION);
+    const x = Math.ceil(workgroups / y);
     const encoder = this.device.createCommandEncoder({ label: 'nonce scan' });
     encoder.clearBuffer(slot.results, 0, 4); // the candidate count
     const pass = encoder.beginComputePass({ label: 'sha256d nonce scan' });
