@@ -1,8 +1,10 @@
-// Start-up checks of the node: reachable (with patience), on the expected chain, ready to hand
-// out work, and publishing the ZMQ notifications the miner was told to listen to.
+// Start-up checks of the node: reachable (with patience), on the expected chain, and publishing
+// the ZMQ notifications the miner was told to listen to (whether it can hand out work yet is the
+// node link's probe's to say: node-link.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { NodeCookieError, NodeStateError, NodeUnreachableError, RpcError } from './errors.js';
+import { RPC_IN_WARMUP } from './rpc-codes.js';
 import { networkOfChain, type Network } from './networks.js';
 import type { RpcClient } from './rpc-client.js';
 
@@ -20,8 +22,6 @@ export interface NodeFacts {
   readonly chainInfo: ChainInfo;
   readonly version: string;
   readonly connections: number;
-  /** Why the node cannot hand out work yet (IBD or no peers on mainnet); the miner waits for it. */
-  readonly notReady?: string;
 }
 
 /** The node stayed unreachable for the whole connect timeout. */
@@ -41,7 +41,7 @@ export async function waitForNode(rpc: RpcClient, timeoutMs: number, onWait?: (e
     try {
       return await rpc.call<ChainInfo>('getblockchaininfo');
     } catch (err) {
-      const waitable = (err instanceof NodeUnreachableError && !(err instanceof NodeCookieError)) || (err instanceof RpcError && err.code === -28);
+      const waitable = (err instanceof NodeUnreachableError && !(err instanceof NodeCookieError)) || (err instanceof RpcError && err.code === RPC_IN_WARMUP);
       if (!waitable) throw err;
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -63,16 +63,9 @@ export async function checkNode(rpc: RpcClient, network: Network, chainInfo: Cha
     );
   }
   const info = await rpc.call<{ subversion: string; connections: number }>('getnetworkinfo');
-  // Bitcoin Core refuses getblocktemplate on mainnet while syncing or without peers; test
-  // chains skip both checks (rpc/mining.cpp), so only mainnet is held to them here. Not a reason
-  // to stop: the miner waits, saying so once, and mines when the node is ready.
-  let notReady: string | undefined;
-  if (network === 'main' && chainInfo.initialblockdownload) {
-    notReady = `the node is still in initial block download (${(chainInfo.verificationprogress * 100).toFixed(2)}% verified, ${chainInfo.blocks} of ${chainInfo.headers} blocks); mining starts once it has synced`;
-  } else if (network === 'main' && info.connections === 0) {
-    notReady = 'the node has no peers: a block mined now could not reach the network; mining starts once it has one (check its connectivity)';
-  }
-  return { chainInfo, version: info.subversion, connections: info.connections, ...(notReady !== undefined && { notReady }) };
+  // Whether the node can hand out work yet (mainnet: synced, with peers) is the node link's
+  // probe's to say (node-link.ts, notReadyReason): the miner waits for it, saying so once.
+  return { chainInfo, version: info.subversion, connections: info.connections };
 }
 
 interface ZmqNotification {

@@ -14,6 +14,7 @@ import { credentialsOf, type NodeSettings } from './credentials.js';
 import { NodeAuthError, NodeTlsError, NodeUnreachableError, RpcError } from './errors.js';
 import type { ChainInfo } from './node-checks.js';
 import { networkOfChain, type Network } from './networks.js';
+import { isNotReadyError, RPC_IN_WARMUP } from './rpc-codes.js';
 import { RpcClient } from './rpc-client.js';
 import { ZmqBlockSubscriber, type BlockNotification } from './zmq-blocks.js';
 
@@ -44,17 +45,6 @@ export interface NodeHealth {
   readonly height: number | null;
   readonly tip: string | null;
 }
-
-/** JSON-RPC codes (Bitcoin Core rpc/protocol.h) that mean "not ready yet" rather than "refused". */
-export const RPC_IN_WARMUP = -28;
-/**
- * Bitcoin Core's RPC_MISC_ERROR: among others what a failed internal check answers
- * (CHECK_NONFATAL: "Internal bug detected"), a fault of the node rather than a refusal of the
- * request. Knots 29.4.3's getblocktemplate answers it at times in the first second of a node.
- */
-export const RPC_MISC_ERROR = -1;
-export const RPC_CLIENT_NOT_CONNECTED = -9;
-export const RPC_CLIENT_IN_INITIAL_DOWNLOAD = -10;
 
 export interface NodeLinkOptions {
   readonly network: Network;
@@ -339,7 +329,7 @@ export class NodeLink extends EventEmitter<NodeLinkEvents> {
       // A restarting node rewrites its cookie: refused now may be answered after the restart.
       this.gateDue ??= 'its login was refused';
       this.set('refused', message, undefined);
-    } else if (err instanceof RpcError && (err.code === RPC_IN_WARMUP || err.code === RPC_CLIENT_IN_INITIAL_DOWNLOAD || err.code === RPC_CLIENT_NOT_CONNECTED)) {
+    } else if (isNotReadyError(err)) {
       this.gateDue ??= 'it was starting up';
       this.set('not-ready', err.code === RPC_IN_WARMUP ? `starting up (${err.message.replace(/^\w+: node error -?\d+: /, '')})` : err.message, undefined);
     } else if (err instanceof NodeUnreachableError) {

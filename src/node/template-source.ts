@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseBlockTemplate, type BlockTemplate } from './block-template.js';
 import { NodeAuthError, NodeTlsError, NodeUnreachableError, RpcError } from './errors.js';
-import { RPC_CLIENT_IN_INITIAL_DOWNLOAD, RPC_CLIENT_NOT_CONNECTED, RPC_IN_WARMUP, RPC_MISC_ERROR, type NodeLink } from './node-link.js';
+import type { NodeLink } from './node-link.js';
+import { isNotReadyError, RPC_MISC_ERROR } from './rpc-codes.js';
 import { NETWORK_INFO, type Network } from './networks.js';
 import type { NodeSet } from './nodes.js';
 import type { BlockNotification } from './zmq-blocks.js';
@@ -49,13 +50,6 @@ export interface TemplateSourceOptions {
  */
 const ZMQ_GRACE_MS = 2000;
 
-/**
- * Answers that say the node cannot serve now rather than that it refuses us: warming up, in IBD,
- * no peers. Any other failure asks the node's probe first (a node shutting down answers
- * getblocktemplate with an internal error, -1, for a moment): said only when the node still
- * counts as usable, so what the probe explains is not said twice.
- */
-const NOT_READY_CODES = new Set([RPC_IN_WARMUP, RPC_CLIENT_NOT_CONNECTED, RPC_CLIENT_IN_INITIAL_DOWNLOAD]);
 
 export function templateRequest(network: Network, longpollId?: string): Record<string, unknown> {
   // BIP9/BIP141: a client must name the rules it understands; signet blocks need "signet".
@@ -346,12 +340,17 @@ export class TemplateSource extends EventEmitter<TemplateSourceEvents> {
     this.emit('warning', message);
   }
 
+  /**
+   * Answers that say the node cannot serve now rather than that it refuses us: unreachable,
+   * warming up, in IBD, no peers, a login or certificate being renewed. Any other failure asks
+   * the node's probe first (fetchLoop), so what the probe explains is not said twice.
+   */
   private isWaitable(err: unknown): boolean {
     // A refused login or an untrusted certificate mid-run (a node restarting, a certificate
     // being renewed) is waited out like an outage; at start-up the service refuses them.
     return (
       err instanceof NodeUnreachableError ||
-      (err instanceof RpcError && NOT_READY_CODES.has(err.code)) ||
+      isNotReadyError(err) ||
       err instanceof NodeAuthError ||
       err instanceof NodeTlsError
     );

@@ -6,6 +6,7 @@
 // the journal first. Nodes are reached only through injected functions, so this module knows
 // nothing of RPC clients and tests can use fakes.
 import { NodeUnreachableError, RpcError } from '../node/errors.js';
+import { RPC_IN_WARMUP } from '../node/rpc-codes.js';
 import type { AnswerRecord, FoundBlockJournal, FoundBlockRecord, JournalRecord, Outcome, OutcomeRecord } from './found-block-journal.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -128,7 +129,6 @@ const RPC_DESERIALIZATION_ERROR = -22; // "Block decode failed", "Block does not
  * a verdict on the block (a verdict comes back as a reason string). Kept, retried, alarmed.
  */
 const RPC_VERIFY_ERROR = -25;
-const RPC_IN_WARMUP = -28;
 /** submitblock's answer for a block whose parent the node does not have (BIP22 reject reason). */
 export const MISSING_PARENT = 'prev-blk-not-found';
 
