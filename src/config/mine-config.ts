@@ -350,11 +350,6 @@ export const mineConfigFileSchema = z.strictObject(
 );
 export type MineConfigFile = z.input<typeof mineConfigFileSchema>;
 
-/**
- * The complete configuration after merging and defaults. Authentication invariant: either
- * `rpcUser` and `rpcPassword` are both set and `rpcCookie` is not, or `rpcCookie` is set and
- * neither of the others is.
- */
 /** One node as the resolved configuration holds it (the first one's fields are also top-level). */
 const nodeEntrySchema = z.strictObject({
   rpcUrl: fieldSchemas.rpcUrl,
@@ -365,6 +360,11 @@ const nodeEntrySchema = z.strictObject({
   zmq: fieldSchemas.zmq.optional(),
 });
 
+/**
+ * The complete configuration after merging and defaults. Authentication invariant: either
+ * `rpcUser` and `rpcPassword` are both set and `rpcCookie` is not, or `rpcCookie` is set and
+ * neither of the others is.
+ */
 export const mineConfigSchema = z
   .strictObject({
     network: fieldSchemas.network,
