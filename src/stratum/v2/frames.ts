@@ -157,7 +157,9 @@ export class FrameReader {
   }
 
   push(chunk: Uint8Array): Frame[] {
-    const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // Bytes left from earlier chunks: joined with this one into a buffer of the reader's own.
+    const own = this.buf.length === 0 ? undefined : Buffer.concat([this.buf, chunk]);
+    const buf = own ?? chunk;
     const frames: Frame[] = [];
     let at = 0;
     try {
@@ -184,8 +186,9 @@ export class FrameReader {
         this.header = undefined;
       }
     } finally {
-      // What is left waits for the next chunk, copied: the caller's buffer is never kept.
-      this.buf = at === buf.length ? NO_BYTES : Buffer.from(buf.subarray(at));
+      // What is left waits for the next chunk. The caller's buffer is never kept (copied); a
+      // concatenation is this reader's own and is kept as it is, not copied a second time.
+      this.buf = at === buf.length ? NO_BYTES : own !== undefined ? own.subarray(at) : Buffer.from(chunk.subarray(at));
     }
     return frames;
   }
