@@ -88,6 +88,14 @@ export function withNonce(header: Uint8Array, nonce: number): Uint8Array {
   return out;
 }
 
+/** A copy of `header` with nVersion replaced (a rolled version, BIP320). */
+export function withVersion(header: Uint8Array, version: number): Uint8Array {
+  assertBytes(header, 'header', HEADER_SIZE);
+  const out = Uint8Array.from(header);
+  out.set(u32LE(version >>> 0, 'header/version'), 0);
+  return out;
+}
+
 /**
  * BIP320 version rolling: `(base & ~mask) | (rolled & mask)` with mask 0x1fffe000, as an
  * unsigned 32-bit number. `rolled` supplies only the general-purpose bits.

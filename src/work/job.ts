@@ -11,7 +11,7 @@ import {
   type CoinbaseParts,
 } from '../bitcoin/coinbase.js';
 import { sha256d } from '../bitcoin/hash.js';
-import { serializeHeader, withNonce } from '../bitcoin/header.js';
+import { serializeHeader, withNonce, withVersion } from '../bitcoin/header.js';
 import { rootFromBranch } from '../bitcoin/merkle.js';
 import { bitsFromHex, bitsToTarget, targetToBytes } from '../bitcoin/target.js';
 import { rolledVersions, templateRolling, versionsInMask, type TemplateRolling } from '../bitcoin/version-rolling.js';
@@ -225,13 +225,6 @@ export function makeWorkUnit(job: Job, extranonce: Uint8Array, time: number, ver
   const header = serializeHeader({ version, prevHash: job.prevHash, merkleRoot, time, bits: job.bits, nonce: 0 });
   const versions = rolled > 1 ? rolledVersions(version, job.rolling.mask, rolled) : [version >>> 0];
   return { job, extranonce, time, version, versions, coinbaseTx: tx, header };
-}
-
-/** `header` with its version field set (a rolled version of a unit). */
-function withVersion(header: Uint8Array, version: number): Uint8Array {
-  const out = Uint8Array.from(header);
-  new DataView(out.buffer).setUint32(0, version >>> 0, true);
-  return out;
 }
 
 /** The double hash of a unit's header with `nonce` and `version`, display hex: the orchestrator's own check. */

@@ -13,6 +13,7 @@ import {
   reverseBytes,
   serializeHeader,
   withNonce,
+  withVersion,
   type HeaderFields,
 } from '../../src/bitcoin/index.js';
 import { fixture, refSha256d } from './_support/independent.js';
@@ -70,6 +71,14 @@ describe('header fields', { timeout: 60_000 }, () => {
     const next = withNonce(header, 0x01020304);
     assert.equal(bytesToHex(next.subarray(76)), '04030201');
     assert.deepEqual(next.subarray(0, 76), header.subarray(0, 76));
+  });
+  it('withVersion replaces the first 4 bytes only (BIP320: a rolled version), little-endian and unsigned', () => {
+    const header = serializeHeader(base);
+    const rolled = withVersion(header, 0x3fffe004);
+    assert.equal(bytesToHex(rolled.subarray(0, 4)), '04e0ff3f');
+    assert.deepEqual(rolled.subarray(4), header.subarray(4));
+    assert.equal(parseHeader(withVersion(header, -1)).version, 0xffffffff);
+    assert.throws(() => withVersion(header.subarray(0, 79), 1), { name: 'LengthError', message: 'header: expected 80 bytes, got 79' });
   });
   it('rejects malformed fields, naming them', () => {
     assert.throws(() => serializeHeader({ ...base, prevHash: new Uint8Array(31) }), {

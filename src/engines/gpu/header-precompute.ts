@@ -3,6 +3,7 @@
 // spends its rounds only on what changes. node:crypto cannot hand out a SHA-256 midstate, so
 // the compression function is written out here (FIPS 180-4 §6.2.2), the same algorithm as
 // native/sha256/scalar.cpp.
+import { withVersion } from '../../bitcoin/header.js';
 
 const K = Uint32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -77,13 +78,6 @@ const VERSION_WORDS = 16;
 /** The whole uniform: shared schedule words, the per-dispatch fields, KERNEL_MAX_VERSIONS version entries. */
 export const SCAN_PARAM_WORDS = VERSION_BASE + VERSION_WORDS * KERNEL_MAX_VERSIONS;
 export const SCAN_PARAM_BYTES = SCAN_PARAM_WORDS * 4;
-
-/** `header` with its version field set to `version`. */
-function withVersion(header: Uint8Array, version: number): Uint8Array {
-  const out = Uint8Array.from(header);
-  new DataView(out.buffer).setUint32(0, version >>> 0, true);
-  return out;
-}
 
 /**
  * The kernel's ScanParams for `header` (its nonce field is ignored) hashed with `versions`
